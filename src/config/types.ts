@@ -1,0 +1,59 @@
+/** The one validated value every face (flags, wizard, library) produces and the engine consumes. */
+export type EnvName = 'local' | 'development' | 'test' | 'production';
+export const ENV_NAMES: readonly EnvName[] = ['local', 'development', 'test', 'production'];
+
+export interface RetryPolicy {
+  /** Attempts in all (the spec's maxRetries counts attempts). */
+  maxRetries: number;
+  /** Base delay; attempt n waits delayMs * n before the next. */
+  retryDelayMs: number;
+}
+
+export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+export interface ConnectionConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password?: string;
+  sslMode: SslMode;
+  sslRootCert?: string; // path
+}
+
+export interface TunnelConfig {
+  host: string;
+  port: number; // default 22
+  username: string;
+  keyPath?: string; // expanded, absolute
+  passphrase?: string;
+  agentSocket?: string; // SSH_AUTH_SOCK when no key
+  knownHostsPath: string; // SSH_KNOWN_HOSTS or ~/.ssh/known_hosts
+  projectKnownHostsPath: string; // .chatgenius/known_hosts (accepted keys written here, 0600)
+  hostFingerprint?: string; // SHA256:... pinned
+  acceptNewHostKey: boolean;
+  keepaliveIntervalMs: number;
+  readyTimeoutMs: number;
+}
+
+export interface ResolvedConfig {
+  env: EnvName;
+  /** null only for env local before the embedded server is started. */
+  connection: ConnectionConfig | null;
+  tunnel: TunnelConfig | null;
+  schema: string; // 'public' or 'test' or --schema
+  retry: RetryPolicy;
+  migrationsDir: string; // absolute
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  projectDir: string; // absolute; where .env files and .chatgenius/ live
+  stateDir: string; // absolute; <projectDir>/.chatgenius
+  confirmDatabase?: string;
+  yes: boolean;
+  dryRun: boolean;
+  json: boolean;
+  verbose: boolean;
+  logFile?: string;
+  /** Which file or source supplied each variable (for doctor and --verbose); never values. */
+  sources: Record<string, string>;
+}
