@@ -1,5 +1,249 @@
-// Placeholder entry; the CLI helper replaces this with the real dispatcher.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('chatgenius-db: not built yet\n');
-  return 1;
+/**
+ * The command line's entry: parse argv (node's util.parseArgs, strict), pick the command from
+ * the registry (lazy imports: `--help` loads only that command's light module), run it with a
+ * context (flags, env, io, interactive, an AbortSignal for Ctrl-C), explain any failure.
+ * Exit codes: 0 done, 1 failed (explained), 2 usage error, 130 cancelled.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
+import type { CliIO, CommandContext, CommandModule, Flags, OptionSpec } from './command.js';
+
+interface RegistryEntry {
+  summary: string;
+  load: () => Promise<unknown>;
+}
+
+const load = (name: string) => () => import(`./commands/${name}.js`);
+
+/** Summaries live here so the top-level --help loads no command module. */
+export const registry: Record<string, RegistryEntry> = {
+  init: { summary: 'Apply pending migrations (the default command; a wizard when run by a person)', load: load('init') },
+  rollback: { summary: 'Roll back migrations: --steps N (default 1), --to VERSION or --all', load: load('rollback') },
+  status: { summary: 'List applied and pending migrations (--metrics: Prometheus text)', load: load('status') },
+  verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
+  doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
+  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen') },
+  local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
+  seed: { summary: 'Fill the database with sample data', load: load('seed') },
+  new: { summary: 'Write the next NNNN_name.up.sql / .down.sql pair', load: load('new') },
+  baseline: { summary: 'Adopt a database whose tables already exist: --to VERSION', load: load('baseline') },
+  repair: { summary: 'Re-record an applied file deliberately changed; clear a failed-run record', load: load('repair') },
+};
+
+export function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function topLevelHelp(version: string): string {
+  const width = Math.max(...Object.keys(registry).map((n) => n.length));
+  const cmds = Object.entries(registry)
+    .map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`)
+    .join('\n');
+  return `chatgenius-db ${version}: set up, upgrade and roll back the ChatGenius PostgreSQL schema
+
+Usage:
+  chatgenius-db [command] [options]      (command defaults to init)
+  chatgenius-db <command> --help         options of one command
+
+Commands:
+${cmds}
+
+Common options:
+  --env local|development|test|production   which environment (else CHATGENIUS_ENV)
+  --yes, -y             never prompt; take the defaults (CI mode)
+  --json                JSON lines on stdout (LogFormat), human output on stderr
+  --log-file PATH       append the JSON lines to PATH (created mode 0600)
+  --database-url URL    the connection (else DATABASE_URL or POSTGRES_*)
+  --verbose, -v         more detail, stack traces on failure
+  --version             print the version
+  --help, -h            this help
+
+Exit codes: 0 done, 1 failed (explained), 2 usage error, 130 cancelled.
+`;
+}
+
+function defaultIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+}
+
+export function isInteractive(io: CliIO, flags: Flags, env: NodeJS.ProcessEnv): boolean {
+  const ci = env.CI === 'true' || env.CI === '1';
+  return io.stdin.isTTY === true && io.stdout.isTTY === true && flags.yes !== true && flags.json !== true && !ci;
+}
+
+/** Turn node's parseArgs errors into usage errors with a "did you mean" hint. */
+export async function parseFlags(
+  command: string,
+  args: string[],
+  options: OptionSpec,
+  allowPositionals: boolean,
+): Promise<{ flags: Flags; positionals: string[] }> {
+  try {
+    const r = parseArgs({ args, options, allowPositionals, strict: true });
+    return { flags: r.values as Flags, positionals: r.positionals };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const message = e instanceof Error ? e.message : String(e);
+    const { didYouMean } = await import('./output/format.js');
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const m = /'(-{1,2}[^']+)'/.exec(message);
+      const flag = m?.[1] ?? message;
+      const bare = flag.replace(/^-+/, '').replace(/=.*$/, '');
+      const names = Object.keys(options);
+      const suggestion = didYouMean(bare, names);
+      return Promise.reject(
+        usageError('USAGE_UNKNOWN_FLAG', `Unknown option ${flag} for ${command}`, {
+          flag,
+          command,
+          suggestion: suggestion ? `--${suggestion}` : undefined,
+        }),
+      );
+    }
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      const m = /'([^']+)'/.exec(message);
+      return Promise.reject(usageError('USAGE_UNEXPECTED_ARGUMENT', `Unexpected argument ${m?.[1] ?? ''} for ${command}`, { argument: m?.[1], command }));
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const m = /'(-{1,2}[^']+)'/.exec(message);
+      return Promise.reject(usageError('USAGE_BAD_FLAG_VALUE', message.replace(/\s+/g, ' '), { flag: m?.[1], command }));
+    }
+    return Promise.reject(usageError('USAGE_BAD_ARGUMENTS', message, { command }));
+  }
+}
+
+function asModule(m: unknown): CommandModule {
+  const mod = m as { default?: unknown } & Partial<CommandModule>;
+  const c = (mod.default && typeof (mod.default as CommandModule).run === 'function' ? mod.default : mod) as CommandModule;
+  if (typeof c.run !== 'function') throw new Error('command module has no run()');
+  return c;
+}
+
+export interface MainDeps {
+  io?: CliIO;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Install SIGINT handlers on the process (default true). */
+  handleSignals?: boolean;
+}
+
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const io = deps.io ?? defaultIO();
+  const env = deps.env ?? process.env;
+  const cwd = deps.cwd ?? process.cwd();
+
+  const first = argv[0];
+  const hasCommand = first !== undefined && !first.startsWith('-');
+  if (!hasCommand) {
+    if (argv.includes('--version') || argv.includes('-V')) {
+      io.stdout.write(`${readVersion()}\n`);
+      return 0;
+    }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(topLevelHelp(readVersion()));
+      return 0;
+    }
+  }
+  const name = hasCommand ? first : 'init';
+  const rest = hasCommand ? argv.slice(1) : argv;
+  if (name === 'help') {
+    const target = rest[0];
+    if (!target || !registry[target]) {
+      io.stdout.write(topLevelHelp(readVersion()));
+      return 0;
+    }
+    return main([target, '--help'], deps);
+  }
+
+  const entry = registry[name];
+  if (!entry) {
+    const { didYouMean } = await import('./output/format.js');
+    const suggestion = didYouMean(name, Object.keys(registry));
+    return reportEarly(
+      usageError('USAGE_UNKNOWN_COMMAND', `Unknown command ${name}`, { command: name, suggestion, commands: Object.keys(registry) }),
+      { argv, io, env, command: name },
+    );
+  }
+
+  let mod: CommandModule;
+  try {
+    mod = asModule(await entry.load());
+  } catch (e) {
+    return reportEarly(
+      new ChatgeniusError('COMMAND_UNAVAILABLE', `The ${name} command is not available in this build`, {
+        command: name,
+        reason: e instanceof Error ? e.message : String(e),
+      }),
+      { argv, io, env, command: name },
+    );
+  }
+
+  const options: OptionSpec = { ...mod.options, help: { type: 'boolean', short: 'h' } };
+  let parsed: { flags: Flags; positionals: string[] };
+  try {
+    parsed = await parseFlags(name, rest, options, mod.allowPositionals ?? false);
+  } catch (e) {
+    return reportEarly(e, { argv, io, env, command: name });
+  }
+  if (parsed.flags.help === true) {
+    io.stdout.write(mod.help.endsWith('\n') ? mod.help : `${mod.help}\n`);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  const ctx: CommandContext = {
+    flags: parsed.flags,
+    positionals: parsed.positionals,
+    env,
+    cwd,
+    io,
+    interactive: isInteractive(io, parsed.flags, env),
+    signal: controller.signal,
+  };
+  const { createReporter, attachReporter, startupErrorOf } = await import('./output/reporter.js');
+  const reporter = createReporter({ flags: parsed.flags, env, io, command: name });
+  attachReporter(ctx, reporter);
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr.write('\nCancelling: closing connections and releasing the lock (Ctrl-C again to exit at once)\n');
+      controller.abort(new CancelledError());
+    } else {
+      reporter.finish(130);
+      process.exit(130);
+    }
+  };
+  const handleSignals = deps.handleSignals ?? true;
+  if (handleSignals) process.on('SIGINT', onSigint);
+
+  let code: number;
+  try {
+    const startupError = startupErrorOf(reporter);
+    if (startupError) throw startupError;
+    code = await mod.run(ctx);
+    if (controller.signal.aborted && code !== 0) code = 130;
+  } catch (e) {
+    code = controller.signal.aborted ? (reporter.fail(new CancelledError()), 130) : reporter.fail(e);
+  } finally {
+    if (handleSignals) process.off('SIGINT', onSigint);
+  }
+  reporter.finish(code);
+  return code;
+}
+
+/** Errors before a command runs (unknown command or flag): stderr, and a result line under --json. */
+async function reportEarly(err: unknown, o: { argv: string[]; io: CliIO; env: NodeJS.ProcessEnv; command: string }): Promise<number> {
+  const { createReporter } = await import('./output/reporter.js');
+  const json = o.argv.includes('--json');
+  const r = createReporter({ flags: { json }, env: o.env, io: o.io, command: o.command });
+  const code = r.fail(err);
+  r.finish(code);
+  return code;
 }

