@@ -56,4 +56,8 @@ export interface ResolvedConfig {
   logFile?: string;
   /** Which file or source supplied each variable (for doctor and --verbose); never values. */
   sources: Record<string, string>;
+  /** search_path the application uses (env test: `test, public`). Added by config (D). */
+  searchPath?: string[];
+  /** The .env files that were read, highest precedence first (names only). Added by config (D). */
+  envFiles?: string[];
 }

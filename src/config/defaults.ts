@@ -1,0 +1,67 @@
+/**
+ * The environment defaults, as data (from the feature spec's FeatureConfig, plus `test` and `local`).
+ */
+import type { EnvName, RetryPolicy } from './types.js';
+
+export interface EnvDefaults {
+  /** Default SSH private key (used only if the file exists; else ssh-agent). null: no tunnel. */
+  sshKeyPath: string | null;
+  retry: RetryPolicy;
+  /** Changes need the typed confirmation of the database name (`--confirm-database NAME`). */
+  requireConfirmation: boolean;
+  /** Target schema when --schema is not given. */
+  schema: string;
+  /** search_path the application uses for this environment. */
+  searchPath: string[];
+  /** Embedded PostgreSQL under .chatgenius/, no tunnel, no connection settings. */
+  embedded: boolean;
+}
+
+export const ENV_DEFAULTS: Readonly<Record<EnvName, Readonly<EnvDefaults>>> = {
+  local: {
+    sshKeyPath: null,
+    retry: { maxRetries: 3, retryDelayMs: 500 },
+    requireConfirmation: false,
+    schema: 'public',
+    searchPath: ['public'],
+    embedded: true,
+  },
+  development: {
+    sshKeyPath: '~/.ssh/id_rsa',
+    retry: { maxRetries: 3, retryDelayMs: 1000 },
+    requireConfirmation: false,
+    schema: 'public',
+    searchPath: ['public'],
+    embedded: false,
+  },
+  test: {
+    sshKeyPath: '~/.ssh/id_rsa',
+    retry: { maxRetries: 3, retryDelayMs: 1000 },
+    requireConfirmation: false,
+    schema: 'test',
+    searchPath: ['test', 'public'],
+    embedded: false,
+  },
+  production: {
+    sshKeyPath: '/etc/ssh/private_key',
+    retry: { maxRetries: 5, retryDelayMs: 2000 },
+    requireConfirmation: true,
+    schema: 'public',
+    searchPath: ['public'],
+    embedded: false,
+  },
+};
+
+/** Migrations wait at most this long for a table lock (then fail with 55P03 rather than queue). */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** A single migration statement may run this long. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_SSH_PORT = 22;
+export const DEFAULT_PG_PORT = 5432;
+export const DEFAULT_PG_DATABASE = 'chatgenius';
+export const DEFAULT_PG_USER = 'postgres';
+export const DEFAULT_PG_HOST = 'localhost';
+export const DEFAULT_KEEPALIVE_MS = 10_000;
+export const DEFAULT_SSH_READY_TIMEOUT_MS = 20_000;
+/** The project's own state directory (local database, accepted host keys), mode 0700. */
+export const STATE_DIR_NAME = '.chatgenius';

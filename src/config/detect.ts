@@ -1,0 +1,93 @@
+/**
+ * Which environment: `--env`, else `CHATGENIUS_ENV` (process environment, `.env.local`, `.env`),
+ * else `development` when a connection is configured (DATABASE_URL, POSTGRES_* or PG* in the
+ * flags, the environment, or the env files development would read), otherwise `local`.
+ * The wizard uses the detected value as its suggestion.
+ */
+import type { Flags } from '../cli/command.js';
+import { ChatgeniusError, usageError } from '../errors.js';
+import { readNamedEnvFiles, envFileNames } from './env-files.js';
+import { Layers } from './layers.js';
+import { ENV_NAMES, type EnvName } from './types.js';
+
+export interface EnvDetection {
+  env: EnvName;
+  /** `--env`, `CHATGENIUS_ENV in the environment`, `CHATGENIUS_ENV in .env`, `detected` */
+  source: string;
+  /** Why, in words (for --verbose and the wizard). */
+  reason: string;
+  /** A connection (DATABASE_URL / POSTGRES_* / PG*) is configured somewhere. */
+  connectionConfigured: boolean;
+}
+
+/** Variables whose presence means "a database is configured". */
+export const CONNECTION_VARS = [
+  'DATABASE_URL',
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_DB',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'PGHOST',
+  'PGPORT',
+  'PGDATABASE',
+  'PGUSER',
+  'PGPASSWORD',
+] as const;
+
+export function isEnvName(s: string): s is EnvName {
+  return (ENV_NAMES as readonly string[]).includes(s);
+}
+
+export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
+  const flagLayers = new Layers(input.flags, {}, []);
+  const flagEnv = flagLayers.flagString('env');
+  const dev = readNamedEnvFiles(input.cwd, envFileNames('development'));
+  const connectionConfigured =
+    flagLayers.flagString('database-url') !== undefined ||
+    CONNECTION_VARS.some((v) => new Layers({}, input.env, dev).variable(v) !== undefined);
+
+  if (flagEnv !== undefined) {
+    const e = flagEnv.trim().toLowerCase();
+    if (!isEnvName(e)) {
+      throw usageError('CONFIG_BAD_ENV', `--env "${flagEnv}" is not an environment (${ENV_NAMES.join(', ')})`, {
+        value: flagEnv,
+        source: '--env',
+        flag: '--env',
+        variable: 'CHATGENIUS_ENV',
+      });
+    }
+    return { env: e, source: '--env', reason: 'chosen with --env', connectionConfigured };
+  }
+
+  // CHATGENIUS_ENV may sit in the process environment or in the env-neutral files.
+  const neutral = dev.filter((f) => f.name === '.env.local' || f.name === '.env');
+  const fromVar = new Layers({}, input.env, neutral).variable('CHATGENIUS_ENV');
+  if (fromVar) {
+    const e = fromVar.value.trim().toLowerCase();
+    const where = fromVar.kind === 'env' ? 'the environment' : fromVar.source;
+    if (!isEnvName(e)) {
+      throw new ChatgeniusError(
+        'CONFIG_BAD_ENV',
+        `CHATGENIUS_ENV="${fromVar.value}" in ${where} is not an environment (${ENV_NAMES.join(', ')}); set --env or CHATGENIUS_ENV`,
+        { value: fromVar.value, source: fromVar.source, flag: '--env', variable: 'CHATGENIUS_ENV' },
+      );
+    }
+    return { env: e, source: `CHATGENIUS_ENV in ${where}`, reason: `CHATGENIUS_ENV in ${where}`, connectionConfigured };
+  }
+
+  if (connectionConfigured) {
+    return {
+      env: 'development',
+      source: 'detected',
+      reason: 'a database connection is configured (DATABASE_URL, POSTGRES_* or PG*)',
+      connectionConfigured,
+    };
+  }
+  return {
+    env: 'local',
+    source: 'detected',
+    reason: 'no database connection is configured: using the embedded local PostgreSQL',
+    connectionConfigured,
+  };
+}

@@ -1,0 +1,21 @@
+/** Configuration: .env files, environment defaults, validation -> ResolvedConfig. */
+export { resolveConfig, defaultMigrationsDir, absolutePath, SETTINGS, type ResolveInput } from './resolve.js';
+export { detectEnv, isEnvName, CONNECTION_VARS, type EnvDetection } from './detect.js';
+export { readEnvFiles, readEnvFile, envFileNames, findMalformedLine, type EnvFile } from './env-files.js';
+export {
+  ENV_DEFAULTS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  STATE_DIR_NAME,
+  type EnvDefaults,
+} from './defaults.js';
+export {
+  parsePort,
+  parseDuration,
+  parseSslMode,
+  parseSchemaName,
+  parseFingerprint,
+  parsePostgresUrl,
+  parseInteger,
+} from './validate.js';
+export * from './types.js';

@@ -1,0 +1,366 @@
+/**
+ * flags + process environment + .env files -> one validated ResolvedConfig.
+ * No I/O beyond reading the .env files (and checking whether the default SSH key exists).
+ * Bad values from flags are usage errors (exit 2); from the environment or files, exit 1.
+ * Errors name the flag, the variable and where the value came from; never a password.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Flags } from '../cli/command.js';
+import { ChatgeniusError } from '../errors.js';
+import {
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_PG_DATABASE,
+  DEFAULT_PG_HOST,
+  DEFAULT_PG_PORT,
+  DEFAULT_PG_USER,
+  DEFAULT_SSH_PORT,
+  DEFAULT_SSH_READY_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  ENV_DEFAULTS,
+  STATE_DIR_NAME,
+} from './defaults.js';
+import { detectEnv } from './detect.js';
+import { readEnvFiles } from './env-files.js';
+import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
+import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
+import {
+  parseDuration,
+  parseFingerprint,
+  parseHostName,
+  parseInteger,
+  parsePort,
+  parsePostgresUrl,
+  parseSchemaName,
+  parseSslMode,
+  splitSshTarget,
+  type Parsed,
+} from './validate.js';
+
+export interface ResolveInput {
+  flags: Flags;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** A person can be asked (the wizard fills in what is missing before calling this). */
+  interactive?: boolean;
+}
+
+/** The settings this module reads: flag and variables, strongest first. */
+export const SETTINGS = {
+  databaseUrl: { flag: 'database-url', vars: ['DATABASE_URL'] },
+  host: { vars: ['POSTGRES_HOST', 'PGHOST'], alt: 'the host in --database-url / DATABASE_URL' },
+  port: { vars: ['POSTGRES_PORT', 'PGPORT'], alt: 'the port in --database-url / DATABASE_URL' },
+  database: { vars: ['POSTGRES_DB', 'PGDATABASE'], alt: 'the database in --database-url / DATABASE_URL' },
+  user: { vars: ['POSTGRES_USER', 'PGUSER'], alt: 'the user in --database-url / DATABASE_URL' },
+  password: { vars: ['POSTGRES_PASSWORD', 'PGPASSWORD'], alt: 'the password in --database-url / DATABASE_URL' },
+  sslMode: { vars: ['PGSSLMODE'] },
+  sslRootCert: { vars: ['PGSSLROOTCERT'] },
+  sshHost: { flag: 'ssh-host', vars: ['SSH_HOST'] },
+  sshPort: { flag: 'ssh-port', vars: ['SSH_PORT'] },
+  sshUser: { flag: 'ssh-user', vars: ['SSH_USER'] },
+  sshKey: { flag: 'ssh-key', vars: ['SSH_KEY_PATH'] },
+  sshPassphrase: { vars: ['SSH_PASSPHRASE'] },
+  sshKnownHosts: { vars: ['SSH_KNOWN_HOSTS'] },
+  sshFingerprint: { vars: ['SSH_HOST_FINGERPRINT'] },
+  sshAgent: { vars: ['SSH_AUTH_SOCK'] },
+  schema: { flag: 'schema', vars: ['CHATGENIUS_SCHEMA'] },
+  migrationsDir: { flag: 'migrations-dir', vars: ['CHATGENIUS_MIGRATIONS_DIR'] },
+  maxRetries: { vars: ['CHATGENIUS_MAX_RETRIES'] },
+  retryDelay: { vars: ['CHATGENIUS_RETRY_DELAY_MS'] },
+  lockTimeout: { flag: 'lock-timeout', vars: ['CHATGENIUS_LOCK_TIMEOUT'] },
+  statementTimeout: { flag: 'statement-timeout', vars: ['CHATGENIUS_STATEMENT_TIMEOUT'] },
+  logFile: { flag: 'log-file', vars: ['CHATGENIUS_LOG_FILE'] },
+} as const satisfies Record<string, SettingSpec>;
+
+/** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
+export function defaultMigrationsDir(): string {
+  return fileURLToPath(new URL('../../sql', import.meta.url));
+}
+
+export function resolveConfig(input: ResolveInput): ResolvedConfig {
+  const projectDir = resolvePath(input.cwd);
+  const detection = detectEnv({ flags: input.flags, env: input.env, cwd: projectDir });
+  const env = detection.env;
+  const defaults = ENV_DEFAULTS[env];
+  const files = readEnvFiles(projectDir, env);
+  const layers = new Layers(input.flags, input.env, files);
+  const home = input.env.HOME && input.env.HOME !== '' ? input.env.HOME : homedir();
+  const sources: Record<string, string> = { CHATGENIUS_ENV: detection.source };
+  const r = new Reader(layers, sources);
+  const stateDir = join(projectDir, STATE_DIR_NAME);
+
+  const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home);
+  const tunnel = defaults.embedded ? null : resolveTunnel(r, layers, env, projectDir, home, stateDir);
+  if (tunnel && connection && connection.host.startsWith('/')) {
+    throw new ChatgeniusError(
+      'CONFIG_BAD_VALUE',
+      `The database host is a unix socket directory (${connection.host}), which cannot be reached through an SSH tunnel; set a host name with --database-url or POSTGRES_HOST, or use --no-tunnel`,
+      { flag: '--database-url', variable: 'POSTGRES_HOST' },
+    );
+  }
+
+  const schema = r.parse(SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA') ?? defaults.schema;
+  r.noteDefault('CHATGENIUS_SCHEMA', SETTINGS.schema);
+
+  const migrationsDirFound = r.get(SETTINGS.migrationsDir);
+  const migrationsDir = migrationsDirFound
+    ? absolutePath(migrationsDirFound.value, projectDir, home)
+    : defaultMigrationsDir();
+
+  const retry: RetryPolicy = {
+    maxRetries: r.parse(SETTINGS.maxRetries, (t) => parseInteger(t, 1, 100), 'CONFIG_BAD_RETRY') ?? defaults.retry.maxRetries,
+    retryDelayMs:
+      r.parse(SETTINGS.retryDelay, (t) => parseInteger(t, 0, 600_000), 'CONFIG_BAD_RETRY') ?? defaults.retry.retryDelayMs,
+  };
+
+  const lockTimeoutMs = r.parse(SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const statementTimeoutMs =
+    r.parse(SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+
+  const logFileFound = r.get(SETTINGS.logFile);
+  const confirmDatabase = layers.flagString('confirm-database');
+
+  const config: ResolvedConfig = {
+    env,
+    connection,
+    tunnel,
+    schema,
+    retry,
+    migrationsDir,
+    lockTimeoutMs,
+    statementTimeoutMs,
+    projectDir,
+    stateDir,
+    yes: layers.flagBool('yes'),
+    dryRun: layers.flagBool('dry-run'),
+    json: layers.flagBool('json'),
+    verbose: layers.flagBool('verbose'),
+    sources,
+    searchPath: schema === defaults.schema ? [...defaults.searchPath] : schema === 'public' ? ['public'] : [schema, 'public'],
+    envFiles: layers.fileNames(),
+  };
+  if (confirmDatabase !== undefined) config.confirmDatabase = confirmDatabase;
+  if (logFileFound) config.logFile = absolutePath(logFileFound.value, projectDir, home);
+  return config;
+}
+
+/** Reads settings, records their sources, turns parse problems into coded errors. */
+class Reader {
+  constructor(
+    private readonly layers: Layers,
+    private readonly sources: Record<string, string>,
+  ) {}
+
+  get(spec: SettingSpec): Found | undefined {
+    const found = this.layers.get(spec);
+    if (found) this.sources[spec.vars[0] ?? found.name] = found.source;
+    return found;
+  }
+
+  noteDefault(key: string, spec: SettingSpec): void {
+    if (!(key in this.sources) && !this.layers.get(spec)) this.sources[key] = 'default';
+  }
+
+  parse<T>(spec: SettingSpec, parser: (text: string) => Parsed<T>, code: string, showValue = true): T | undefined {
+    const found = this.get(spec);
+    if (!found) return undefined;
+    const p = parser(found.value);
+    if (p.ok) return p.value;
+    throw badValue(code, found, spec, p.problem, showValue);
+  }
+}
+
+export function badValue(code: string, found: Found, spec: SettingSpec, problem: string, showValue = true): ChatgeniusError {
+  const message = `${describeFound(found, showValue)} ${problem}; set it with ${settingNames(spec)}`;
+  const details: Record<string, unknown> = {
+    source: found.source,
+    name: found.name,
+    flag: spec.flag ? `--${spec.flag}` : undefined,
+    variable: spec.vars[0],
+    problem,
+  };
+  if (showValue) details.value = found.value;
+  return new ChatgeniusError(code, message, details, { exitCode: found.kind === 'flag' ? 2 : 1 });
+}
+
+export function missingValue(
+  what: string,
+  spec: SettingSpec,
+  because: string,
+  fromFlag: boolean,
+  extra = '',
+): ChatgeniusError {
+  return new ChatgeniusError(
+    'CONFIG_MISSING_VALUE',
+    `${what} is not set (${because}); set it with ${settingNames(spec)}${extra}`,
+    { what, flag: spec.flag ? `--${spec.flag}` : undefined, variable: spec.vars[0], variables: [...spec.vars] },
+    { exitCode: fromFlag ? 2 : 1 },
+  );
+}
+
+/** `~/x` -> `$HOME/x`; relative paths are taken from the project dir. */
+export function absolutePath(p: string, projectDir: string, home: string): string {
+  const t = p.trim();
+  const expanded = t === '~' ? home : t.startsWith('~/') ? join(home, t.slice(2)) : t;
+  return isAbsolute(expanded) ? expanded : resolvePath(projectDir, expanded);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
+}
+
+function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string): ConnectionConfig {
+  const urlFound = r.get(SETTINGS.databaseUrl);
+  let host: string | undefined;
+  let port: number | undefined;
+  let database: string | undefined;
+  let user: string | undefined;
+  let password: string | undefined;
+  let sslText: { text: string; found: Found; spec: SettingSpec } | undefined;
+  let rootCert: string | undefined;
+
+  if (urlFound) {
+    const parsed = parsePostgresUrl(urlFound.value);
+    if (!parsed.ok) throw badValue('CONFIG_BAD_URL', urlFound, SETTINGS.databaseUrl, parsed.problem, false);
+    ({ host, port, database, user, password } = parsed.value);
+    if (parsed.value.sslMode !== undefined) {
+      sslText = { text: parsed.value.sslMode, found: urlFound, spec: SETTINGS.databaseUrl };
+    }
+    rootCert = parsed.value.sslRootCert;
+  } else {
+    const hostFound = r.get(SETTINGS.host);
+    const portFound = r.get(SETTINGS.port);
+    const dbFound = r.get(SETTINGS.database);
+    const userFound = r.get(SETTINGS.user);
+    if (!hostFound && !portFound && !dbFound && !userFound && !r.get(SETTINGS.password)) {
+      throw new ChatgeniusError(
+        'CONFIG_MISSING_VALUE',
+        `No database is configured for env ${env}; set it with --database-url or DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD), or use --env local for the embedded PostgreSQL`,
+        { what: 'database connection', flag: '--database-url', variable: 'DATABASE_URL', variables: ['DATABASE_URL', 'POSTGRES_HOST'] },
+      );
+    }
+    if (hostFound) {
+      const h = parseHostName(hostFound.value);
+      if (!h.ok) throw badValue('CONFIG_BAD_VALUE', hostFound, SETTINGS.host, h.problem);
+      host = h.value;
+    }
+    if (portFound) {
+      const p = parsePort(portFound.value);
+      if (!p.ok) throw badValue('CONFIG_BAD_PORT', portFound, SETTINGS.port, p.problem);
+      port = p.value;
+    }
+    database = dbFound?.value;
+    user = userFound?.value;
+  }
+  // A URL without a password may be completed by POSTGRES_PASSWORD / PGPASSWORD.
+  if (password === undefined) password = r.get(SETTINGS.password)?.value;
+  if (!sslText) {
+    const sslFound = r.get(SETTINGS.sslMode);
+    if (sslFound) sslText = { text: sslFound.value, found: sslFound, spec: SETTINGS.sslMode };
+  }
+  if (rootCert === undefined) rootCert = r.get(SETTINGS.sslRootCert)?.value;
+
+  host = host ?? DEFAULT_PG_HOST;
+  user = user ?? DEFAULT_PG_USER;
+  let sslMode: SslMode = isLoopback(host) ? 'disable' : 'prefer';
+  if (sslText) {
+    const s = parseSslMode(sslText.text);
+    if (!s.ok) {
+      const f = sslText.found;
+      const where = f.kind === 'flag' ? f.name : f.kind === 'env' ? `${f.name} in the environment` : `${f.name} in ${f.source}`;
+      const message =
+        sslText.spec === SETTINGS.databaseUrl
+          ? `sslmode="${sslText.text}" in ${where} ${s.problem}; set it in the URL (?sslmode=require) or with PGSSLMODE`
+          : `${describeFound(f)} ${s.problem}; set it with PGSSLMODE or ?sslmode= in --database-url / DATABASE_URL`;
+      throw new ChatgeniusError(
+        'CONFIG_BAD_SSLMODE',
+        message,
+        { source: f.source, name: f.name, flag: '--database-url', variable: 'PGSSLMODE', value: sslText.text },
+        { exitCode: f.kind === 'flag' ? 2 : 1 },
+      );
+    }
+    sslMode = s.value;
+  }
+  const conn: ConnectionConfig = {
+    host,
+    port: port ?? DEFAULT_PG_PORT,
+    database: database ?? DEFAULT_PG_DATABASE,
+    user,
+    sslMode,
+  };
+  if (password !== undefined) conn.password = password;
+  if (rootCert !== undefined) conn.sslRootCert = absolutePath(rootCert, projectDir, home);
+  return conn;
+}
+
+function resolveTunnel(
+  r: Reader,
+  layers: Layers,
+  env: EnvName,
+  projectDir: string,
+  home: string,
+  stateDir: string,
+): TunnelConfig | null {
+  const hostFound = r.get(SETTINGS.sshHost);
+  if (!hostFound) return null;
+  if (layers.flagBool('no-tunnel')) return null;
+  const target = splitSshTarget(hostFound.value);
+  if (!target.ok) throw badValue('CONFIG_BAD_VALUE', hostFound, SETTINGS.sshHost, target.problem);
+
+  const portFound = r.get(SETTINGS.sshPort);
+  let port = DEFAULT_SSH_PORT;
+  if (portFound) {
+    const p = parsePort(portFound.value);
+    if (!p.ok) throw badValue('CONFIG_BAD_PORT', portFound, SETTINGS.sshPort, p.problem);
+    port = p.value;
+  } else if (target.value.port !== undefined) {
+    const p = parsePort(target.value.port);
+    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, `has a bad port: ${p.problem}`);
+    port = p.value;
+  }
+
+  const userFound = r.get(SETTINGS.sshUser);
+  const username = userFound?.value ?? target.value.user;
+  if (!username) {
+    throw missingValue(
+      'The SSH user',
+      SETTINGS.sshUser,
+      `a tunnel is configured by ${describeFound(hostFound, false)}`,
+      hostFound.kind === 'flag',
+      ' (or give --ssh-host user@host)',
+    );
+  }
+
+  const tunnel: TunnelConfig = {
+    host: target.value.host,
+    port,
+    username,
+    knownHostsPath: absolutePath(r.get(SETTINGS.sshKnownHosts)?.value ?? '~/.ssh/known_hosts', projectDir, home),
+    projectKnownHostsPath: join(stateDir, 'known_hosts'),
+    acceptNewHostKey: layers.flagBool('accept-new-host-key'),
+    keepaliveIntervalMs: DEFAULT_KEEPALIVE_MS,
+    readyTimeoutMs: DEFAULT_SSH_READY_TIMEOUT_MS,
+  };
+
+  const keyFound = r.get(SETTINGS.sshKey);
+  const defaultKey = ENV_DEFAULTS[env].sshKeyPath;
+  if (keyFound) {
+    if (keyFound.value.trim() === '') throw badValue('CONFIG_BAD_VALUE', keyFound, SETTINGS.sshKey, 'is empty');
+    tunnel.keyPath = absolutePath(keyFound.value, projectDir, home);
+  } else if (defaultKey && existsSync(absolutePath(defaultKey, projectDir, home))) {
+    tunnel.keyPath = absolutePath(defaultKey, projectDir, home);
+    r.noteDefault('SSH_KEY_PATH', SETTINGS.sshKey);
+  } else {
+    const agent = r.get(SETTINGS.sshAgent);
+    if (agent) tunnel.agentSocket = agent.value;
+    // Neither key nor agent: the tunnel reports SSH_NO_AUTH_METHOD (doctor shows it as a check).
+  }
+  const passphrase = r.get(SETTINGS.sshPassphrase);
+  if (passphrase) tunnel.passphrase = passphrase.value;
+  const fp = r.parse(SETTINGS.sshFingerprint, parseFingerprint, 'CONFIG_BAD_FINGERPRINT');
+  if (fp !== undefined) tunnel.hostFingerprint = fp;
+  return tunnel;
+}
