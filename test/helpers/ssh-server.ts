@@ -68,6 +68,8 @@ export interface TestSshServer {
   readonly openForwards: number;
   /** Forward requests seen so far. */
   readonly forwardRequests: number;
+  /** Authentication requests seen so far (any method): 0 proves no credential was offered. */
+  readonly authAttempts: number;
   /** Resolves once every SSH connection is gone (or after timeoutMs). */
   waitForNoConnections(timeoutMs?: number): Promise<boolean>;
   dropAll(): void;
@@ -86,10 +88,12 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const targets = new Set<Socket>();
   let connections = 0;
   let forwardRequests = 0;
+  let authAttempts = 0;
 
   const ssh = new Server({ hostKeys: [hostKey.private] }, (client) => {
     client.on('error', () => {});
     client.on('authentication', (ctx) => {
+      authAttempts++;
       if (ctx.username !== username) return ctx.reject();
       if (ctx.method === 'password' && options.password !== undefined) {
         const a = Buffer.from(ctx.password);
@@ -155,6 +159,9 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     },
     get forwardRequests() {
       return forwardRequests;
+    },
+    get authAttempts() {
+      return authAttempts;
     },
     async waitForNoConnections(timeoutMs = 3000) {
       const until = Date.now() + timeoutMs;
