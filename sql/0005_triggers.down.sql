@@ -1,0 +1,14 @@
+-- 0005 triggers, down: no more notifications, updated_at no longer kept by the database.
+DROP TRIGGER message_reads_notify ON message_reads;
+DROP TRIGGER user_status_notify ON user_status;
+DROP TRIGGER channels_notify ON channels;
+DROP TRIGGER channel_members_notify ON channel_members;
+DROP TRIGGER reactions_notify ON reactions;
+DROP TRIGGER messages_notify ON messages;
+DROP FUNCTION chatgenius_notify();
+
+DROP TRIGGER channel_read_cursors_set_updated_at ON channel_read_cursors;
+DROP TRIGGER messages_set_updated_at ON messages;
+DROP TRIGGER channels_set_updated_at ON channels;
+DROP TRIGGER users_set_updated_at ON users;
+DROP FUNCTION chatgenius_set_updated_at();
