@@ -1,0 +1,269 @@
+/**
+ * The feature spec's library API, typed: setupDatabase(), initializePool(), executeSchemaFile(),
+ * plus closePool(). Fixes over the spec's sketch:
+ * - the connection comes from a ConnectionConfig or the environment (POSTGRES_*, PG*,
+ *   DATABASE_URL), never a hard-coded localhost:5432 (through a tunnel: its local port);
+ * - with isTest, `search_path` is `test, public` on EVERY pooled connection, not just the first
+ *   one: it is sent as a startup option (`-c search_path=test,public`), so the spec's extensions
+ *   installed in `public` (citext, pgcrypto, uuid-ossp) stay usable. When the server refuses
+ *   startup options (PgBouncer without `ignore_startup_parameters = options`), a per-connection
+ *   `SET search_path` hook is used instead.
+ *   Note: behind a pooler in transaction mode neither survives reliably (a `SET` lands on
+ *   whichever server connection ran it, startup options only reach the server if the pooler is
+ *   configured to pass them); for the test schema, connect to PostgreSQL directly.
+ * - connecting retries transient failures only (see transient.ts); idle-connection errors are
+ *   reported as events and never crash the process.
+ */
+import type pg from 'pg';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ChatgeniusError } from '../errors.js';
+import type { Emit } from '../events.js';
+import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
+import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from './connect.js';
+import { connectionFromEnv } from './env.js';
+import { retryPolicyFromEnv } from './retry.js';
+import { positionToLineColumn } from '../explain/frame.js';
+
+export interface SetupOptions {
+  /** Use the `test` schema (created if missing) with search_path `test, public`. */
+  isTest?: boolean;
+  /** The schema to use instead of `test` (implies search_path `<schema>, public`). */
+  schema?: string;
+  /** Where to connect; default: read from `env`. */
+  connection?: ConnectionConfig;
+  /** Environment to read the connection and retry policy from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Through an SSH tunnel: connect here instead of connection.host:port (TLS still checks connection.host). */
+  via?: { host: string; port: number };
+  retry?: RetryPolicy;
+  emit?: Emit;
+  signal?: AbortSignal;
+  applicationName?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** setupDatabase only: apply the package's migrations (default true). */
+  migrate?: boolean;
+  /** setupDatabase only: the migrations directory (default: the package's sql/). */
+  migrationsDir?: string;
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export interface PoolInfo {
+  /** The schema used for unqualified names (`public` unless test). */
+  schema: string;
+  searchPath: string[];
+  connection: ConnectionConfig;
+  target: string;
+}
+
+let current: pg.Pool | undefined;
+const pools = new Map<pg.Pool, PoolInfo>();
+
+function normalise(arg: boolean | SetupOptions | undefined): SetupOptions {
+  return typeof arg === 'object' && arg !== null ? arg : { isTest: arg === true };
+}
+
+function schemaOf(o: SetupOptions): string | undefined {
+  const schema = o.schema ?? (o.isTest ? 'test' : undefined);
+  if (schema !== undefined) assertSimpleSchemaName(schema);
+  return schema;
+}
+
+/** The package's sql/ directory (works from src/ under tsx and from dist/). */
+export const defaultMigrationsDir = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/**
+ * Create a pool (and make it the one executeSchemaFile() uses). Connects once first, with
+ * retry, to learn what the server accepts (TLS for `prefer`, startup options) and to create the
+ * test schema; then every pooled connection is made the same way.
+ *
+ * ```ts
+ * const pool = await initializePool(true); // schema test, search_path test, public
+ * ```
+ */
+export async function initializePool(isTest: boolean | SetupOptions = false): Promise<pg.Pool> {
+  const o = normalise(isTest);
+  const env = o.env ?? process.env;
+  const connection = o.connection ?? connectionFromEnv(env);
+  const schema = schemaOf(o);
+  const searchPath = schema && schema !== 'public' ? [schema, 'public'] : [];
+  const dialled: ConnectionConfig = o.via ? { ...connection, host: o.via.host, port: o.via.port } : connection;
+  const common = {
+    ...(o.applicationName ? { applicationName: o.applicationName } : {}),
+    ...(o.via ? { tlsServerName: connection.host } : {}),
+  };
+
+  const { client: probe, tuning } = await connectTuned(dialled, {
+    ...common,
+    retry: o.retry ?? retryPolicyFromEnv(env),
+    ...(o.emit ? { emit: o.emit } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  try {
+    if (schema && schema !== 'public') await probe.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } finally {
+    await probe.end().catch(() => {});
+  }
+
+  const { default: pgm } = await import('pg');
+  const config: pg.PoolConfig & { onConnect?: (c: pg.PoolClient) => Promise<void> } = {
+    ...clientConfig({ ...dialled, sslMode: tuning.sslMode }, { ...common, ...tuning, searchPath }),
+    max: o.max ?? 10,
+    idleTimeoutMillis: 30_000,
+  };
+  if (!tuning.startupOptions && searchPath.length > 0) {
+    config.onConnect = async (c) => {
+      await c.query(`SET search_path TO ${searchPath.map((s) => `"${s}"`).join(', ')}`);
+    };
+  }
+  const pool = new pgm.Pool(config);
+  const target = describeTarget(connection);
+  pool.on('error', (err: Error) => {
+    o.emit?.({ type: 'notice', level: 'warn', message: `An idle pooled connection to ${target} failed: ${err.message}` });
+  });
+  pools.set(pool, { schema: schema ?? 'public', searchPath, connection, target });
+  current = pool;
+  return pool;
+}
+
+/** The pool initializePool() made last, if any. */
+export function currentPool(): pg.Pool | undefined {
+  return current;
+}
+
+export function poolInfo(pool: pg.Pool): PoolInfo | undefined {
+  return pools.get(pool);
+}
+
+/**
+ * The spec's setupDatabase(): a pool, and (unless `migrate: false`) the package's migrations
+ * applied to the schema (`public`, or `test` with isTest) by the migration engine.
+ *
+ * ```ts
+ * const { pool } = await setupDatabase();          // DATABASE_URL or POSTGRES_* from the env
+ * const { pool: testPool } = await setupDatabase(true); // schema test
+ * ```
+ */
+export async function setupDatabase(isTest: boolean | SetupOptions = false): Promise<{ pool: pg.Pool; migrations?: unknown }> {
+  const o = normalise(isTest);
+  const pool = await initializePool(o);
+  if (o.migrate === false) return { pool };
+  try {
+    const migrations = await applyMigrations(o, poolInfo(pool)!);
+    return { pool, migrations };
+  } catch (err) {
+    await endPool(pool);
+    throw err;
+  }
+}
+
+async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<unknown> {
+  // The engine is loaded only when needed (and is engineer B's module: typed loosely here).
+  const enginePath = '../migrate/index.js';
+  const engine = (await import(enginePath)) as {
+    migrate(client: pg.Client, opts: Record<string, unknown>): Promise<unknown>;
+  };
+  const env = o.env ?? process.env;
+  const dialled = o.via ? { ...info.connection, host: o.via.host, port: o.via.port } : info.connection;
+  const client = await connectClient(dialled, {
+    retry: o.retry ?? retryPolicyFromEnv(env),
+    ...(o.applicationName ? { applicationName: o.applicationName } : {}),
+    ...(o.via ? { tlsServerName: info.connection.host } : {}),
+    ...(o.emit ? { emit: o.emit } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  try {
+    const result = await engine.migrate(client, {
+      schema: info.schema,
+      migrationsDir: o.migrationsDir ?? defaultMigrationsDir,
+      lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
+      statementTimeoutMs: o.statementTimeoutMs ?? 0,
+      ...(o.emit ? { emit: o.emit } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const failed = firstFailure(result);
+    if (failed !== undefined) throw failed;
+    return result;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The engine returns results with `ok: false` rather than throwing half-way: surface the first. */
+function firstFailure(result: unknown): unknown {
+  const items: unknown[] = Array.isArray(result)
+    ? result
+    : result && typeof result === 'object'
+      ? [result, ...(['results', 'applied', 'steps'] as const).flatMap((k) => {
+          const v = (result as Record<string, unknown>)[k];
+          return Array.isArray(v) ? v : [];
+        })]
+      : [];
+  for (const item of items) {
+    if (item && typeof item === 'object' && (item as { ok?: unknown }).ok === false) {
+      const e = (item as { error?: unknown }).error;
+      return e ?? new ChatgeniusError('MIGRATION_FAILED', 'A migration failed', { result: item as Record<string, unknown> });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Run one SQL file on the current pool (made on demand from the environment). With isTest on a
+ * pool that is not a test pool, `search_path` is set to `test, public` for this file and reset
+ * afterwards, so the pooled connection goes back clean. A failing connection is discarded, never
+ * returned to the pool. An error the server places in the file (syntax errors and others with a
+ * `position`) is thrown as a ChatgeniusError whose code is the SQLSTATE and whose details carry
+ * file, line, column and the offending line (explain() shows them with a caret); its `cause` is
+ * pg's DatabaseError. Errors without a position are pg's DatabaseError unchanged.
+ */
+export async function executeSchemaFile(filePath: string, isTest: boolean | SetupOptions = false): Promise<void> {
+  const o = normalise(isTest);
+  const sql = await readFile(filePath, 'utf8');
+  const pool = current ?? (await initializePool(o));
+  const info = pools.get(pool);
+  const wanted = schemaOf(o);
+  const needsSet = wanted !== undefined && info?.schema !== wanted;
+  const client = await pool.connect();
+  let failed: unknown;
+  try {
+    if (needsSet) await client.query(`SET search_path TO "${wanted}", public`);
+    await client.query(sql);
+    if (needsSet) await client.query('RESET search_path');
+  } catch (err) {
+    failed = err;
+    throw locateSqlError(err, filePath, sql);
+  } finally {
+    client.release(failed !== undefined ? (failed instanceof Error ? failed : true) : undefined);
+  }
+}
+
+/** A pg error with a position inside `sql` -> ChatgeniusError with file/line/column/sourceLine. */
+export function locateSqlError(err: unknown, file: string, sql: string): unknown {
+  const e = err as { code?: unknown; position?: unknown; message?: unknown } | null;
+  if (!e || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return err;
+  const position = Number(e.position);
+  if (!Number.isInteger(position) || position < 1) return err;
+  const where = positionToLineColumn(sql, position);
+  const details: Record<string, unknown> = { file, ...where, position, sqlstate: e.code };
+  for (const k of ['detail', 'hint', 'table', 'column', 'constraint']) {
+    const v = (err as Record<string, unknown>)[k];
+    if (v !== undefined && k !== 'column') details[k] = v;
+    if (v !== undefined && k === 'column') details.columnName = v;
+  }
+  return new ChatgeniusError(e.code, String(e.message ?? 'SQL error'), details, { cause: err });
+}
+
+async function endPool(pool: pg.Pool): Promise<void> {
+  pools.delete(pool);
+  if (current === pool) current = undefined;
+  await pool.end().catch(() => {});
+}
+
+/** End the given pool, or every pool made by initializePool()/setupDatabase(). */
+export async function closePool(pool?: pg.Pool): Promise<void> {
+  if (pool) return endPool(pool);
+  await Promise.all([...pools.keys()].map(endPool));
+}

@@ -1,0 +1,92 @@
+/**
+ * executeWithRetry keeps the spec's signature: `maxRetries` counts attempts in all, and attempt n
+ * waits `delayMs * n` before attempt n + 1. A deliberate fix over the spec: only transient
+ * failures (see transient.ts) are retried; anything else is thrown at once, unchanged.
+ */
+import { CancelledError, errorCode } from '../errors.js';
+import type { Emit } from '../events.js';
+import type { RetryPolicy } from '../config/types.js';
+import { isTransient as defaultIsTransient } from './transient.js';
+
+export interface RetryOptions {
+  /** Base delay in ms; attempt n waits delayMs * n. Default: the environment's policy (1000 ms). */
+  delayMs?: number;
+  emit?: Emit;
+  /** Name for the `retry` event (e.g. 'connect', 'migrate'). */
+  operation?: string;
+  signal?: AbortSignal;
+  /** Override the transient-error test. */
+  isTransient?: (err: unknown) => boolean;
+  /** Environment used for the default policy (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The feature spec's policies: production 5 attempts / 2000 ms, everything else 3 / 1000 ms. */
+export function retryPolicyFor(envName: string | undefined): RetryPolicy {
+  return envName === 'production' ? { maxRetries: 5, retryDelayMs: 2000 } : { maxRetries: 3, retryDelayMs: 1000 };
+}
+
+/** The policy of the environment named by CHATGENIUS_ENV (the spec's defaults). */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  return retryPolicyFor(env.CHATGENIUS_ENV);
+}
+
+/** Resolves after ms, or rejects with CancelledError when the signal aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Run `operation` up to `maxRetries` times in all. Returns its value; throws the last error, or
+ * the first non-transient one at once, or CancelledError when `signal` aborts.
+ *
+ * ```ts
+ * await executeWithRetry(() => pool.query('select 1'), 5, { delayMs: 500, emit: console.log });
+ * ```
+ */
+export async function executeWithRetry<T>(
+  operation: (attempt: number) => Promise<T>,
+  maxRetries?: number,
+  opts: RetryOptions = {},
+): Promise<T> {
+  const policy = retryPolicyFromEnv(opts.env ?? process.env);
+  const attempts = Math.max(1, Math.floor(maxRetries ?? policy.maxRetries));
+  const delayMs = Math.max(0, opts.delayMs ?? policy.retryDelayMs);
+  const transient = opts.isTransient ?? ((e: unknown) => defaultIsTransient(e));
+  for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) throw new CancelledError();
+    try {
+      return await operation(attempt);
+    } catch (err) {
+      if (err instanceof CancelledError || opts.signal?.aborted) throw err;
+      if (attempt >= attempts || !transient(err)) throw err;
+      const wait = delayMs * attempt;
+      opts.emit?.({
+        type: 'retry',
+        operation: opts.operation ?? 'operation',
+        attempt,
+        maxRetries: attempts,
+        delayMs: wait,
+        code: errorCode(err) ?? firstInnerCode(err),
+        message: err instanceof Error ? err.message : String(err),
+      });
+      await sleep(wait, opts.signal);
+    }
+  }
+}
+
+function firstInnerCode(err: unknown): string | undefined {
+  const inner = (err as { errors?: unknown } | null)?.errors;
+  return Array.isArray(inner) && inner.length > 0 ? errorCode(inner[0]) : undefined;
+}
