@@ -1,0 +1,129 @@
+/** `chatgenius-db init`: apply the pending migrations (the default command). */
+import type { ResolvedConfig } from '../../config/types.js';
+import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import type { Reporter } from '../output/reporter.js';
+
+export const summary = 'Apply pending migrations';
+
+export const help = `Usage: chatgenius-db [init] [options]
+
+Applies every pending migration of sql/ to the target database, each in its own transaction
+with its journal row, under an advisory lock. Re-running on an up-to-date database changes
+nothing. Run by a person (a TTY, no --yes), a wizard asks for what is missing.
+
+Options:
+  --env local|development|test|production   which environment (else CHATGENIUS_ENV; without a
+                         person: development when a connection is configured, else local)
+  --yes, -y              never prompt (CI); missing values are errors naming flag and variable
+  --dry-run              print the plan and the SQL it would run; change nothing
+  --json                 JSON lines on stdout (LogFormat), last line event "result"
+  --log-file PATH        append the JSON lines to PATH (created mode 0600)
+  --database-url URL     postgres://user:password@host:port/db (else DATABASE_URL, POSTGRES_*)
+  --schema NAME          target schema (default public; test: test)
+  --migrations-dir DIR   the migration files (default: the package's sql/)
+  --confirm-database NAME   required to change a production database without a prompt
+  --ssh-host HOST --ssh-port N --ssh-user USER --ssh-key PATH   the SSH tunnel (else SSH_*)
+  --accept-new-host-key  trust an SSH host key seen for the first time
+  --no-tunnel            connect directly even when SSH_HOST is set
+  --lock-timeout MS --statement-timeout MS   limits for the migrations' statements
+  --verbose, -v          more detail, stack traces on failure
+
+Examples:
+  chatgenius-db init --env local --yes
+  chatgenius-db init --env test --yes --database-url postgres://me@localhost/chatgenius
+  chatgenius-db init --env production --yes --confirm-database chatgenius --json
+  chatgenius-db init --dry-run
+`;
+
+export const options = { ...connectionOptions } as const satisfies OptionSpec;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { reporterFor } = await import('../output/reporter.js');
+  const { loadConfig, loadWizard } = await import('../output/runner.js');
+  if (ctx.interactive) {
+    const wizard = await loadWizard();
+    if (wizard?.initWizard) return wizard.initWizard(ctx);
+  }
+  const reporter = reporterFor(ctx);
+  const config = await loadConfig(ctx, reporter);
+  return runInit(config, ctx, reporter);
+}
+
+/**
+ * The non-interactive run (the wizard calls it after filling in and confirming the config):
+ * consent rules, open the target, migrate, print. Returns the exit code; throws errors to explain.
+ * `confirmed`: a person already typed the production database name (the wizard).
+ */
+export async function runInit(
+  config: ResolvedConfig,
+  ctx: CommandContext,
+  reporter?: Reporter,
+  opts: { confirmed?: boolean } = {},
+): Promise<number> {
+  const { reporterFor } = await import('../output/reporter.js');
+  const r = reporter ?? reporterFor(ctx);
+  const { withTarget, targetLabel, registerSecrets } = await import('../output/runner.js');
+  const { checkConsent, engineOptions } = await import('../../run.js');
+  const { failureError, appliedSummary } = await import('../output/engine-results.js');
+  const { formatDuration, plural } = await import('../output/format.js');
+  registerSecrets(config, r);
+
+  const needsConfirm = config.env === 'production' && !config.dryRun && !opts.confirmed;
+  // A wrong --confirm-database is refused before anything connects.
+  if (needsConfirm && config.confirmDatabase) {
+    checkConsent(config, 'init', config.connection?.database, { interactive: ctx.interactive });
+  }
+
+  const started = Date.now();
+  return withTarget(ctx, config, r, async (t) => {
+    const { migrate } = await import('../../migrate/index.js');
+    const { readVersion } = await import('../main.js');
+    const label = targetLabel(config, t);
+    const engine = engineOptions(config, r.emit, ctx.signal, readVersion());
+    r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
+
+    if (needsConfirm && !config.confirmDatabase) {
+      // Production without a confirmation: allowed only when there is nothing to change.
+      const preview = await migrate(t.client, { ...engine, dryRun: true, emit: undefined });
+      if (preview.plan.pending.length > 0) checkConsent(config, 'init', t.target.database, { interactive: ctx.interactive });
+    }
+
+    const result = await migrate(t.client, engine);
+    for (const w of result.warnings) r.out.warn(w);
+    const applied = appliedSummary(result.results);
+    r.setResult({
+      applied,
+      pending: result.plan.pending.map((p) => ({ version: p.version, name: p.name })),
+      alreadyApplied: result.plan.applied.length,
+    });
+
+    if (config.dryRun) {
+      if (result.plan.pending.length === 0) {
+        r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
+      } else {
+        r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
+        for (const p of result.plan.pending) r.out.line(`  ${p.version}_${p.name}`);
+        if (result.sql) {
+          r.out.line('');
+          r.out.line(r.out.colors.dim('-- The SQL it would run:'));
+          r.out.block(result.sql);
+        }
+        r.out.info('Nothing was changed (--dry-run).');
+      }
+      if (result.sql) r.setResult({ sql: result.sql });
+      return 0;
+    }
+
+    if (!result.ok) {
+      if (applied.length > 0) r.out.info(`${plural(applied.length, 'migration')} applied before the failure (committed).`);
+      throw result.failure ? failureError(result.failure, 'up') : new Error('migration failed');
+    }
+    const took = formatDuration(Date.now() - started);
+    if (applied.length === 0) {
+      r.out.success(`Nothing to do: ${label} (schema ${config.schema}) is up to date (${plural(result.plan.applied.length, 'migration')} applied).`);
+    } else {
+      r.out.success(`Applied ${plural(applied.length, 'migration')} to ${label} (schema ${config.schema}) in ${took}`);
+    }
+    return 0;
+  });
+}

