@@ -1,6 +1,16 @@
 /** The public library API of chatgenius-db. */
-export { ChatgeniusError, CancelledError } from './errors.js';
-export { explain } from './explain/index.js';
+export { ChatgeniusError, CancelledError, usageError } from './errors.js';
+export { explain, knownCodes } from './explain/index.js';
 export type { Explanation } from './explain/index.js';
 export type { ChatgeniusEvent, Emit } from './events.js';
-export type { ResolvedConfig, EnvName, ConnectionConfig, TunnelConfig, RetryPolicy } from './config/types.js';
+export { fanOut } from './events.js';
+export type { ResolvedConfig, EnvName, ConnectionConfig, TunnelConfig, RetryPolicy, SslMode } from './config/types.js';
+export { resolveConfig, detectEnv } from './config/index.js';
+export { setupDatabase, initializePool, executeSchemaFile, executeWithRetry, connectClient, isTransient, closePool } from './db/index.js';
+export { openTunnel, SSHTunnel, SSHTunnelError } from './tunnel/index.js';
+export type { OpenTunnel } from './tunnel/index.js';
+export { openTarget, checkConsent } from './run.js';
+export type { OpenedTarget, TargetHooks } from './run.js';
+export { Redactor, maskUrl } from './log/redact.js';
+export { JsonLogger, toLogEntry, fileSink, streamSink } from './log/logger.js';
+export type { LogLine, LogLevel } from './log/logger.js';
