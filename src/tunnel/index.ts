@@ -19,3 +19,7 @@ export {
 export type { HostKeyCheck, HostKeyStatus, KnownHostEntry } from './known-hosts.js';
 export { verifyHostKey, knownHostsFiles } from './host-key.js';
 export type { ConfirmHostKey } from './host-key.js';
+export { SSHTunnel } from './ssh-tunnel.js';
+export type { SSHTunnelOptions } from './ssh-tunnel.js';
+export { activeTunnel } from './active.js';
+export type { ActiveTunnel } from './active.js';

@@ -1,0 +1,156 @@
+/**
+ * The feature spec's SSHTunnel API (initializeFromEnv / connect / getInstance / disconnect /
+ * resetInstance, SSHTunnelError with code) against a real ssh2 server and a real PostgreSQL.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import { freePort } from './helpers/ports.js';
+import { SSHTunnel, SSHTunnelError, activeTunnel, inspectKey } from '../src/tunnel/index.js';
+
+let db: TestPostgres;
+let ssh: TestSshServer;
+let dir: string;
+let keyPath: string;
+const key = makeUserKey();
+
+before(async () => {
+  db = await startPostgres();
+  dir = await mkdtemp(join(tmpdir(), 'cgdb-tunnel-api-'));
+  keyPath = join(dir, 'id_ed25519');
+  await writeFile(keyPath, key.private, { mode: 0o600 });
+  ssh = await startSshServer({ authorizedKeys: [key.public] });
+});
+
+afterEach(async () => {
+  try {
+    await SSHTunnel.getInstance().disconnect();
+  } catch {
+    /* not initialised */
+  }
+  SSHTunnel.resetInstance();
+});
+
+after(async () => {
+  await ssh?.close();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function env(over: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const e: Record<string, string | undefined> = {
+    HOME: dir,
+    CHATGENIUS_ENV: 'development',
+    POSTGRES_HOST: '127.0.0.1',
+    POSTGRES_PORT: String(db.port),
+    POSTGRES_DB: db.database,
+    POSTGRES_USER: db.user,
+    POSTGRES_PASSWORD: db.password,
+    SSH_HOST: ssh.host,
+    SSH_PORT: String(ssh.port),
+    SSH_USER: 'tunnel',
+    SSH_KEY_PATH: keyPath,
+    SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
+    ...over,
+  };
+  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+  return e as NodeJS.ProcessEnv;
+}
+
+function portRefuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe('SSHTunnel, the spec API', () => {
+  test('initializeFromEnv + connect opens a tunnel the pool can use, disconnect releases it', async () => {
+    const tunnel = SSHTunnel.initializeFromEnv(env(), { cwd: dir });
+    assert.equal(SSHTunnel.getInstance(), tunnel);
+    assert.equal(tunnel.enabled, true);
+    const port = await tunnel.connect();
+    assert.notEqual(port, 5432, 'a random local port, not the spec hard-coded 5432');
+    assert.equal(await tunnel.connect(), port, 'connect() twice reuses the tunnel');
+    assert.deepEqual(activeTunnel(), { host: '127.0.0.1', port, remote: { host: '127.0.0.1', port: db.port } });
+    const c = new pg.Client(tunnel.connectionConfig());
+    await c.connect();
+    assert.equal((await c.query('select current_database() as d')).rows[0].d, db.database);
+    await c.end();
+    await SSHTunnel.getInstance().disconnect();
+    SSHTunnel.resetInstance();
+    assert.equal(activeTunnel(), null);
+    assert.ok(await portRefuses(port));
+    assert.ok(await ssh.waitForNoConnections());
+    assert.throws(() => SSHTunnel.getInstance(), (e: unknown) => e instanceof SSHTunnelError && e.code === 'SSH_CONFIG_MISSING');
+  });
+
+  test('the spec error codes stay recognisable: ECONNREFUSED and ENOENT as syscallCode', async () => {
+    const closed = await freePort();
+    const t1 = SSHTunnel.initializeFromEnv(env({ SSH_PORT: String(closed) }), { cwd: dir, retry: { maxRetries: 1, retryDelayMs: 10 } });
+    await assert.rejects(t1.connect(), (e: unknown) => {
+      assert.ok(e instanceof SSHTunnelError);
+      assert.equal(e.code, 'SSH_CONNECTION_REFUSED');
+      assert.equal(e.syscallCode, 'ECONNREFUSED');
+      return true;
+    });
+    SSHTunnel.resetInstance();
+    const t2 = SSHTunnel.initializeFromEnv(env({ SSH_KEY_PATH: join(dir, 'missing') }), { cwd: dir });
+    await assert.rejects(t2.connect(), (e: unknown) => {
+      assert.ok(e instanceof SSHTunnelError);
+      assert.equal(e.code, 'SSH_KEY_NOT_FOUND');
+      assert.equal(e.syscallCode, 'ENOENT');
+      return true;
+    });
+  });
+
+  test('without SSH_HOST the instance is disabled and connects directly', async () => {
+    const t = SSHTunnel.initializeFromEnv(env({ SSH_HOST: undefined }), { cwd: dir });
+    assert.equal(t.enabled, false);
+    assert.equal(await t.connect(), db.port);
+    assert.equal(t.connectionConfig().port, db.port);
+  });
+
+  test('the retry policy of the environment applies: a refused bastion is tried maxRetries times', async () => {
+    const closed = await freePort();
+    const events: string[] = [];
+    const t = SSHTunnel.initializeFromEnv(env({ SSH_PORT: String(closed) }), {
+      cwd: dir,
+      retry: { maxRetries: 3, retryDelayMs: 20 },
+      emit: (e) => events.push(e.type),
+    });
+    await assert.rejects(t.connect());
+    assert.equal(events.filter((e) => e === 'tunnel:connecting').length, 3);
+    assert.equal(events.filter((e) => e === 'retry').length, 2);
+  });
+});
+
+describe('inspectKey, for doctor and the wizard', () => {
+  test('reports type, encryption, fingerprint and mode without the passphrase', async () => {
+    const info = await inspectKey(keyPath);
+    assert.equal(info.type, 'ssh-ed25519');
+    assert.equal(info.encrypted, false);
+    assert.equal(info.mode, 0o600);
+    const blob = Buffer.from(key.public.split(' ')[1]!, 'base64');
+    const { createHash } = await import('node:crypto');
+    assert.equal(info.fingerprint, 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, ''));
+    const enc = makeUserKey('s3cret-phrase');
+    const encPath = join(dir, 'enc');
+    await writeFile(encPath, enc.private, { mode: 0o644 });
+    const locked = await inspectKey(encPath);
+    assert.equal(locked.encrypted, true);
+    assert.equal(locked.type, 'ssh-ed25519');
+    assert.equal(locked.mode, 0o644);
+    const unlocked = await inspectKey(encPath, 's3cret-phrase');
+    assert.equal(unlocked.encrypted, true);
+    assert.equal(unlocked.fingerprint, locked.fingerprint, 'the fingerprint is readable without the passphrase');
+    await assert.rejects(inspectKey(encPath, 'wrong'), (e: unknown) => e instanceof SSHTunnelError && e.code === 'SSH_KEY_BAD_PASSPHRASE');
+  });
+});
