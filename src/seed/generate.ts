@@ -544,7 +544,7 @@ export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
 function messageText(r: Rng, world: SeedWorld): string {
   const x = r();
   if (x < 0.01) return 'Can someone check this query?\n```\nSELECT id, content\n\tFROM messages\n WHERE channel_id = $1\n```';
-  let text = pick(r, W.OPENERS);
+  let text: string = pick(r, W.OPENERS);
   text = (text ? `${text} ` : '') + pick(r, W.PHRASES);
   if (x > 0.8) text += `, and ${pick(r, W.PHRASES)}`;
   if (x > 0.95) {
