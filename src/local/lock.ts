@@ -1,0 +1,51 @@
+/**
+ * A lock file so two processes do not initialise or start the same local server at once.
+ * Exclusive create; a lock whose holder process is gone is taken over.
+ */
+import { open, readFile, unlink } from 'node:fs/promises';
+import { ChatgeniusError } from '../errors.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fh = await open(lockFile, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !alive(holder)) {
+        await unlink(lockFile).catch(() => undefined);
+        continue;
+      }
+      if (!Number.isInteger(holder) && Date.now() + timeoutMs - deadline > 2000) {
+        // An empty lock file older than 2 s: its writer died between create and write.
+        await unlink(lockFile).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new ChatgeniusError('LOCAL_LOCKED', `Another chatgenius-db process (pid ${holder}) is starting or stopping the local server`, {
+          pid: holder,
+          path: lockFile,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lockFile).catch(() => undefined);
+  }
+}
