@@ -1,0 +1,149 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { applySqlFiles } from './helpers/schema.js';
+import { binPath } from './helpers/cli.js';
+
+/** The real binary as a child process whose stdout JSON lines are read as they arrive. */
+class Streaming {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly lines: Array<Record<string, unknown>> = [];
+  stderr = '';
+  private waiters: Array<() => void> = [];
+  private buf = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], env: Record<string, string>, cwd: string) {
+    this.child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        if (line.trim() === '') continue;
+        this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        for (const w of this.waiters.splice(0)) w();
+      }
+    });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Wait until a line after index `from` satisfies `pred`; returns it. */
+  async waitFor(pred: (l: Record<string, unknown>) => boolean, what: string, from = 0, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.slice(from).find(pred);
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stdout lines: ${JSON.stringify(this.lines)}\nstderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+let db: TestPostgres;
+let client: pg.Client;
+let home: string;
+let userId: string;
+let channelId: string;
+
+before(async () => {
+  db = await startPostgres();
+  client = await db.client();
+  await applySqlFiles(client, 'public', 'up');
+  const u = await client.query<{ id: string }>("insert into users (auth0_id, email, username) values ('auth0|ada', 'ada@example.com', 'ada') returning id");
+  userId = u.rows[0]!.id;
+  const c = await client.query<{ id: string }>("insert into channels (name) values ('general') returning id");
+  channelId = c.rows[0]!.id;
+  await client.query("insert into user_status (user_id, status) values ($1, 'online')", [userId]);
+  home = mkdtempSync(join(tmpdir(), 'cgdb-listen-'));
+});
+
+after(async () => {
+  await db?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+const notifications = (s: Streaming) => s.lines.filter((l) => l.event === 'notification');
+const payloadOf = (l: Record<string, unknown>) => (l.data as { payload: { table: string; op: string; schema: string; ids: Record<string, string> } }).payload;
+
+test('listen prints, in order, the notifications of a chat script and survives pg_terminate_backend of its connection', async () => {
+  const s = new Streaming(
+    ['listen', '--json', '--env', 'development', '--database-url', db.url, '--schema', 'public'],
+    { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true', CHATGENIUS_RETRY_DELAY_MS: '100' },
+    home,
+  );
+  try {
+    const ready = await s.waitFor((l) => l.event === 'listening', 'the listening line');
+    const channels = (ready.data as { channels: string[] }).channels;
+    for (const ch of ['chatgenius_messages', 'chatgenius_reactions', 'chatgenius_user_status']) assert.ok(channels.includes(ch), `listens on ${ch}: ${channels.join(',')}`);
+    const pid = (ready.data as { pid: number }).pid;
+    assert.ok(pid > 0);
+
+    // The script: a message, a reaction to it, the message soft-deleted, the user's status changed.
+    const m = await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'hello') returning id", [channelId, userId]);
+    const messageId = m.rows[0]!.id;
+    await client.query("insert into reactions (message_id, user_id, emoji) values ($1, $2, ':wave:')", [messageId, userId]);
+    await client.query('update messages set deleted_at = now() where id = $1', [messageId]);
+    await client.query("update user_status set status = 'away' where user_id = $1", [userId]);
+
+    await s.waitFor((l) => l.event === 'notification' && payloadOf(l).table === 'user_status', 'the status notification');
+    const got = notifications(s).map((l) => `${payloadOf(l).table} ${payloadOf(l).op}`);
+    assert.deepEqual(got, ['messages INSERT', 'reactions INSERT', 'messages UPDATE', 'user_status UPDATE']);
+    const [ins, react, del, status] = notifications(s).map(payloadOf);
+    assert.equal(ins!.ids.id, messageId);
+    assert.equal(ins!.ids.channel_id, channelId);
+    assert.equal(react!.ids.message_id, messageId);
+    assert.equal(del!.ids.id, messageId);
+    assert.equal(status!.ids.user_id, userId);
+    assert.equal(ins!.schema, 'public');
+    assert.ok(!JSON.stringify(s.lines).includes('hello'), 'never message content');
+    for (const l of s.lines) {
+      assert.equal(typeof l.timestamp, 'string');
+      assert.equal(typeof l.correlationId, 'string');
+      assert.ok(['debug', 'info', 'warn', 'error'].includes(l.level as string));
+    }
+
+    // The server ends the listener's session: listen says so, reconnects, listens again.
+    const before = s.lines.length;
+    const killed = await client.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [pid]);
+    assert.equal(killed.rows[0]!.ok, true);
+    await s.waitFor((l) => l.event === 'connection_lost', 'the connection_lost line', before);
+    const again = await s.waitFor((l) => l.event === 'listening' && (l.data as { reconnect: boolean }).reconnect === true, 'listening again', before);
+    assert.notEqual((again.data as { pid: number }).pid, pid, 'a new server session');
+    assert.match(s.stderr, /Connection lost/);
+
+    const m2 = await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'after') returning id", [channelId, userId]);
+    const after = await s.waitFor((l) => l.event === 'notification' && payloadOf(l).ids.id === m2.rows[0]!.id, 'a notification after the reconnect', before);
+    assert.equal(payloadOf(after).op, 'INSERT');
+
+    s.child.kill('SIGINT');
+    const exit = await s.exited;
+    assert.equal(exit.code, 0, s.stderr);
+    const last = s.lines.at(-1)!;
+    assert.equal(last.event, 'result');
+    assert.equal((last.data as { received: number }).received, 5);
+    assert.equal(new Set(s.lines.map((l) => l.correlationId)).size, 1, 'one correlationId per run');
+  } finally {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  }
+});
+
+test('listen with a bad channel name is a usage error (exit 2) before connecting', async () => {
+  const s = new Streaming(['listen', 'bad-name;', '--env', 'development', '--database-url', db.url], { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true' }, home);
+  const exit = await s.exited;
+  assert.equal(exit.code, 2, s.stderr);
+  assert.match(s.stderr, /Bad channel name/);
+});
