@@ -61,7 +61,7 @@ export function startupOptions(opts: { connectionCheck?: boolean; searchPath?: s
   if (opts.connectionCheck ?? true) parts.push(`-c client_connection_check_interval=${CONNECTION_CHECK_INTERVAL_MS}`);
   if (opts.searchPath && opts.searchPath.length > 0) {
     opts.searchPath.forEach(assertSimpleSchemaName);
-    parts.push(`-c search_path=${opts.searchPath.join(',')}`);
+    parts.push(`-c search_path=${opts.searchPath.join(',\\ ')}`); // 'test,\ public': a backslash keeps the space inside the value
   }
   return parts.length > 0 ? parts.join(' ') : undefined;
 }

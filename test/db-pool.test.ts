@@ -1,0 +1,176 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pgTypes from 'pg';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { setupDatabase, initializePool, executeSchemaFile, closePool, connectionFromEnv } from '../src/db/index.js';
+import { explain } from '../src/explain/index.js';
+import type { ConnectionConfig } from '../src/config/types.js';
+
+let pg: TestPostgres;
+let conn: ConnectionConfig;
+
+before(async () => {
+  pg = await startPostgres();
+  conn = { host: pg.host, port: pg.port, database: pg.database, user: pg.user, password: pg.password, sslMode: 'disable' };
+  // The spec's extensions live in public (the migrations put them there).
+  await pg.query('CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public; CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public');
+});
+after(async () => {
+  await closePool();
+  await pg.stop();
+});
+
+async function searchPaths(pool: pgTypes.Pool, n: number): Promise<string[]> {
+  // Hold n clients at once so the pool must open n distinct connections.
+  const clients = await Promise.all(Array.from({ length: n }, () => pool.connect()));
+  try {
+    const rows = await Promise.all(
+      clients.map((c) => c.query<{ sp: string; pid: number }>('select current_setting(\'search_path\') as sp, pg_backend_pid() as pid')),
+    );
+    assert.equal(new Set(rows.map((r) => r.rows[0]!.pid)).size, n, 'distinct connections');
+    return rows.map((r) => r.rows[0]!.sp);
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+test('setupDatabase(true) creates schema test and sets search_path test, public on every pooled connection', async () => {
+  const { pool } = await setupDatabase({ isTest: true, connection: conn, migrate: false, max: 6 });
+  try {
+    const s = await pg.query(`select count(*)::int as n from pg_namespace where nspname = 'test'`);
+    assert.equal(s.rows[0]!.n, 1, 'schema test exists');
+    assert.deepEqual(await searchPaths(pool, 5), Array(5).fill('test, public'));
+    // Unqualified names land in test; the extensions in public stay usable.
+    await pool.query('CREATE TABLE IF NOT EXISTS people (email citext primary key, token bytea default gen_random_bytes(16))');
+    await pool.query(`INSERT INTO people (email) VALUES ('Ada@Example.com')`);
+    const r = await pool.query<{ n: number; len: number }>(
+      `select count(*)::int as n, max(length(token))::int as len from people where email = 'ada@example.COM'`,
+    );
+    assert.deepEqual(r.rows[0], { n: 1, len: 16 });
+    const where = await pg.query(`select table_schema from information_schema.tables where table_name = 'people'`);
+    assert.deepEqual(where.rows.map((x) => x.table_schema), ['test']);
+  } finally {
+    await closePool(pool);
+  }
+});
+
+test('setupDatabase() without test keeps the server default search_path', async () => {
+  const { pool } = await setupDatabase({ connection: conn, migrate: false });
+  try {
+    assert.deepEqual(await searchPaths(pool, 2), ['"$user", public', '"$user", public']);
+  } finally {
+    await closePool(pool);
+  }
+});
+
+test('setupDatabase reads DATABASE_URL from the environment it is given', async () => {
+  const other = await pg.createDatabase('from_url');
+  const { pool } = await setupDatabase({ env: { DATABASE_URL: other }, migrate: false });
+  try {
+    const r = await pool.query<{ db: string; app: string }>(`select current_database() as db, current_setting('application_name') as app`);
+    assert.deepEqual(r.rows[0], { db: 'from_url', app: 'chatgenius-db' });
+  } finally {
+    await closePool(pool);
+  }
+});
+
+test('setupDatabase reads POSTGRES_* (above PG* and DATABASE_URL), not a hard-coded localhost:5432', async () => {
+  await pg.createDatabase('from_vars');
+  const env = {
+    DATABASE_URL: `postgres://nobody:wrong@127.0.0.1:1/elsewhere`,
+    PGDATABASE: 'also_wrong',
+    POSTGRES_HOST: '127.0.0.1',
+    POSTGRES_PORT: String(pg.port),
+    POSTGRES_DB: 'from_vars',
+    POSTGRES_USER: pg.user,
+    POSTGRES_PASSWORD: pg.password,
+  };
+  const { pool } = await setupDatabase({ env, migrate: false });
+  try {
+    const r = await pool.query<{ db: string }>('select current_database() as db');
+    assert.equal(r.rows[0]!.db, 'from_vars');
+  } finally {
+    await closePool(pool);
+  }
+});
+
+test('executeSchemaFile(file, true) on a plain pool runs in schema test and leaves the connection clean', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cgdb-pool-'));
+  try {
+    const file = join(dir, 'schema.sql');
+    await writeFile(file, 'CREATE TABLE IF NOT EXISTS rooms (id text primary key, name citext not null);\n');
+    const pool = await initializePool({ connection: conn, max: 1 });
+    await executeSchemaFile(file, true);
+    const where = await pg.query(`select table_schema from information_schema.tables where table_name = 'rooms'`);
+    assert.deepEqual(where.rows.map((x) => x.table_schema), ['test']);
+    const r = await pool.query<{ sp: string }>(`select current_setting('search_path') as sp`);
+    assert.equal(r.rows[0]!.sp, '"$user", public', 'the one pooled connection is back to its default');
+  } finally {
+    await closePool();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('executeSchemaFile on a missing file says which file', async () => {
+  const err = await executeSchemaFile('/nonexistent/schema.sql', { connection: conn }).catch((e) => e);
+  assert.equal(err.code, 'ENOENT');
+  const x = explain(err);
+  assert.equal(x.title, 'File not found');
+  assert.match(x.cause, /\/nonexistent\/schema\.sql/);
+  await closePool();
+});
+
+test('a constraint violation from a schema file keeps pg\'s error and is explained', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cgdb-pool-'));
+  try {
+    const file = join(dir, 'dup.sql');
+    await writeFile(file, "CREATE TABLE u (email text unique);\nINSERT INTO u VALUES ('a');\nINSERT INTO u VALUES ('a');\n");
+    const pool = await initializePool({ connection: conn, max: 1 });
+    const err = await executeSchemaFile(file).catch((e) => e);
+    assert.equal(err.code, '23505');
+    assert.equal(err.constructor.name, 'DatabaseError');
+    assert.equal(explain(err).title, 'Unique constraint violation');
+    assert.match(explain(err).cause, /u_email_key/);
+    // The failed connection was discarded, the pool still works.
+    assert.equal((await pool.query('select 1 as one')).rows[0].one, 1);
+  } finally {
+    await closePool();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('connectionFromEnv: per field POSTGRES_* over PG* over DATABASE_URL; sslmode from the URL or PGSSLMODE', () => {
+  assert.deepEqual(connectionFromEnv({ DATABASE_URL: 'postgres://u%40x:p%3Aw@db.example.com:6543/chat?sslmode=verify-full&sslrootcert=/ca.pem' }), {
+    host: 'db.example.com',
+    port: 6543,
+    database: 'chat',
+    user: 'u@x',
+    password: 'p:w',
+    sslMode: 'verify-full',
+    sslRootCert: '/ca.pem',
+  });
+  const c = connectionFromEnv({ DATABASE_URL: 'postgres://a:b@h1/d1', PGHOST: 'h2', POSTGRES_HOST: 'h3', PGUSER: 'pu', PGSSLMODE: 'require' });
+  assert.deepEqual([c.host, c.user, c.database, c.port, c.sslMode], ['h3', 'pu', 'd1', 5432, 'require']);
+  assert.equal(connectionFromEnv({ POSTGRES_DB: 'd', POSTGRES_USER: 'u' }).sslMode, 'disable', 'localhost default: no TLS');
+  assert.equal(connectionFromEnv({ POSTGRES_HOST: 'db.example.com', POSTGRES_DB: 'd', POSTGRES_USER: 'u' }).sslMode, 'prefer');
+  const missing = (() => {
+    try {
+      connectionFromEnv({ POSTGRES_USER: 'u' });
+    } catch (e) {
+      return e as { code: string; message: string };
+    }
+  })();
+  assert.equal(missing?.code, 'DB_CONNECTION_NOT_CONFIGURED');
+  assert.match(explain(missing).hint, /DATABASE_URL/);
+  const bad = (() => {
+    try {
+      connectionFromEnv({ DATABASE_URL: 'http://u:supersecret@h/d' });
+    } catch (e) {
+      return e as Error;
+    }
+  })();
+  assert.ok(bad && !bad.message.includes('supersecret'));
+});
