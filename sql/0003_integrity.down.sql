@@ -26,11 +26,6 @@ ALTER TABLE channel_members
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id),
     DROP CONSTRAINT channel_members_user_id_fkey,
     ADD CONSTRAINT channel_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id);
-ALTER TABLE messages
-    DROP CONSTRAINT messages_channel_id_fkey,
-    ADD CONSTRAINT messages_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id),
-    DROP CONSTRAINT messages_user_id_fkey,
-    ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id);
 
 ALTER TABLE files DROP CONSTRAINT files_size_check;
 ALTER TABLE sync_state DROP CONSTRAINT sync_state_sync_type_check;

@@ -74,15 +74,12 @@ ALTER TABLE files
     ADD CONSTRAINT files_size_check CHECK (size >= 0);
 
 -- Deliberate ON DELETE rules (same constraint names as the spec's, so the down restores them).
---   Messages are never removed by a cascade: deleting a user or a channel that still has
---   messages is refused (RESTRICT, SQLSTATE 23503). Soft delete (deleted_at) is the way.
+--   Messages are never removed by a cascade: messages -> channels and messages -> users keep
+--   the spec's NO ACTION on purpose, so deleting a user or a channel that still has messages is
+--   refused with SQLSTATE 23503 (foreign_key_violation) on every PostgreSQL version (RESTRICT
+--   reports 23001 on recent ones). Soft delete (deleted_at) is the way.
 --   Everything hanging off a user, a channel or a message goes with it (CASCADE):
 --   memberships, reactions, files, settings, status, read receipts, sync state.
-ALTER TABLE messages
-    DROP CONSTRAINT messages_channel_id_fkey,
-    ADD CONSTRAINT messages_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id) ON DELETE RESTRICT,
-    DROP CONSTRAINT messages_user_id_fkey,
-    ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE RESTRICT;
 ALTER TABLE channel_members
     DROP CONSTRAINT channel_members_channel_id_fkey,
     ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id) ON DELETE CASCADE,
