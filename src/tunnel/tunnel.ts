@@ -35,12 +35,14 @@ export interface OpenTunnelOptions {
   /**
    * Open (and close) one forwarded channel before returning, so a bastion that refuses to
    * forward, or cannot reach the database, fails here with an explanation instead of as a
-   * reset socket under the pg client. Costs one round trip. Default true.
+   * reset socket under the pg client. The probe's channel then carries the first forwarded
+   * connection, so it costs no extra round trip when a client connects soon after. Default true.
    */
   verifyForward?: boolean;
 }
 
 const KEEPALIVE_COUNT_MAX = 3;
+const SPARE_CHANNEL_MS = 5000;
 const HOST_KEY_ALGOS = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -131,6 +133,8 @@ async function connectOnce(
         );
       },
     };
+    // Straight to the one method we have: ssh2 would first try `none`, a wasted round trip.
+    config.authHandler = auth.privateKey ? ['publickey'] : ['agent'];
     if (auth.privateKey) config.privateKey = auth.privateKey;
     if (auth.passphrase) config.passphrase = auth.passphrase;
     if (auth.agent) config.agent = auth.agent;
@@ -206,7 +210,31 @@ export async function openTunnel(
   let clientClosed = false;
   const clientClosedWaiters: Array<() => void> = [];
 
+  // The forwarding probe's channel is kept for the first connection (usually the pg client,
+  // right after openTunnel returns): the probe then costs no round trip at all. Dropped if
+  // unused for a few seconds, well before PostgreSQL's authentication_timeout.
+  let spare: ClientChannel | undefined;
+  let spareTimer: NodeJS.Timeout | undefined;
+  const takeSpare = (): ClientChannel | undefined => {
+    const s = spare;
+    spare = undefined;
+    if (spareTimer) clearTimeout(spareTimer);
+    if (!s || s.destroyed || s.readableEnded || s.writableEnded) return undefined;
+    s.off('close', onSpareClose);
+    return s;
+  };
+  const onSpareClose = () => {
+    spare = undefined;
+  };
+  const keepSpare = (ch: ClientChannel) => {
+    spare = ch;
+    ch.once('close', onSpareClose);
+    spareTimer = setTimeout(() => takeSpare()?.destroy(), SPARE_CHANNEL_MS);
+    spareTimer.unref();
+  };
+
   const destroyAll = () => {
+    takeSpare()?.destroy();
     for (const s of sockets) s.destroy();
     for (const c of channels) c.destroy();
     sockets.clear();
@@ -222,7 +250,8 @@ export async function openTunnel(
     }
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
-    forwardOut(client, sock.remoteAddress ?? '127.0.0.1', sock.remotePort ?? 0, remote).then(
+    const ready = takeSpare();
+    (ready ? Promise.resolve(ready) : forwardOut(client, sock.remoteAddress ?? '127.0.0.1', sock.remotePort ?? 0, remote)).then(
       (stream) => {
         stream.on('error', noop);
         if (sock.destroyed || closing || dropError) {
@@ -305,7 +334,7 @@ export async function openTunnel(
         throw classifyForwardError(err, where, remote);
       });
       probe.on('error', noop);
-      probe.destroy();
+      keepSpare(probe);
     }
     const localPort = await listen(server);
     if (opts.signal?.aborted) throw new CancelledError();
