@@ -1,0 +1,89 @@
+/**
+ * migrate(): apply every pending migration. Round trips after login: one for lock + journal read
+ * (a no-op run stops there, the lock already released), one for the whole batch of pending
+ * migrations (plus one per statement of a file that cannot run in a transaction).
+ */
+import type pg from 'pg';
+import { CancelledError } from '../errors.js';
+import { noEmit } from '../events.js';
+import { readMigrations } from './files.js';
+import { runIdentity } from './journal.js';
+import { acquireAndRead, readState, releaseLock } from './lock.js';
+import { driftError, planUp } from './plan.js';
+import { runSteps, scriptFor, stepsOf, type RunContext } from './runner.js';
+import { validateSchemaName } from './sql-text.js';
+import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
+
+function warningsOf(plan: UpPlan): string[] {
+  const w: string[] = [];
+  for (const f of plan.outOfOrder) w.push(`${f.file} is older than the newest applied migration; it is applied now, out of order.`);
+  for (const r of plan.missing) w.push(`The journal lists ${r.version}_${r.name} as applied, but its file is not in the migrations directory.`);
+  if (plan.lastFailure) {
+    const f = plan.lastFailure;
+    w.push(`A previous run failed at ${f.version}_${f.name}${f.errorCode ? ` (${f.errorCode})` : ''}; it is retried now.`);
+  }
+  return w;
+}
+
+export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
+  const schema = validateSchemaName(opts.schema);
+  const emit = opts.emit ?? noEmit;
+  const files = await readMigrations(opts.migrationsDir);
+  const who = runIdentity(opts.toolVersion);
+
+  if (opts.dryRun) {
+    const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
+    const plan = planUp(files, state.journal);
+    if (plan.drift.length) throw driftError(plan.drift);
+    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
+    emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
+    const ctx: RunContext = { client, schema, emit, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true };
+    return {
+      ok: true,
+      dryRun: true,
+      schema,
+      plan,
+      results: plan.pending.map((f) => ({ version: f.version, name: f.name, file: f.file, direction: 'up', status: 'not-run' })),
+      lock: { waitedMs: 0, holder: null },
+      sql: steps.length ? scriptFor(ctx, steps) : '',
+      warnings: warningsOf(plan),
+    };
+  }
+
+  const { state, waitedMs, holder } = await acquireAndRead(client, schema, {
+    release: { kind: 'all-applied', versions: files.map((f) => f.version) },
+    emit,
+    ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
+    ...(opts.lockWaitTimeoutMs !== undefined ? { waitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  let holds = state.locked;
+  try {
+    const plan = planUp(files, state.journal);
+    if (plan.drift.length) throw driftError(plan.drift);
+    const warnings = warningsOf(plan);
+    for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
+    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
+    emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
+    const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
+    if (steps.length === 0) return { ok: true, ...base, results: [] };
+    const ctx: RunContext = {
+      client,
+      schema,
+      emit,
+      lockTimeoutMs: opts.lockTimeoutMs,
+      statementTimeoutMs: opts.statementTimeoutMs,
+      who,
+      createJournal: !state.journalExists,
+      serverVersionNum: state.serverVersionNum,
+      holdsLock: holds,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    const out = await runSteps(ctx, steps);
+    holds = false; // the last trip released it (or the failure path did)
+    if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
+    return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
+  } finally {
+    if (holds) await releaseLock(client, schema).catch(() => undefined);
+  }
+}

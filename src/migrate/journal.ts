@@ -1,0 +1,113 @@
+/**
+ * The journal: table chatgenius_migrations in the target schema. This module only builds SQL
+ * text and parses rows; apply/rollback put that text into their batches.
+ */
+import { hostname, userInfo } from 'node:os';
+import { quoteIdent, quoteLiteral, sqlValue } from './sql-text.js';
+import type { JournalRow, MigrationFailure, MigrationFile } from './types.js';
+
+export const JOURNAL_TABLE = 'chatgenius_migrations';
+
+export function journalName(schema: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(JOURNAL_TABLE)}`;
+}
+
+/** CREATE SCHEMA/TABLE IF NOT EXISTS, as one string (no trailing semicolon needed). */
+export function createJournalSql(schema: string): string {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
+    `CREATE TABLE IF NOT EXISTS ${journalName(schema)} (
+  version text PRIMARY KEY,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  status text NOT NULL DEFAULT 'applied' CHECK (status IN ('applied', 'failed')),
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  duration_ms integer,
+  db_user text DEFAULT current_user,
+  os_user text,
+  client_host text,
+  tool_version text,
+  up_sql text,
+  error_code text,
+  error_message text,
+  error_statement text,
+  error_line integer,
+  error_column integer
+)`,
+  ].join(';\n');
+}
+
+/** Who is running: recorded in each journal row. */
+export interface RunIdentity {
+  osUser: string | null;
+  clientHost: string | null;
+  toolVersion: string | null;
+}
+
+export function runIdentity(toolVersion?: string): RunIdentity {
+  let osUser: string | null = null;
+  try {
+    osUser = userInfo().username;
+  } catch {
+    osUser = process.env.USER ?? process.env.USERNAME ?? null;
+  }
+  return { osUser, clientHost: hostname() || null, toolVersion: toolVersion ?? null };
+}
+
+/** The journal row of a migration that just ran, inside its transaction (duration from now()). */
+export function recordAppliedSql(schema: string, f: MigrationFile, who: RunIdentity, durationMs?: number): string {
+  const duration = durationMs === undefined ? '(extract(epoch from clock_timestamp() - now()) * 1000)::integer' : sqlValue(durationMs);
+  return `INSERT INTO ${journalName(schema)} AS j (version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, up_sql, error_code, error_message, error_statement, error_line, error_column)
+VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, 'applied', now(), ${duration}, current_user, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, ${quoteLiteral(f.up)}, NULL, NULL, NULL, NULL, NULL)
+ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = 'applied', applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, db_user = EXCLUDED.db_user, os_user = EXCLUDED.os_user, client_host = EXCLUDED.client_host, tool_version = EXCLUDED.tool_version, up_sql = EXCLUDED.up_sql, error_code = NULL, error_message = NULL, error_statement = NULL, error_line = NULL, error_column = NULL`;
+}
+
+/** A 'failed' row, written after ROLLBACK; never overwrites an 'applied' row. */
+export function recordFailedSql(schema: string, f: MigrationFile, failure: MigrationFailure, who: RunIdentity, durationMs: number | null): string {
+  return `INSERT INTO ${journalName(schema)} AS j (version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, up_sql, error_code, error_message, error_statement, error_line, error_column)
+VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, 'failed', now(), ${sqlValue(durationMs)}, current_user, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, ${quoteLiteral(f.up)}, ${sqlValue(failure.code ?? null)}, ${sqlValue(failure.message.slice(0, 2000))}, ${sqlValue(failure.statement?.slice(0, 4000) ?? null)}, ${sqlValue(failure.line ?? null)}, ${sqlValue(failure.column ?? null)})
+ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, db_user = EXCLUDED.db_user, os_user = EXCLUDED.os_user, client_host = EXCLUDED.client_host, tool_version = EXCLUDED.tool_version, up_sql = EXCLUDED.up_sql, error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message, error_statement = EXCLUDED.error_statement, error_line = EXCLUDED.error_line, error_column = EXCLUDED.error_column
+WHERE j.status = 'failed'`;
+}
+
+export function deleteRowSql(schema: string, version: string): string {
+  return `DELETE FROM ${journalName(schema)} WHERE version = ${quoteLiteral(version)}`;
+}
+
+/** The columns read back (up_sql excluded: large, and only repair needs it). */
+export const JOURNAL_COLUMNS =
+  'version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, error_code, error_message, error_statement, error_line, error_column';
+
+/** A SELECT that returns the journal as one json array (column `journal`). The table must exist. */
+export function selectJournalJsonSql(schema: string): string {
+  return `SELECT coalesce(json_agg(j ORDER BY j.version), '[]'::json) AS journal FROM (SELECT ${JOURNAL_COLUMNS} FROM ${journalName(schema)}) j`;
+}
+
+function s(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+function num(v: unknown): number | null {
+  return v === null || v === undefined || v === '' ? null : Number(v);
+}
+
+/** Parse rows (from json_agg or a plain SELECT) into JournalRow values. */
+export function parseJournalRows(rows: unknown): JournalRow[] {
+  if (!Array.isArray(rows)) return [];
+  return rows.map((r: Record<string, unknown>) => ({
+    version: String(r.version),
+    name: String(r.name),
+    checksum: String(r.checksum),
+    status: r.status === 'failed' ? 'failed' : 'applied',
+    appliedAt: r.applied_at instanceof Date ? r.applied_at.toISOString() : s(r.applied_at),
+    durationMs: num(r.duration_ms),
+    dbUser: s(r.db_user),
+    osUser: s(r.os_user),
+    clientHost: s(r.client_host),
+    toolVersion: s(r.tool_version),
+    errorCode: s(r.error_code),
+    errorMessage: s(r.error_message),
+    errorStatement: s(r.error_statement),
+    errorLine: num(r.error_line),
+    errorColumn: num(r.error_column),
+  }));
+}

@@ -1,0 +1,182 @@
+/**
+ * The run's session-level advisory lock, keyed on (database, schema) in the two-int form, and
+ * the journal read that rides along with every attempt: ONE round trip.
+ *
+ * The attempt is a DO block (pg_try_advisory_lock, then the journal as json when the table
+ * exists: to_regclass, so a fresh database needs no second trip and nothing is created) that
+ * leaves its answer in a session setting, read back by the SELECT in the same string. When the
+ * caller says what "nothing to do" looks like, the block releases the lock again right away, so
+ * a no-op run costs login + 1 round trip and leaves nothing held.
+ *
+ * Waiting polls pg_try_advisory_lock outside any transaction (a blocking pg_advisory_lock inside
+ * a transaction would deadlock against a holder running CREATE INDEX CONCURRENTLY).
+ */
+import type pg from 'pg';
+import { CancelledError, ChatgeniusError } from '../errors.js';
+import type { Emit, LockHolder } from '../events.js';
+import { journalName, parseJournalRows, selectJournalJsonSql } from './journal.js';
+import { quoteLiteral } from './sql-text.js';
+import type { JournalRow } from './types.js';
+
+export function lockKeysSql(schema: string): [string, string] {
+  return ['hashtext(current_database())', `hashtext(${quoteLiteral(`chatgenius-db:${schema}`)})`];
+}
+
+export function unlockSql(schema: string): string {
+  const [k1, k2] = lockKeysSql(schema);
+  return `SELECT pg_advisory_unlock(${k1}, ${k2}) AS unlocked`;
+}
+
+/** When to let go of the lock inside the attempt itself (nothing to do). */
+export type ReleaseWhen =
+  | { kind: 'never' }
+  /** every one of these versions has an 'applied' row */
+  | { kind: 'all-applied'; versions: string[] }
+  /** no 'applied' row at all */
+  | { kind: 'none-applied' };
+
+export interface RunState {
+  /** The lock is held now (false when not requested, not obtained, or released by ReleaseWhen). */
+  locked: boolean;
+  /** The lock was obtained and released again because there was nothing to do. */
+  released: boolean;
+  journalExists: boolean;
+  journal: JournalRow[];
+  holder: LockHolder | null;
+  serverVersionNum: number;
+  dbUser: string;
+}
+
+function releaseCondition(r: ReleaseWhen): string {
+  switch (r.kind) {
+    case 'never':
+      return 'false';
+    case 'none-applied':
+      return `NOT EXISTS (SELECT 1 FROM json_array_elements(coalesce(j, '[]'::json)) e WHERE e->>'status' = 'applied')`;
+    case 'all-applied': {
+      const arr = r.versions.length ? `ARRAY[${r.versions.map(quoteLiteral).join(',')}]::text[]` : `ARRAY[]::text[]`;
+      return `NOT EXISTS (SELECT 1 FROM unnest(${arr}) v(version) WHERE NOT EXISTS (SELECT 1 FROM json_array_elements(coalesce(j, '[]'::json)) e WHERE e->>'version' = v.version AND e->>'status' = 'applied'))`;
+    }
+  }
+}
+
+/** The one-round-trip attempt: lock (optional) + journal read (+ release when nothing to do). */
+export function stateSql(schema: string, opts: { tryLock: boolean; release: ReleaseWhen }): string {
+  const [k1, k2] = lockKeysSql(schema);
+  return `DO $chatgenius_db$
+DECLARE
+  j json := NULL;
+  got boolean := false;
+  released boolean := false;
+  has_journal boolean;
+BEGIN
+  IF ${opts.tryLock ? 'true' : 'false'} THEN got := pg_try_advisory_lock(${k1}, ${k2}); END IF;
+  has_journal := to_regclass(${quoteLiteral(journalName(schema))}) IS NOT NULL;
+  IF has_journal THEN
+    EXECUTE ${quoteLiteral(selectJournalJsonSql(schema))} INTO j;
+  END IF;
+  IF got AND (${releaseCondition(opts.release)}) THEN
+    PERFORM pg_advisory_unlock(${k1}, ${k2});
+    got := false;
+    released := true;
+  END IF;
+  PERFORM set_config('chatgenius_db.state', json_build_object('locked', got, 'released', released, 'journal_exists', has_journal, 'journal', j)::text, false);
+END
+$chatgenius_db$;
+SELECT current_setting('chatgenius_db.state') AS state, current_setting('server_version_num')::int AS server_version, current_user AS db_user,
+  (SELECT row_to_json(h) FROM (
+     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename
+     FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+       AND l.classid = (${k1})::oid AND l.objid = (${k2})::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid()
+     LIMIT 1) h) AS holder;
+SELECT set_config('chatgenius_db.state', '', false)`;
+}
+
+function parseHolder(h: unknown): LockHolder | null {
+  if (!h || typeof h !== 'object') return null;
+  const r = h as Record<string, unknown>;
+  return {
+    pid: Number(r.pid),
+    applicationName: r.application_name == null ? null : String(r.application_name),
+    clientAddr: r.client_addr == null ? null : String(r.client_addr),
+    since: r.since == null ? null : new Date(String(r.since)).toISOString(),
+    user: r.usename == null ? null : String(r.usename),
+  };
+}
+
+/** Results of a multi-statement simple query, always as an array. */
+export function results(res: unknown): pg.QueryResult[] {
+  return (Array.isArray(res) ? res : [res]) as pg.QueryResult[];
+}
+
+export async function readState(client: pg.Client, schema: string, opts: { tryLock: boolean; release: ReleaseWhen }): Promise<RunState> {
+  const res = results(await client.query(stateSql(schema, opts)));
+  const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as Record<string, unknown>;
+  const st = JSON.parse(String(row.state)) as { locked: boolean; released: boolean; journal_exists: boolean; journal: unknown };
+  return {
+    locked: st.locked,
+    released: st.released,
+    journalExists: st.journal_exists,
+    journal: parseJournalRows(st.journal),
+    holder: parseHolder(row.holder),
+    serverVersionNum: Number(row.server_version),
+    dbUser: String(row.db_user),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new CancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Take the lock (waiting as long as it takes, polling) and read the journal. Emits `lock:wait`
+ * once with the holder, then `lock:acquired`. The returned state is read after the lock was
+ * obtained, so it is current.
+ */
+export async function acquireAndRead(
+  client: pg.Client,
+  schema: string,
+  opts: { release: ReleaseWhen; emit: Emit; pollMs?: number; waitTimeoutMs?: number; signal?: AbortSignal },
+): Promise<{ state: RunState; waitedMs: number; holder: LockHolder | null }> {
+  const t0 = Date.now();
+  let firstHolder: LockHolder | null = null;
+  let waited = false;
+  for (;;) {
+    if (opts.signal?.aborted) throw new CancelledError();
+    const state = await readState(client, schema, { tryLock: true, release: opts.release });
+    if (state.locked || state.released) {
+      const waitedMs = Date.now() - t0;
+      opts.emit({ type: 'lock:acquired', waitedMs });
+      return { state, waitedMs: waited ? waitedMs : 0, holder: firstHolder };
+    }
+    if (!waited) {
+      waited = true;
+      firstHolder = state.holder;
+      opts.emit({ type: 'lock:wait', holder: state.holder });
+    }
+    if (opts.waitTimeoutMs !== undefined && Date.now() - t0 >= opts.waitTimeoutMs) {
+      throw new ChatgeniusError('MIGRATION_LOCK_WAIT_TIMEOUT', `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms.`, {
+        schema,
+        holder: firstHolder,
+        waitedMs: Date.now() - t0,
+      });
+    }
+    await sleep(opts.pollMs ?? 250, opts.signal);
+  }
+}
+
+export async function releaseLock(client: pg.Client, schema: string): Promise<void> {
+  await client.query(unlockSql(schema));
+}

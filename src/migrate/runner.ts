@@ -1,0 +1,429 @@
+/**
+ * Runs a list of migration steps (up or down) with as few round trips as possible:
+ * every transactional step goes into ONE simple-query batch, each step still
+ * `BEGIN; <file>; <journal row>; COMMIT;`, with the session settings in front and the
+ * unlock behind. A step that cannot run in a transaction splits the batch and runs one
+ * statement at a time.
+ *
+ * Failure: ROLLBACK + journal re-read in one trip, find file:line:column (error position mapped
+ * through the batch's offset map, else a replay of that one file statement by statement inside a
+ * transaction that is rolled back), then record the failure and unlock in one trip.
+ * Returns results; never throws for SQL errors.
+ */
+import type pg from 'pg';
+import { CancelledError } from '../errors.js';
+import type { Emit } from '../events.js';
+import { BatchText } from './batch-text.js';
+import { createJournalSql, deleteRowSql, journalName, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import { results as resultsOf, stateSql, unlockSql } from './lock.js';
+import { parseJournalRows } from './journal.js';
+import { codeFrame, lineColumn, quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
+import type { JournalRow, MigrationFailure, MigrationFile, MigrationResult } from './types.js';
+
+export interface RunContext {
+  client: pg.Client;
+  schema: string;
+  emit: Emit;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  who: RunIdentity;
+  /** Create the journal in the first batch (it did not exist when the run started). */
+  createJournal: boolean;
+  serverVersionNum: number;
+  /** This run holds the advisory lock: the last trip releases it. */
+  holdsLock: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Step {
+  file: MigrationFile;
+  direction: 'up' | 'down';
+  transactional: boolean;
+}
+
+export type StepGroup = { kind: 'tx'; steps: Step[] } | { kind: 'single'; step: Step };
+
+export interface RunOutcome {
+  results: MigrationResult[];
+  failure?: MigrationFailure;
+  /** The SQL sent (batches and single statements), for --verbose / dry-run. */
+  sql: string;
+  cancelled?: boolean;
+}
+
+const MARK = 'chatgenius-db:';
+
+export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number): Step[] {
+  return files.map((file) => {
+    const tx = direction === 'up' ? file.upTransactional : file.downTransactional;
+    const addValue = direction === 'up' ? file.upAddsEnumValue : file.downAddsEnumValue;
+    return { file, direction, transactional: tx && !(addValue && serverVersionNum > 0 && serverVersionNum < 120000) };
+  });
+}
+
+export function groupSteps(steps: Step[]): StepGroup[] {
+  const out: StepGroup[] = [];
+  for (const step of steps) {
+    const last = out.at(-1);
+    if (!step.transactional) out.push({ kind: 'single', step });
+    else if (last?.kind === 'tx') last.steps.push(step);
+    else out.push({ kind: 'tx', steps: [step] });
+  }
+  return out;
+}
+
+function searchPath(schema: string): string {
+  return schema === 'public' ? quoteIdent('public') : `${quoteIdent(schema)}, public`;
+}
+
+/** Session settings (committed in a transaction of their own), journal creation when needed. */
+export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal'>): string {
+  const ms = (n: number) => quoteLiteral(`${Math.max(0, Math.trunc(n))}ms`);
+  return [
+    'BEGIN',
+    `SET lock_timeout = ${ms(ctx.lockTimeoutMs)}`,
+    `SET statement_timeout = ${ms(ctx.statementTimeoutMs)}`,
+    `SET search_path TO ${searchPath(ctx.schema)}`,
+    `SET client_min_messages = notice`,
+    ...(ctx.createJournal ? [createJournalSql(ctx.schema)] : []),
+    'COMMIT',
+  ].join(';\n') + ';\n';
+}
+
+/** Undo the session settings and release the lock. */
+export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
+  return [
+    'RESET lock_timeout',
+    'RESET statement_timeout',
+    'RESET search_path',
+    'RESET client_min_messages',
+    ...(ctx.holdsLock ? [unlockSql(ctx.schema)] : []),
+  ].join(';\n') + ';\n';
+}
+
+function markerSql(kind: 'start' | 'stmt', id: string): string {
+  return `DO $chatgenius_db$BEGIN RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
+}
+
+function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
+  return step.direction === 'up' ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs) : deleteRowSql(ctx.schema, step.file.version);
+}
+
+function durationsSql(schema: string, steps: Step[]): string {
+  const versions = steps.filter((s) => s.direction === 'up').map((s) => quoteLiteral(s.file.version));
+  if (!versions.length) return '';
+  return `SELECT json_object_agg(version, duration_ms) AS chatgenius_db_durations FROM ${journalName(schema)} WHERE version IN (${versions.join(', ')})`;
+}
+
+function textOf(step: Step): string {
+  return step.direction === 'up' ? step.file.up : step.file.down;
+}
+
+function fileOf(step: Step): string {
+  return step.direction === 'up' ? step.file.file : step.file.downFile;
+}
+
+/** The batch for a group of transactional steps. */
+export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean; finalSql?: string; tail: boolean }): BatchText {
+  const b = new BatchText();
+  if (opts.prefix) b.raw(prefixSql(ctx));
+  for (const step of steps) {
+    b.sql('BEGIN');
+    b.sql(markerSql('start', `${step.direction}:${step.file.version}`));
+    b.file(step.file, step.direction);
+    b.sql(journalSql(ctx, step));
+    b.sql('COMMIT');
+  }
+  const d = durationsSql(ctx.schema, steps);
+  if (d) b.sql(d);
+  if (opts.finalSql) b.sql(opts.finalSql);
+  if (opts.tail) b.raw(tailSql(ctx));
+  return b;
+}
+
+/** Everything a run would send, as text (dry run). */
+export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): string {
+  const groups = groupSteps(steps);
+  const parts: string[] = [];
+  groups.forEach((g, i) => {
+    const first = i === 0;
+    const last = i === groups.length - 1;
+    if (g.kind === 'tx') {
+      parts.push(txBatch(ctx, g.steps, { prefix: first, tail: last, ...(last && finalSql ? { finalSql } : {}) }).text);
+    } else {
+      if (first) parts.push(prefixSql(ctx));
+      parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
+      for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
+      parts.push(`${journalSql(ctx, g.step, 0)};\n`);
+      if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx)}`);
+    }
+  });
+  return parts.join('-- (next round trip)\n');
+}
+
+function isDatabaseError(err: unknown): err is pg.DatabaseError {
+  return !!err && typeof err === 'object' && 'severity' in err && typeof (err as { code?: unknown }).code === 'string';
+}
+
+function statementAt(statements: SqlStatement[], offset: number): SqlStatement | undefined {
+  return statements.find((s) => offset >= s.end - s.text.length && offset <= s.end);
+}
+
+export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?: string } = {}): Promise<RunOutcome> {
+  const { client, emit } = ctx;
+  const results = new Map<Step, MigrationResult>();
+  for (const s of steps) {
+    results.set(s, { version: s.file.version, name: s.file.name, file: fileOf(s), direction: s.direction, status: 'not-run' });
+  }
+  const sent: string[] = [];
+  const groups = groupSteps(steps);
+  let prefixSent = false;
+  let quiet = false;
+  let lastStart: { id: string; at: number } | null = null;
+  const startTimes = new Map<string, number>();
+  let lastStmt = -1;
+
+  const onNotice = (msg: { message?: string; severity?: string }) => {
+    const text = String(msg.message ?? '');
+    if (text.startsWith(MARK)) {
+      const [kind, ...rest] = text.slice(MARK.length).split(':');
+      if (kind === 'start') {
+        const id = rest.join(':');
+        lastStart = { id, at: Date.now() };
+        startTimes.set(id, Date.now());
+        const [direction, version] = [rest[0] as 'up' | 'down', rest.slice(1).join(':')];
+        const step = steps.find((s) => s.direction === direction && s.file.version === version);
+        if (step) emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction });
+      } else if (kind === 'stmt') lastStmt = Number(rest[0]);
+      return;
+    }
+    if (quiet) return;
+    const sev = String(msg.severity ?? 'NOTICE');
+    emit({
+      type: 'notice',
+      level: sev === 'WARNING' ? 'warn' : 'info',
+      message: text,
+      data: { source: 'migration', severity: sev, ...(lastStart ? { migration: (lastStart as { id: string }).id } : {}) },
+    });
+  };
+
+  const done = (step: Step, durationMs: number) => {
+    const r = results.get(step)!;
+    r.status = step.direction === 'up' ? 'applied' : 'rolled-back';
+    r.durationMs = durationMs;
+    emit({ type: 'migration:done', version: step.file.version, name: step.file.name, direction: step.direction, durationMs });
+  };
+
+  const query = async (text: string): Promise<pg.QueryResult[]> => {
+    sent.push(text);
+    return resultsOf(await client.query(text));
+  };
+
+  client.on('notice', onNotice);
+  try {
+    for (let gi = 0; gi < groups.length; gi++) {
+      const group = groups[gi]!;
+      const last = gi === groups.length - 1;
+      if (ctx.signal?.aborted) {
+        quiet = true;
+        await query(tailSql(ctx)).catch(() => undefined);
+        return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
+      }
+      if (group.kind === 'tx') {
+        const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
+        const t0 = Date.now();
+        let res: pg.QueryResult[];
+        try {
+          res = await query(batch.text);
+        } catch (err) {
+          quiet = true;
+          const failure = await diagnose(ctx, err, batch, group.steps, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes);
+          return { results: [...results.values()], failure, sql: sent.join('\n') };
+        }
+        prefixSent = true;
+        const dur = res.find((r) => r.rows?.[0] && 'chatgenius_db_durations' in r.rows[0])?.rows[0]?.chatgenius_db_durations as
+          | Record<string, number>
+          | undefined;
+        const ids = group.steps.map((s) => `${s.direction}:${s.file.version}`);
+        group.steps.forEach((s, i) => {
+          const measured = dur?.[s.file.version];
+          const started = startTimes.get(ids[i]!) ?? t0;
+          const next = i + 1 < ids.length ? startTimes.get(ids[i + 1]!) : undefined;
+          done(s, typeof measured === 'number' ? measured : Math.max(0, (next ?? Date.now()) - started));
+        });
+      } else {
+        const step = group.step;
+        if (!prefixSent) {
+          await query(prefixSql(ctx));
+          prefixSent = true;
+        }
+        emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction: step.direction });
+        lastStart = { id: `${step.direction}:${step.file.version}`, at: Date.now() };
+        const t0 = Date.now();
+        const text = textOf(step);
+        const statements = splitStatements(text);
+        for (const s of statements) {
+          try {
+            await query(s.text);
+          } catch (err) {
+            quiet = true;
+            const failure = failureFor(step, err, text, s, 'runtime');
+            await recordFailure(ctx, step, failure, Date.now() - t0, query);
+            markFailed(results, step, failure, emit);
+            return { results: [...results.values()], failure, sql: sent.join('\n') };
+          }
+        }
+        const ms = Date.now() - t0;
+        await query(`${journalSql(ctx, step, ms)};\n${last && opts.finalSql ? `${opts.finalSql};\n` : ''}${last ? tailSql(ctx) : ''}`);
+        done(step, ms);
+      }
+    }
+    if (groups.length === 0 && ctx.holdsLock) {
+      await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx)}`);
+    }
+    return { results: [...results.values()], sql: sent.join('\n') };
+  } finally {
+    client.off('notice', onNotice);
+  }
+}
+
+function markFailed(results: Map<Step, MigrationResult>, step: Step, failure: MigrationFailure, emit: Emit): void {
+  results.get(step)!.status = 'failed';
+  emit({
+    type: 'migration:failed',
+    version: step.file.version,
+    name: step.file.name,
+    direction: step.direction,
+    ...(failure.code ? { code: failure.code } : {}),
+    message: failure.message,
+    ...(failure.statement ? { statement: failure.statement } : {}),
+  });
+}
+
+/** Build the failure value for `step` from a pg error; `stmt` (when known) locates it. */
+function failureFor(step: Step, err: unknown, fileText: string, stmt: SqlStatement | undefined, phase: 'syntax' | 'runtime', offsetInFile?: number): MigrationFailure {
+  const e = (err ?? {}) as Partial<pg.DatabaseError> & { message?: string; code?: string };
+  let at: { line: number; column: number } | undefined;
+  if (offsetInFile !== undefined) at = lineColumn(fileText, offsetInFile);
+  else if (stmt) {
+    const pos = e.position ? Number(e.position) : undefined;
+    if (pos && Number.isFinite(pos)) {
+      // position counts characters from 1 inside the statement text we sent
+      const inStmt = [...stmt.text].slice(0, pos - 1).join('').length;
+      at = lineColumn(fileText, stmt.end - stmt.text.length + inStmt);
+    } else at = { line: stmt.line, column: stmt.column };
+  }
+  const stmtText = stmt?.text.trim();
+  return {
+    version: step.file.version,
+    name: step.file.name,
+    file: fileOf(step),
+    ...(at ? { line: at.line, column: at.column, frame: codeFrame(fileText, at.line, at.column) } : {}),
+    ...(e.code ? { code: e.code } : {}),
+    message: String(e.message ?? err),
+    ...(e.detail ? { detail: e.detail } : {}),
+    ...(e.hint ? { hint: e.hint } : {}),
+    ...(stmtText ? { statement: stmtText } : {}),
+    phase,
+  };
+}
+
+async function recordFailure(
+  ctx: RunContext,
+  step: Step,
+  failure: MigrationFailure,
+  durationMs: number | null,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+): Promise<void> {
+  // ROLLBACK first: harmless (a warning, silenced) when no transaction is open.
+  const write = step.direction === 'up' ? `BEGIN;\n${createJournalSql(ctx.schema)};\n${recordFailedSql(ctx.schema, step.file, failure, ctx.who, durationMs)};\nCOMMIT;\n` : '';
+  await query(`ROLLBACK;\n${write}${tailSql(ctx)}`).catch(async () => {
+    await query(`ROLLBACK;\n${tailSql(ctx)}`).catch(() => undefined);
+  });
+}
+
+async function diagnose(
+  ctx: RunContext,
+  err: unknown,
+  batch: BatchText,
+  steps: Step[],
+  results: Map<Step, MigrationResult>,
+  done: (s: Step, ms: number) => void,
+  getStmt: () => number,
+  setStmt: (v: number) => void,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+  startTimes: Map<string, number>,
+): Promise<MigrationFailure> {
+  const e = err as Partial<pg.DatabaseError> & { message?: string; code?: string };
+  if (!isDatabaseError(err)) {
+    // The connection is gone (or the driver failed): the server rolls back the open transaction
+    // and releases the lock. Report which migration was running.
+    const started = [...startTimes.keys()].at(-1);
+    const step = steps.find((s) => `${s.direction}:${s.file.version}` === started) ?? steps[0]!;
+    const failure: MigrationFailure = { version: step.file.version, name: step.file.name, file: fileOf(step), message: String(e.message ?? err), phase: 'runtime', ...(e.code ? { code: e.code } : {}) };
+    results.get(step)!.status = 'failed';
+    ctx.emit({ type: 'migration:failed', version: step.file.version, name: step.file.name, direction: step.direction, ...(e.code ? { code: e.code } : {}), message: failure.message });
+    return failure;
+  }
+  // One trip: end the aborted transaction and read the journal.
+  let journal: JournalRow[] = [];
+  try {
+    const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
+    const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+    if (row) journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+  } catch {
+    /* keep going with what we know */
+  }
+  const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
+  const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
+  const committed = steps.filter(isDone);
+  // Located by the error position?
+  const pos = e.position ? Number(e.position) : undefined;
+  const loc = pos ? batch.locate(pos) : null;
+  let step: Step | undefined;
+  let offsetInFile: number | undefined;
+  if (loc?.segment.file) {
+    step = steps.find((s) => s.file === loc.segment.file && s.direction === loc.segment.direction);
+    offsetInFile = loc.segment.fileOffset + loc.offsetInSegment;
+  }
+  step ??= steps.find((s) => !isDone(s)) ?? steps[0]!;
+  const phase: 'syntax' | 'runtime' = e.code === '42601' && committed.length === 0 && startTimes.size === 0 ? 'syntax' : 'runtime';
+  // Steps before the failing one that committed.
+  for (const s of committed) if (s !== step) done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
+  const text = textOf(step);
+  const statements = splitStatements(text);
+  let failure: MigrationFailure;
+  if (offsetInFile !== undefined) {
+    failure = failureFor(step, err, text, statementAt(statements, offsetInFile), phase, offsetInFile);
+  } else if (e.code !== '57014' && statements.length > 0) {
+    // Replay the file statement by statement in a transaction that is rolled back.
+    const replay = new BatchText();
+    replay.sql('BEGIN');
+    statements.forEach((s, i) => {
+      replay.sql(markerSql('stmt', String(i)));
+      replay.raw(s.text, { file: step!.file, direction: step!.direction, fileOffset: s.end - s.text.length, statement: i });
+      replay.raw('\n;\n');
+    });
+    replay.sql('ROLLBACK');
+    setStmt(-1);
+    let replayErr: unknown;
+    try {
+      await query(replay.text);
+    } catch (re) {
+      replayErr = re;
+    }
+    if (replayErr && isDatabaseError(replayErr)) {
+      const rp = replayErr.position ? Number(replayErr.position) : undefined;
+      const rl = rp ? replay.locate(rp) : null;
+      if (rl?.segment.statement !== undefined) {
+        failure = failureFor(step, err, text, statements[rl.segment.statement], phase, rl.segment.fileOffset + rl.offsetInSegment);
+      } else {
+        const idx = getStmt();
+        failure = failureFor(step, err, text, idx >= 0 ? statements[idx] : undefined, phase);
+      }
+    } else failure = failureFor(step, err, text, undefined, phase);
+  } else failure = failureFor(step, err, text, undefined, phase);
+  await recordFailure(ctx, step, failure, null, query);
+  markFailed(results, step, failure, ctx.emit);
+  return failure;
+}
