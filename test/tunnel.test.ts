@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
+import { spawn, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -154,6 +155,41 @@ describe('a tunnel to a real PostgreSQL', () => {
     assert.equal((await c.query('select 2 as two')).rows[0].two, 2);
     await c.end();
     await t.close();
+  });
+});
+
+describe('ssh-agent', () => {
+  test('with no key configured, the agent behind SSH_AUTH_SOCK logs in', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await stat(sock);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      execFileSync('ssh-add', [keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const before = ssh.authAttempts;
+      const t = await openTunnel(cfgFor(ssh, { keyPath: undefined, agentSocket: sock }), remote());
+      const c = await pgThrough(t.localPort);
+      assert.equal((await c.query('select 3 as three')).rows[0].three, 3);
+      await c.end();
+      await t.close();
+      assert.ok(ssh.authAttempts > before);
+    } finally {
+      agent.kill();
+    }
+  });
+
+  test('an agent socket that does not exist, and no key nor agent at all, are explained', async () => {
+    const missing = await failure(openTunnel(cfgFor(ssh, { keyPath: undefined, agentSocket: join(dir, 'no-agent.sock') }), remote()));
+    assertExplained(missing, 'SSH_AGENT_UNAVAILABLE');
+    const none = await failure(openTunnel(cfgFor(ssh, { keyPath: undefined }), remote()));
+    assertExplained(none, 'SSH_NO_AUTH_METHOD');
+    assert.match(explain(none).hint, /SSH_KEY_PATH/);
   });
 });
 
