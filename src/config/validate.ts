@@ -123,6 +123,19 @@ export function parsePostgresUrl(text: string): Parsed<ParsedUrl> {
   if (!/^postgres(ql)?:\/\//i.test(t)) {
     return bad('is not a PostgreSQL URL (expected postgres://user:password@host:5432/database)');
   }
+  // Look at the authority first, to say what is wrong rather than just "invalid URL".
+  const parts = /^[a-z]+:\/\/(?:[^/?#]*@)?([^/?#]*)/i.exec(t);
+  const authority = parts?.[1] ?? '';
+  const hostPort = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority);
+  if (hostPort) {
+    if (hostPort[1] === '' && !/[?&]host=/.test(t)) {
+      return bad('has no host (expected postgres://user:password@host:5432/database)');
+    }
+    if (hostPort[2] !== undefined && hostPort[2] !== '') {
+      const p = parsePort(hostPort[2]);
+      if (!p.ok) return bad(`has a bad port: ${p.problem}`);
+    }
+  }
   let u: URL;
   try {
     u = new URL(t);
