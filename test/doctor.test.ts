@@ -1,0 +1,179 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+
+let db: TestPostgres;
+let ssh: TestSshServer;
+let dir: string;
+let keyPath: string;
+let knownHosts: string;
+
+before(async () => {
+  db = await startPostgres();
+  const user = makeUserKey();
+  ssh = await startSshServer({ authorizedKeys: [user.public] });
+  dir = mkdtempSync(join(tmpdir(), 'cgdb-doctor-'));
+  keyPath = join(dir, 'id_ed25519');
+  writeFileSync(keyPath, user.private, { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+  knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
+});
+
+after(async () => {
+  await ssh?.close();
+  await db?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function doctor(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(['doctor', '--env', 'development', ...args], { cwd: dir, env: { HOME: dir, CI: 'true', ...env } });
+}
+
+/** The env of a setup that reaches PostgreSQL through the SSH server. */
+function tunnelEnv(over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    SSH_HOST: '127.0.0.1',
+    SSH_PORT: String(ssh.port),
+    SSH_USER: 'tunnel',
+    SSH_KEY_PATH: keyPath,
+    SSH_KNOWN_HOSTS: knownHosts,
+    POSTGRES_HOST: '127.0.0.1',
+    POSTGRES_PORT: String(db.port),
+    POSTGRES_DB: db.database,
+    POSTGRES_USER: db.user,
+    POSTGRES_PASSWORD: db.password,
+    ...over,
+  };
+}
+
+/** The line of one check (its mark, title, summary) and the lines under it up to the next check. */
+function block(out: string, title: string): string {
+  const lines = out.split('\n');
+  const i = lines.findIndex((l) => /^[✔✖▲–] /.test(l) && l.slice(2).startsWith(title));
+  assert.ok(i >= 0, `no line for "${title}" in:\n${out}`);
+  const rest = lines.slice(i + 1);
+  const end = rest.findIndex((l) => /^[✔✖▲–] /.test(l) || l === '');
+  return [lines[i]!, ...rest.slice(0, end < 0 ? rest.length : end)].join('\n');
+}
+
+const ALL_TITLES = [
+  'Env files',
+  'Configuration',
+  'SSH key file',
+  'SSH server reachable',
+  'SSH host key known',
+  'SSH authentication',
+  'SSH port forwarding',
+  'PostgreSQL reachable',
+  'PostgreSQL authentication',
+  'Server version >= 14',
+  'Extensions available',
+  'CREATE privilege',
+  'Migration journal',
+  'No transaction-mode pooler',
+  'Migration lock',
+];
+
+test('doctor on a healthy setup through an SSH tunnel passes every link and exits 0', async () => {
+  const r = await doctor([], tunnelEnv());
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const title of ALL_TITLES) assert.match(block(r.stdout, title), /^✔ /, `${title} passes:\n${r.stdout}`);
+  assert.match(block(r.stdout, 'SSH host key known'), new RegExp(ssh.hostKey.fingerprint.replace(/[+/]/g, '\\$&')));
+  assert.match(block(r.stdout, 'PostgreSQL reachable'), /\(\d+ ms\)/);
+  assert.match(block(r.stdout, 'Server version >= 14'), /PostgreSQL 1\d/);
+  assert.match(block(r.stdout, 'Env files'), /POSTGRES_PASSWORD=\*\*\*\*/);
+  assert.ok(!(r.stdout + r.stderr).includes(db.password), 'never the password');
+  assert.match(r.stdout, /15 passed, 0 warnings, 0 failed, 0 skipped/);
+});
+
+test('doctor --json prints one LogFormat line per check and a result line, nothing else on stdout', async () => {
+  const r = await doctor(['--json', '--database-url', db.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { timestamp: string; correlationId: string; level: string; event: string; data: Record<string, unknown> });
+  const checks = lines.filter((l) => l.event === 'doctor_check');
+  assert.deepEqual(checks.map((l) => l.data.title), ALL_TITLES);
+  for (const c of checks) assert.ok(['pass', 'skip'].includes(c.data.status as string), JSON.stringify(c));
+  assert.equal(checks.find((c) => c.data.id === 'ssh-host-key')!.data.status, 'skip', 'no tunnel configured');
+  const last = lines.at(-1)!;
+  assert.equal(last.event, 'result');
+  assert.equal(last.data.ok, true);
+  assert.equal(last.data.fail, 0);
+  assert.equal(new Set(lines.map((l) => l.correlationId)).size, 1);
+  assert.ok(!r.stdout.includes(db.password));
+});
+
+test('doctor with a wrong password names "PostgreSQL authentication" and the fix, exit 1', async () => {
+  const r = await doctor(['--database-url', db.urlFor(db.database, db.user, 'not-the-password')]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(block(r.stdout, 'PostgreSQL reachable'), /^✔/);
+  const b = block(r.stdout, 'PostgreSQL authentication');
+  assert.match(b, /^✖/);
+  assert.match(b, /28P01|password/i);
+  assert.match(b, /→ .*POSTGRES_PASSWORD/);
+  assert.match(block(r.stdout, 'Server version >= 14'), /^– .*skipped: "PostgreSQL authentication" failed/);
+  assert.match(r.stdout, /fix "PostgreSQL authentication" first/);
+  assert.ok(!r.stdout.includes('not-the-password'), 'never the password, even a wrong one');
+});
+
+test('doctor with a missing key file names "SSH key file" and the fix, exit 1', async () => {
+  const missing = join(dir, 'no-such-key');
+  const r = await doctor([], tunnelEnv({ SSH_KEY_PATH: missing }));
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const b = block(r.stdout, 'SSH key file');
+  assert.match(b, /^✖/);
+  assert.ok(b.includes(missing), b);
+  assert.match(b, /→ .*SSH_KEY_PATH/);
+  assert.match(block(r.stdout, 'SSH authentication'), /^– .*skipped: "SSH key file" failed/);
+  assert.match(block(r.stdout, 'PostgreSQL reachable'), /^– /);
+});
+
+test('doctor with an unknown host key names "SSH host key known", shows the fingerprint, offers no credential, exit 1', async () => {
+  const empty = join(dir, 'known_hosts_empty');
+  writeFileSync(empty, '', { mode: 0o600 });
+  const authBefore = ssh.authAttempts;
+  const r = await doctor([], tunnelEnv({ SSH_KNOWN_HOSTS: empty }));
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(block(r.stdout, 'SSH server reachable'), /^✔/);
+  const b = block(r.stdout, 'SSH host key known');
+  assert.match(b, /^✖/);
+  assert.ok(b.includes(ssh.hostKey.fingerprint), b);
+  assert.match(b, /→ .*(--accept-new-host-key|SSH_HOST_FINGERPRINT)/);
+  assert.equal(ssh.authAttempts, authBefore, 'doctor never authenticates to an unknown host');
+});
+
+test('doctor as a role without CREATE names "CREATE privilege" and the GRANT that fixes it, exit 1', async () => {
+  const url = await db.createDatabase('nocreate');
+  // The admin already created the extensions; the app role may connect and read, not create.
+  await db.query('CREATE EXTENSION IF NOT EXISTS citext; CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE EXTENSION IF NOT EXISTS "uuid-ossp"', [], 'nocreate');
+  await db.query("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'; REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+  await db.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC', [], 'nocreate');
+  assert.ok(url.endsWith('/nocreate'));
+  const r = await doctor(['--database-url', db.urlFor('nocreate', 'reader', 'reader-pw')]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(block(r.stdout, 'PostgreSQL authentication'), /^✔/);
+  assert.match(block(r.stdout, 'Extensions available'), /^✔/);
+  const b = block(r.stdout, 'CREATE privilege');
+  assert.match(b, /^✖/);
+  assert.match(b, /reader/);
+  assert.match(b, /→ .*GRANT CREATE, USAGE ON SCHEMA "public" TO "reader"/);
+  assert.match(r.stdout, /fix "CREATE privilege" first/);
+});
+
+test('doctor against a stopped database names "PostgreSQL reachable" and how to start it, exit 1', async () => {
+  await db.pause(); // last test of the file: the server stays stopped
+  const r = await doctor(['--database-url', db.url]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(block(r.stdout, 'Configuration'), /^✔/);
+  const b = block(r.stdout, 'PostgreSQL reachable');
+  assert.match(b, /^✖/);
+  assert.match(b, /ECONNREFUSED|refused/i);
+  assert.ok(b.includes(String(db.port)), b);
+  assert.match(b, /→ .*(Start|start)/);
+  assert.match(block(r.stdout, 'PostgreSQL authentication'), /^– .*skipped: "PostgreSQL reachable" failed/);
+});
