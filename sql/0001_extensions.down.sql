@@ -3,7 +3,9 @@
 --     chatgenius_extensions table, or a chatgenius_migrations journal with 0001 applied), or
 --   * any object that is not part of the extension depends on it (pg_depend: a column of type
 --     citext, a default calling gen_random_bytes(), another extension...).
--- Kept extensions are reported with RAISE NOTICE (the engine shows notices to the user).
+-- Kept extensions are reported with RAISE NOTICE (the engine shows notices to the user). When
+-- kept for another install, they are handed over to its chatgenius_extensions record, so the
+-- last install to be rolled back drops them.
 -- Extensions that existed before 0001 were never recorded: they are always kept.
 -- A database adopted with `baseline` has no chatgenius_extensions table: everything is kept.
 
@@ -44,7 +46,10 @@ BEGIN
             CONTINUE;
         END IF;
         BEGIN
-            EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %I.chatgenius_migrations WHERE version::text = ''0001'')', other)
+            -- 0001 applied (a 'failed' row does not count; journals without a status column do)
+            EXECUTE pg_catalog.format(
+                'SELECT EXISTS (SELECT 1 FROM %I.chatgenius_migrations j WHERE j.version::text = ''0001''
+                                   AND COALESCE(pg_catalog.to_jsonb(j) ->> ''status'', ''applied'') = ''applied'')', other)
                 INTO has_0001;
         EXCEPTION WHEN OTHERS THEN
             has_0001 := true; -- a journal we cannot read: assume it is an install, keep the extensions
@@ -79,6 +84,14 @@ BEGIN
            AND NOT (d.classid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.objid = ext_oid);
 
         IF pg_catalog.cardinality(others) > 0 THEN
+            -- Hand it over: the other installs that keep a record now own it, so the last one
+            -- to be rolled back drops it.
+            FOREACH other IN ARRAY others LOOP
+                IF pg_catalog.to_regclass(pg_catalog.format('%I.chatgenius_extensions', other)) IS NOT NULL THEN
+                    EXECUTE pg_catalog.format('INSERT INTO %I.chatgenius_extensions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', other)
+                        USING ext;
+                END IF;
+            END LOOP;
             RAISE NOTICE 'extension "%" kept: the ChatGenius schema is still installed in schema(s) %', ext, pg_catalog.array_to_string(others, ', ');
         ELSIF users IS NOT NULL THEN
             RAISE NOTICE 'extension "%" kept: still used by %', ext, users;

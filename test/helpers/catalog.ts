@@ -193,3 +193,12 @@ export function specType(dataType: string, maxLength: number | null): string {
   if (dataType === 'timestamp with time zone') return 'timestamptz';
   return dataType;
 }
+
+/** Apply one sql/ file in its own transaction with the runner's search_path. */
+export async function applyFile(client: pg.Client, schema: string, file: string): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public`);
+  await client.query(`BEGIN; ${readFileSync(join(sqlDir, file), 'utf8')}\n; COMMIT;`).catch(async (e) => {
+    await client.query('ROLLBACK').catch(() => {});
+    throw Object.assign(e, { file });
+  });
+}
