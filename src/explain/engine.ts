@@ -1,4 +1,5 @@
 import type { ErrorFacts, ExplainTable } from './types.js';
+import { migrateExplainTable } from '../migrate/explain.js';
 
 /** explain() rows for the engine's and the command line's codes. */
 
@@ -171,4 +172,5 @@ const engineRows: ExplainTable = {
   }),
 };
 
-export const engineTable: ExplainTable = { ...usageRows, ...engineRows };
+// The engine's own rows (src/migrate/explain.ts) first; these override where both have one.
+export const engineTable: ExplainTable = { ...migrateExplainTable, ...usageRows, ...engineRows };

@@ -28,7 +28,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!to) throw usageError('USAGE_MISSING_ARGUMENT', 'baseline needs --to VERSION', { argument: '--to VERSION', example: 'chatgenius-db baseline --to 0002 --yes' });
   if (!/^\d+$/.test(to)) throw usageError('MIGRATION_UNKNOWN_VERSION', `--to ${to} is not a migration version`, { version: to, flag: '--to' });
   const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
+  const { loadConfig, withTarget, targetLabel, asUsageError } = await import('../output/runner.js');
   const { checkConsent, engineOptions } = await import('../../run.js');
   const { plural } = await import('../output/format.js');
   const r = reporterFor(ctx);
@@ -38,7 +38,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     const { baseline } = await import('../../migrate/index.js');
     const { readVersion } = await import('../main.js');
     const label = targetLabel(config, t);
-    const b = await baseline(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), to });
+    const b = await baseline(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), to }).catch((e: unknown) => {
+      throw asUsageError(e);
+    });
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: b.dryRun, recorded: b.recorded, differences: b.differences });
     if (!b.ok) {
       throw new ChatgeniusError('BASELINE_MISMATCH', `${label} (schema ${config.schema}) does not match migrations up to ${to}`, {

@@ -85,7 +85,7 @@ export async function runRollback(
 ): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
-  const { withTarget, targetLabel, registerSecrets } = await import('../output/runner.js');
+  const { withTarget, targetLabel, registerSecrets, asUsageError } = await import('../output/runner.js');
   const { checkConsent, engineOptions } = await import('../../run.js');
   const { failureError, appliedSummary } = await import('../output/engine-results.js');
   const { formatDuration, plural } = await import('../output/format.js');
@@ -101,7 +101,9 @@ export async function runRollback(
     const { readVersion } = await import('../main.js');
     const label = targetLabel(config, t);
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
-    const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target });
+    const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target }).catch((e: unknown) => {
+      throw asUsageError(e);
+    });
     for (const w of result.warnings) r.out.warn(w);
     const done = appliedSummary(result.results);
     r.setResult({ rolledBack: done, planned: result.plan.steps.map((s) => ({ version: s.version, name: s.name })) });

@@ -3,7 +3,7 @@
  * the run's Redactor), open the target, run, close always. Also the lazy loader for the wizard.
  */
 import type { ResolvedConfig } from '../../config/types.js';
-import { CancelledError } from '../../errors.js';
+import { CancelledError, ChatgeniusError } from '../../errors.js';
 import type { OpenedTarget } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
@@ -63,4 +63,12 @@ export async function loadWizard(): Promise<WizardModule | null> {
     if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('wizard')) return null;
     throw e;
   }
+}
+
+/** An unknown version given with --to / --version is fixed on the command line: exit 2. */
+export function asUsageError(err: unknown, codes: string[] = ['MIGRATION_UNKNOWN_VERSION']): unknown {
+  if (err instanceof ChatgeniusError && codes.includes(err.code) && err.exitCode !== 2) {
+    return new ChatgeniusError(err.code, err.message, err.details, { exitCode: 2, cause: err });
+  }
+  return err;
 }

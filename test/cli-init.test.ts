@@ -1,0 +1,205 @@
+/**
+ * The command line against a real PostgreSQL: `init --env test`, `--json`, `--log-file`,
+ * `--dry-run`, rollback and status. Spawns the built binary: run `npm run build` first.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { snapshotCatalog } from '../src/migrate/catalog.js';
+
+const SPEC_TABLES = [
+  'channel_members',
+  'channels',
+  'files',
+  'message_reads',
+  'messages',
+  'reactions',
+  'sync_state',
+  'user_settings',
+  'user_status',
+  'users',
+];
+
+let pg: TestPostgres;
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cgdb-cli-init-'));
+  pg = await startPostgres();
+});
+
+after(async () => {
+  await pg?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function tablesIn(db: string, schema: string): Promise<string[]> {
+  const r = await pg.query<{ t: string }>(
+    "select table_name as t from information_schema.tables where table_schema = $1 and table_type = 'BASE TABLE' order by 1",
+    [schema],
+    db,
+  );
+  return r.rows.map((x) => x.t);
+}
+
+interface LogLine {
+  timestamp: string;
+  correlationId: string;
+  level: string;
+  event: string;
+  data?: Record<string, unknown>;
+}
+
+function parseLines(text: string): LogLine[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as LogLine;
+      } catch {
+        throw new Error(`line ${i + 1} is not JSON: ${l}`);
+      }
+    });
+}
+
+test('init --env test --yes with DATABASE_URL creates schema test with all tables and none in public', async () => {
+  const url = await pg.createDatabase('setup_test');
+  const r = await runCli(['init', '--env', 'test', '--yes'], { cwd: dir, env: { DATABASE_URL: url } });
+  assert.equal(r.code, 0, r.stderr);
+  const tables = await tablesIn('setup_test', 'test');
+  for (const t of SPEC_TABLES) assert.ok(tables.includes(t), `table ${t} in schema test (got ${tables.join(', ')})`);
+  assert.ok(tables.includes('chatgenius_migrations'), 'the journal lives in schema test');
+  assert.deepEqual(await tablesIn('setup_test', 'public'), []);
+  assert.match(r.stdout, /Applied \d+ migrations to postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/setup_test \(schema test\) in [\d.]+ m?s/);
+  assert.ok(!r.stdout.includes(pg.password), 'password masked');
+
+  // Running it again changes nothing.
+  const before = await pg.query<{ n: string }>('select count(*) as n from test.chatgenius_migrations', [], 'setup_test');
+  const again = await runCli(['init', '--env', 'test', '--yes'], { cwd: dir, env: { DATABASE_URL: url } });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Nothing to do/);
+  const after = await pg.query<{ n: string }>('select count(*) as n from test.chatgenius_migrations', [], 'setup_test');
+  assert.equal(after.rows[0]!.n, before.rows[0]!.n);
+});
+
+test('--json prints only JSON lines on stdout, one schema_migration per migration, and ends with a result line', async () => {
+  const url = await pg.createDatabase('json_run');
+  const r = await runCli(['init', '--yes', '--json', '--database-url', url], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = parseLines(r.stdout);
+  const ids = new Set(lines.map((l) => l.correlationId));
+  assert.equal(ids.size, 1, 'one correlationId per run');
+  for (const l of lines) {
+    assert.ok(!Number.isNaN(Date.parse(l.timestamp)), 'timestamp is a date');
+    assert.ok(['debug', 'info', 'warn', 'error'].includes(l.level));
+  }
+  const done = lines.filter((l) => l.event === 'schema_migration' && l.data?.status === 'done');
+  assert.ok(done.length >= 5, `${done.length} schema_migration lines`);
+  for (const d of done) {
+    assert.match(String(d.data!.version), /^\d{4}$/);
+    assert.equal(d.data!.direction, 'up');
+    assert.equal(typeof d.data!.durationMs, 'number');
+  }
+  const last = lines.at(-1)!;
+  assert.equal(last.event, 'result');
+  assert.equal(last.data!.ok, true);
+  assert.equal(last.data!.exitCode, 0);
+  assert.equal((last.data!.applied as unknown[]).length, done.length);
+  // Human output went to stderr.
+  assert.match(r.stderr, /Applied \d+ migrations/);
+  assert.ok(!r.stdout.includes(pg.password) && !r.stderr.includes(pg.password));
+});
+
+test('--log-file is created mode 0600 and appended to, never truncated; a failed run ends with an error line', async () => {
+  const url = await pg.createDatabase('log_run');
+  const logFile = join(dir, 'runs.log');
+  const first = await runCli(['init', '--yes', '--database-url', url, '--log-file', logFile], { cwd: dir });
+  assert.equal(first.code, 0, first.stderr);
+  const st = await stat(logFile);
+  assert.equal(st.mode & 0o777, 0o600);
+  const text1 = await readFile(logFile, 'utf8');
+  const lines1 = parseLines(text1);
+  assert.equal(lines1.at(-1)!.event, 'result');
+
+  const second = await runCli(['status', '--yes', '--database-url', url, '--log-file', logFile], { cwd: dir });
+  assert.equal(second.code, 0, second.stderr);
+  const failed = await runCli(['init', '--yes', '--database-url', pg.urlFor('log_run', 'postgres', 'wrong-password'), '--log-file', logFile], { cwd: dir });
+  assert.equal(failed.code, 1);
+  const text3 = await readFile(logFile, 'utf8');
+  assert.ok(text3.startsWith(text1), 'earlier lines kept');
+  const lines3 = parseLines(text3);
+  assert.equal(new Set(lines3.map((l) => l.correlationId)).size, 3, 'one correlationId per run');
+  const last = lines3.at(-1)!;
+  assert.equal(last.event, 'result');
+  assert.equal(last.level, 'error');
+  const err = lines3.find((l) => l.event === 'error' && l.correlationId === last.correlationId);
+  assert.ok(err, 'an error line carries the explanation');
+  assert.equal(typeof err.data!.title, 'string');
+  assert.equal(typeof err.data!.hint, 'string');
+  assert.ok(!text3.includes(pg.password) && !text3.includes('wrong-password'), 'no password in the log');
+  assert.equal((await stat(logFile)).mode & 0o777, 0o600);
+});
+
+test('--dry-run prints the plan and the SQL, and changes nothing (catalog snapshot unchanged)', async () => {
+  const url = await pg.createDatabase('dry_run');
+  const client = await pg.client('dry_run');
+  const before = await snapshotCatalog(client, 'public');
+  const r = await runCli(['init', '--yes', '--dry-run', '--database-url', url], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Dry run: would apply \d+ migrations/);
+  assert.match(r.stdout, /0002_tables/);
+  assert.match(r.stdout, /CREATE TABLE users/);
+  assert.match(r.stdout, /Nothing was changed/);
+  const after = await snapshotCatalog(client, 'public');
+  assert.deepEqual(after, before);
+  assert.deepEqual(await tablesIn('dry_run', 'public'), []);
+
+  // A dry run of a schema that does not exist yet does not create it either.
+  const r2 = await runCli(['init', '--yes', '--dry-run', '--schema', 'not_yet', '--database-url', url, '--json'], { cwd: dir });
+  assert.equal(r2.code, 0, r2.stderr);
+  const last = parseLines(r2.stdout).at(-1)!;
+  assert.equal(last.data!.dryRun, true);
+  assert.ok((last.data!.pending as unknown[]).length >= 5);
+  const s = await pg.query<{ n: string }>("select count(*) as n from information_schema.schemata where schema_name = 'not_yet'", [], 'dry_run');
+  assert.equal(s.rows[0]!.n, '0');
+});
+
+test('rollback --steps 1 then --all returns the schema to empty, status lists them as pending, init re-applies', async () => {
+  const url = await pg.createDatabase('roll');
+  const env = { DATABASE_URL: url };
+  assert.equal((await runCli(['init', '--env', 'test', '--yes'], { cwd: dir, env })).code, 0);
+  const one = await runCli(['rollback', '--env', 'test', '--yes', '--steps', '1'], { cwd: dir, env });
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /Rolled back 1 migration /);
+
+  const st = await runCli(['status', '--env', 'test', '--json'], { cwd: dir, env });
+  assert.equal(st.code, 0, st.stderr);
+  const res = parseLines(st.stdout).at(-1)!;
+  assert.equal((res.data!.pending as unknown[]).length, 1);
+  assert.match(st.stderr, /pending/);
+
+  const all = await runCli(['rollback', '--env', 'test', '--yes', '--all'], { cwd: dir, env });
+  assert.equal(all.code, 0, all.stderr);
+  const left = (await tablesIn('roll', 'test')).filter((t) => t !== 'chatgenius_migrations');
+  assert.deepEqual(left, []);
+
+  const again = await runCli(['init', '--env', 'test', '--yes'], { cwd: dir, env });
+  assert.equal(again.code, 0, again.stderr);
+  for (const t of SPEC_TABLES) assert.ok((await tablesIn('roll', 'test')).includes(t));
+});
+
+test('production: --confirm-database equal to the target database lets init apply', async () => {
+  const url = await pg.createDatabase('prod_ok');
+  const r = await runCli(['init', '--env', 'production', '--yes', '--confirm-database', 'prod_ok', '--database-url', url], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok((await tablesIn('prod_ok', 'public')).includes('users'));
+  // Up to date: no confirmation needed when nothing would change.
+  const again = await runCli(['init', '--env', 'production', '--yes', '--database-url', url], { cwd: dir });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Nothing to do/);
+});
