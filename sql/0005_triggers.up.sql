@@ -8,7 +8,8 @@ CREATE FUNCTION chatgenius_set_updated_at() RETURNS TRIGGER
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    IF NEW IS DISTINCT FROM OLD THEN
+    -- *<> compares the rows' stored images: works for every column type (json has no "=")
+    IF NEW OPERATOR(pg_catalog.*<>) OLD THEN
         NEW.updated_at := pg_catalog.now();
     END IF;
     RETURN NEW;
