@@ -165,6 +165,31 @@ test('doctor as a role without CREATE names "CREATE privilege" and the GRANT tha
   assert.match(r.stdout, /fix "CREATE privilege" first/);
 });
 
+test('doctor after init reports the journal up to date, and warns (exit 0) with the pid of a session holding the migration lock', async () => {
+  const db2 = await db.createDatabase('withjournal');
+  const init = await runCli(['init', '--env', 'development', '--yes', '--database-url', db2], { cwd: dir, env: { HOME: dir, CI: 'true' } });
+  assert.equal(init.code, 0, init.stdout + init.stderr);
+  const holder = await db.client('withjournal');
+  await holder.query("select set_config('application_name', 'chatgenius-db', false)");
+  const pid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid, pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))")).rows[0]!.pid;
+  try {
+    const r = await doctor(['--database-url', db2]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const j = block(r.stdout, 'Migration journal');
+    assert.match(j, /^✔ .*up to date/);
+    assert.match(j, /\((\d+) applied, 0 pending\)/);
+    const l = block(r.stdout, 'Migration lock');
+    assert.match(l, /^▲ /);
+    assert.ok(l.includes(`session ${pid}`), l);
+    assert.match(l, /pg_terminate_backend\(\d+\)/);
+    assert.match(r.stdout, /1 warning, 0 failed/);
+  } finally {
+    await holder.query('select pg_advisory_unlock_all()');
+  }
+  const free = await doctor(['--database-url', db2]);
+  assert.match(block(free.stdout, 'Migration lock'), /^✔ .*free/);
+});
+
 test('doctor against a stopped database names "PostgreSQL reachable" and how to start it, exit 1', async () => {
   await db.pause(); // last test of the file: the server stays stopped
   const r = await doctor(['--database-url', db.url]);
