@@ -94,11 +94,21 @@ test('the same round trip in schema test, where the extensions in public stay us
   const u = await c.query(`INSERT INTO users (auth0_id, email, username) VALUES ('a', 'a@x', 'a') RETURNING id`);
   assert.match(u.rows[0].id, /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
   assert.deepEqual((await snapshotCatalog(c, 'public')).tables, [], 'nothing in public');
+  // Defaults and triggers do not depend on the caller's search_path, even an empty one.
+  await c.query(`SET search_path TO ''`);
+  const ch = (await c.query(`INSERT INTO test.channels (name) VALUES ('general') RETURNING id`)).rows[0].id;
+  const m = (await c.query(`INSERT INTO test.messages (channel_id, user_id, content) VALUES ($1, $2, 'hi') RETURNING id`, [ch, u.rows[0].id])).rows[0].id;
+  await c.query(`INSERT INTO test.message_reads (message_id, user_id) VALUES ($1, $2)`, [m, u.rows[0].id]);
+  await c.query(`UPDATE test.messages SET content = 'edited', deleted_at = now() WHERE id = $1`, [m]);
+  const cursor = await c.query(`SELECT last_read_message_id FROM test.channel_read_cursors`);
+  assert.deepEqual(cursor.rows, [{ last_read_message_id: m }]);
+  const edited = await c.query(`SELECT updated_at > created_at AS moved FROM test.messages WHERE id = $1`, [m]);
+  assert.deepEqual(edited.rows, [{ moved: true }]);
   // With the test schema's search_path, the extensions live in public and are usable.
   await c.query('SET search_path TO test, public');
   const r = await c.query(`SELECT 'Ab'::citext = 'aB'::citext AS ci, length(gen_random_bytes(8)) AS n, uuid_generate_v4() IS NOT NULL AS u`);
   assert.deepEqual(r.rows, [{ ci: true, n: 8, u: true }]);
-  await c.query('DELETE FROM users');
+  await c.query('DELETE FROM messages; DELETE FROM channels; DELETE FROM users');
   await applySqlFiles(c, 'test', 'down');
   const left = await snapshotCatalog(c, 'test');
   assert.deepEqual([left.tables, left.functions, left.views, left.sequences, left.types], [[], [], [], [], []]);
