@@ -1,0 +1,169 @@
+/**
+ * The CLI through an SSH tunnel: the real binary (a child process) against the in-process ssh2
+ * server (in this test process) forwarding to a real PostgreSQL.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { makeHostKey, makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+
+let db: TestPostgres;
+let ssh: TestSshServer;
+let dir: string;
+let keyPath: string;
+const key = makeUserKey();
+
+before(async () => {
+  db = await startPostgres();
+  dir = await mkdtemp(join(tmpdir(), 'cgdb-tunnel-cli-'));
+  keyPath = join(dir, 'id_ed25519');
+  await writeFile(keyPath, key.private, { mode: 0o600 });
+  ssh = await startSshServer({ authorizedKeys: [key.public] });
+});
+
+after(async () => {
+  await ssh?.close();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function env(over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    HOME: dir,
+    POSTGRES_HOST: '127.0.0.1',
+    POSTGRES_PORT: String(db.port),
+    POSTGRES_DB: db.database,
+    POSTGRES_USER: db.user,
+    POSTGRES_PASSWORD: db.password,
+    SSH_HOST: ssh.host,
+    SSH_PORT: String(ssh.port),
+    SSH_USER: 'tunnel',
+    SSH_KEY_PATH: keyPath,
+    ...over,
+  };
+}
+
+interface LogLine {
+  level: string;
+  event: string;
+  data?: Record<string, unknown>;
+}
+const lines = (r: CliResult): LogLine[] =>
+  r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogLine);
+
+/** The tunnel was closed by the command itself, and nothing is left on the bastion or the database. */
+async function assertTornDown(r: CliResult): Promise<void> {
+  const ev = lines(r);
+  const open = ev.find((e) => e.event === 'tunnel_open');
+  assert.ok(open, 'a tunnel was opened');
+  assert.ok(ev.some((e) => e.event === 'tunnel_closed'), 'the command closed its tunnel');
+  assert.ok(await ssh.waitForNoConnections(), 'no SSH connection or forwarded socket left on the bastion');
+  // A backend exits a moment after its client's Terminate: poll briefly.
+  let n = -1;
+  for (let i = 0; i < 50 && n !== 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 40));
+    const left = await db.query(`select count(*)::int n from pg_stat_activity where application_name like 'chatgenius%'`);
+    n = left.rows[0]!.n as number;
+  }
+  assert.equal(n, 0, 'no session left on the database');
+}
+
+const journal = async () =>
+  (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version')).rows.map((r) => r.version);
+
+describe('the CLI through an SSH tunnel', () => {
+  let project: string;
+
+  test('init --yes through the tunnel applies the schema, accepting the new host key by flag', async () => {
+    project = await mkdtemp(join(dir, 'proj-'));
+    const r = await runCli(['init', '--env', 'development', '--yes', '--accept-new-host-key', '--json'], { env: env(), cwd: project });
+    assert.equal(r.code, 0, r.stderr);
+    const result = lines(r).at(-1)!;
+    assert.equal(result.event, 'result');
+    assert.match(String(result.data?.target), /via ssh/);
+    const tables = await db.query(`select count(*)::int n from information_schema.tables where table_schema = 'public' and table_name = any($1)`, [
+      ['users', 'channels', 'messages', 'channel_members', 'reactions', 'files', 'user_settings', 'user_status', 'message_reads', 'sync_state'],
+    ]);
+    assert.equal(tables.rows[0]!.n, 10);
+    assert.ok((await journal()).length >= 1);
+    const kh = join(project, '.chatgenius', 'known_hosts');
+    assert.equal((await stat(kh)).mode & 0o777, 0o600);
+    assert.ok(r.stdout.includes(ssh.hostKey.fingerprint));
+    await assertTornDown(r);
+  });
+
+  test('status and rollback --yes --steps 1 through it, the saved host key now known', async () => {
+    const applied = await journal();
+    const st = await runCli(['status', '--env', 'development', '--json'], { env: env(), cwd: project });
+    assert.equal(st.code, 0, st.stderr);
+    assert.ok(lines(st).some((e) => e.event === 'tunnel_hostkey' && e.data?.status === 'known'));
+    await assertTornDown(st);
+    const rb = await runCli(['rollback', '--env', 'development', '--yes', '--steps', '1', '--json'], { env: env(), cwd: project });
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.deepEqual(await journal(), applied.slice(0, -1));
+    await assertTornDown(rb);
+    // and init again finishes the job
+    const again = await runCli(['init', '--env', 'development', '--yes', '--json'], { env: env(), cwd: project });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await journal(), applied);
+  });
+
+  test('a pinned SSH_HOST_FINGERPRINT is honoured in a fresh checkout (CI), and a wrong pin refused', async () => {
+    const ci = await mkdtemp(join(dir, 'ci-'));
+    const ok = await runCli(['status', '--env', 'development', '--json'], { env: env({ SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint }), cwd: ci });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(lines(ok).some((e) => e.event === 'tunnel_hostkey' && e.data?.status === 'pinned'));
+    const wrong = makeHostKey().fingerprint;
+    const bad = await runCli(['status', '--env', 'development'], { env: env({ SSH_HOST_FINGERPRINT: wrong }), cwd: ci });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /SSH_HOST_KEY_CHANGED/);
+    assert.ok(bad.stderr.includes(wrong) && bad.stderr.includes(ssh.hostKey.fingerprint), bad.stderr);
+  });
+
+  test('an unknown host key under --yes is refused with its fingerprint and how to accept it', async () => {
+    const fresh = await mkdtemp(join(dir, 'fresh-'));
+    const auths = ssh.authAttempts;
+    const r = await runCli(['init', '--env', 'development', '--yes'], { env: env(), cwd: fresh });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /SSH_HOST_KEY_UNKNOWN/);
+    assert.ok(r.stderr.includes(ssh.hostKey.fingerprint), r.stderr);
+    assert.match(r.stderr, /--accept-new-host-key/);
+    assert.equal(ssh.authAttempts, auths, 'no credential offered to an unverified host');
+  });
+
+  test('a wrong key passphrase is explained and never printed', async () => {
+    const enc = makeUserKey('the-right-one');
+    const p = join(dir, 'enc_key');
+    await writeFile(p, enc.private, { mode: 0o600 });
+    const secret = 'wrong-passphrase-XYZ';
+    const r = await runCli(['status', '--env', 'development', '--json'], {
+      env: env({ SSH_KEY_PATH: p, SSH_PASSPHRASE: secret, SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint }),
+      cwd: project,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout + r.stderr, /SSH_KEY_BAD_PASSPHRASE/);
+    assert.ok(!(r.stdout + r.stderr).includes(secret), 'the passphrase leaked');
+    assert.ok(!(r.stdout + r.stderr).includes(db.password), 'the database password leaked');
+  });
+
+  test('a host key changed between two runs is refused (exit 1), and nothing is offered to the new host', async () => {
+    // The bastion is replaced by one with another host key, on the same port.
+    const port = ssh.port;
+    await ssh.close();
+    ssh = await startSshServer({ authorizedKeys: [key.public], port, hostKey: makeHostKey() });
+    const r = await runCli(['status', '--env', 'development', '--accept-new-host-key'], { env: env(), cwd: project });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /SSH_HOST_KEY_CHANGED/);
+    assert.ok(r.stderr.includes(ssh.hostKey.fingerprint), r.stderr);
+    assert.match(r.stderr, /ssh-keygen -R/);
+    assert.equal(ssh.authAttempts, 0);
+    assert.ok(await ssh.waitForNoConnections());
+  });
+});
