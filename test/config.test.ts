@@ -145,6 +145,15 @@ describe('which environment', () => {
     assert.equal(detectEnv({ flags: { 'database-url': 'postgres://x@h/db' }, env: {}, cwd: project() }).env, 'development');
   });
 
+  test('an SSH_HOST alone selects development, with the database defaults as seen from the SSH host', () => {
+    const cwd = project({ '.env.local': 'SSH_HOST=bastion\nSSH_USER=deploy\n' });
+    const c = resolve({}, {}, cwd);
+    assert.equal(c.env, 'development');
+    assert.equal(c.tunnel?.host, 'bastion');
+    assert.deepEqual([c.connection?.host, c.connection?.port, c.connection?.database], ['localhost', 5432, 'chatgenius']);
+    assert.equal(failure(() => resolve({ 'no-tunnel': true, env: 'development' }, {}, cwd)).code, 'CONFIG_MISSING_VALUE');
+  });
+
   test('a connection only in .env.production does not select development', () => {
     assert.equal(detectEnv({ flags: {}, env: {}, cwd: project({ '.env.production': 'POSTGRES_HOST=prod\n' }) }).env, 'local');
   });

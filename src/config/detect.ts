@@ -1,7 +1,8 @@
 /**
  * Which environment: `--env`, else `CHATGENIUS_ENV` (process environment, `.env.local`, `.env`),
- * else `development` when a connection is configured (DATABASE_URL, POSTGRES_* or PG* in the
- * flags, the environment, or the env files development would read), otherwise `local`.
+ * else `development` when a connection is configured (DATABASE_URL, POSTGRES_* or PG*, or an
+ * SSH_HOST to tunnel through, in the flags, the environment, or the env files development would
+ * read), otherwise `local`.
  * The wizard uses the detected value as its suggestion.
  */
 import type { Flags } from '../cli/command.js';
@@ -45,7 +46,8 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
   const dev = readNamedEnvFiles(input.cwd, envFileNames('development'));
   const connectionConfigured =
     flagLayers.flagString('database-url') !== undefined ||
-    CONNECTION_VARS.some((v) => new Layers({}, input.env, dev).variable(v) !== undefined);
+    flagLayers.flagString('ssh-host') !== undefined ||
+    [...CONNECTION_VARS, 'SSH_HOST'].some((v) => new Layers({}, input.env, dev).variable(v) !== undefined);
 
   if (flagEnv !== undefined) {
     const e = flagEnv.trim().toLowerCase();
@@ -80,7 +82,7 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
     return {
       env: 'development',
       source: 'detected',
-      reason: 'a database connection is configured (DATABASE_URL, POSTGRES_* or PG*)',
+      reason: 'a database connection is configured (DATABASE_URL, POSTGRES_*, PG* or SSH_HOST)',
       connectionConfigured,
     };
   }

@@ -92,7 +92,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const r = new Reader(layers, sources);
   const stateDir = join(projectDir, STATE_DIR_NAME);
 
-  const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home);
+  const tunnelWanted = layers.get(SETTINGS.sshHost) !== undefined && !layers.flagBool('no-tunnel');
+  const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home, tunnelWanted);
   const tunnel = defaults.embedded ? null : resolveTunnel(r, layers, env, projectDir, home, stateDir);
   if (tunnel && connection && connection.host.startsWith('/')) {
     throw new ChatgeniusError(
@@ -212,7 +213,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
 }
 
-function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string): ConnectionConfig {
+function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string, tunnelWanted: boolean): ConnectionConfig {
   const urlFound = r.get(SETTINGS.databaseUrl);
   let host: string | undefined;
   let port: number | undefined;
@@ -235,7 +236,8 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
     const portFound = r.get(SETTINGS.port);
     const dbFound = r.get(SETTINGS.database);
     const userFound = r.get(SETTINGS.user);
-    if (!hostFound && !portFound && !dbFound && !userFound && !r.get(SETTINGS.password)) {
+    // Behind a tunnel, the defaults (localhost:5432 as seen from the SSH host) are a real target.
+    if (!tunnelWanted && !hostFound && !portFound && !dbFound && !userFound && !r.get(SETTINGS.password)) {
       throw new ChatgeniusError(
         'CONFIG_MISSING_VALUE',
         `No database is configured for env ${env}; set it with --database-url or DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD), or use --env local for the embedded PostgreSQL`,
