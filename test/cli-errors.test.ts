@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { freePort } from './helpers/ports.js';
@@ -28,9 +29,8 @@ before(async () => {
   pg = await startPostgres();
   closedPort = await freePort();
   // A real (unencrypted) key, so the tunnel case gets as far as the TCP connection.
-  const { utils } = await import('ssh2');
   keyPath = join(root, 'id_ed25519');
-  await writeFile(keyPath, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  await writeFile(keyPath, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
   // A role that may connect but not CREATE (PostgreSQL 15+: public is not writable by others).
   await pg.query(`CREATE ROLE nocreate LOGIN PASSWORD '${SECRET}'`);
   const db = await pg.createDatabase('nocreate_db');
@@ -179,6 +179,7 @@ test('at least 30 bad inputs each exit 1 or 2 with an explanation, no stack trac
   );
   const failures: string[] = [];
   for (const { c, r, log } of results) {
+    if (process.env.SHOW_CASES) console.log(`--- ${c.name} (exit ${r.code})\n${r.stderr}`);
     const where = `[${c.name}] exit ${r.code}\n${r.stderr}`;
     if (r.code !== c.code) failures.push(`expected exit ${c.code}: ${where}`);
     if (!/^✖ .+\(\S+\)$/m.test(r.stderr) || !/^ {2}Why: /m.test(r.stderr) || !/^ {2}Fix: /m.test(r.stderr)) failures.push(`no title/Why/Fix: ${where}`);

@@ -1,5 +1,6 @@
 import type { ErrorFacts, ExplainTable } from './types.js';
 import { migrateExplainTable } from '../migrate/explain.js';
+import { dbTable } from './db.js';
 
 /** explain() rows for the engine's and the command line's codes. */
 
@@ -128,12 +129,31 @@ const engineRows: ExplainTable = {
     hint: 'If an applied file was edited on purpose: `chatgenius-db repair --yes`. If the live schema was changed by hand: undo it, or capture it in a new migration.',
     detail: list(f.details.drift ?? f.details.differences),
   }),
-  MIGRATION_SQL_ERROR: (f) => ({
-    title: `SQL error in ${str(f.details.file) ?? 'a migration'}${str(f.details.line) ? `:${str(f.details.line)}${str(f.details.column) ? `:${str(f.details.column)}` : ''}` : ''}`,
-    cause: `${str(f.details.sqlstate) ? `PostgreSQL ${str(f.details.sqlstate)}: ` : ''}${str(f.details.pgMessage) ?? f.message}`,
-    hint: 'Fix the statement shown below; migrations before it are committed, this one and the rest were not applied. Then run the command again.',
-    detail: detailOf(f),
-  }),
+  MIGRATION_SQL_ERROR: (f) => {
+    const where = `${str(f.details.file) ?? 'a migration'}${str(f.details.line) ? `:${str(f.details.line)}${str(f.details.column) ? `:${str(f.details.column)}` : ''}` : ''}`;
+    const phase =
+      f.details.phase === 'syntax'
+        ? 'Nothing of this run was applied: a syntax error rejects the whole batch before it starts.'
+        : 'Migrations before this one are committed; this one and the rest were not applied.';
+    const sqlstate = str(f.details.sqlstate);
+    // The SQLSTATE's own explanation (src/explain/db.ts), placed in the file.
+    const row = sqlstate ? (dbTable[sqlstate] ?? dbTable[`${sqlstate.slice(0, 2)}xxx`]) : undefined;
+    if (row && sqlstate) {
+      const x = row({ code: sqlstate, message: str(f.details.pgMessage) ?? f.message, details: { ...f.details, frame: undefined, detail: undefined, hint: undefined } });
+      return {
+        title: x.title.includes(where) ? x.title : `${x.title} in ${where}`,
+        cause: `PostgreSQL ${sqlstate}: ${x.cause}`,
+        hint: f.details.phase === 'syntax' ? x.hint : `${x.hint} ${phase}`,
+        detail: detailOf(f),
+      };
+    }
+    return {
+      title: `SQL error in ${where}`,
+      cause: `${sqlstate ? `PostgreSQL ${sqlstate}: ` : ''}${str(f.details.pgMessage) ?? f.message}`,
+      hint: `Fix the statement shown below. ${phase} Then run the command again.`,
+      detail: detailOf(f),
+    };
+  },
   MIGRATION_MISSING_FILE: (f) => ({
     title: 'An applied migration has no file',
     cause: `The journal says ${str(f.details.version) ?? 'a migration'}${str(f.details.name) ? ` (${str(f.details.name)})` : ''} was applied, but ${str(f.details.file) ?? 'its file'} is not in the migrations directory.`,

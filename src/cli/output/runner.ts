@@ -2,6 +2,7 @@
  * The plumbing every database command shares: resolve the config (registering its secrets with
  * the run's Redactor), open the target, run, close always. Also the lazy loader for the wizard.
  */
+import { statSync } from 'node:fs';
 import type { ResolvedConfig } from '../../config/types.js';
 import { CancelledError, ChatgeniusError } from '../../errors.js';
 import type { OpenedTarget } from '../../run.js';
@@ -13,6 +14,7 @@ export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promi
   const { resolveConfig } = await import('../../config/index.js');
   const config = await resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
   registerSecrets(config, reporter);
+  checkMigrationsDir(config.migrationsDir, typeof ctx.flags['migrations-dir'] === 'string');
   return config;
 }
 
@@ -71,4 +73,22 @@ export function asUsageError(err: unknown, codes: string[] = ['MIGRATION_UNKNOWN
     return new ChatgeniusError(err.code, err.message, err.details, { exitCode: 2, cause: err });
   }
   return err;
+}
+
+/** Refuse a migrations directory that is not there before anything connects (a flag: exit 2). */
+export function checkMigrationsDir(dir: string, fromFlag: boolean): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new ChatgeniusError(
+      'MIGRATIONS_DIR_NOT_FOUND',
+      `Migrations directory not found: ${dir}`,
+      { path: dir, flag: '--migrations-dir', variable: 'CHATGENIUS_MIGRATIONS_DIR' },
+      { exitCode: fromFlag ? 2 : 1 },
+    );
+  }
 }
