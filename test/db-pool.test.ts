@@ -174,3 +174,34 @@ test('connectionFromEnv: per field POSTGRES_* over PG* over DATABASE_URL; sslmod
   })();
   assert.ok(bad && !bad.message.includes('supersecret'));
 });
+
+test('setupDatabase(true) applies the schema to test: the spec tables, usable through the pool, and again is a no-op', async () => {
+  const url = await pg.createDatabase('setup_full');
+  const events: string[] = [];
+  const first = await setupDatabase({ isTest: true, env: { DATABASE_URL: url }, emit: (e) => events.push(e.type) });
+  try {
+    assert.equal(first.migrations?.ok, true);
+    assert.ok((first.migrations?.results.filter((r) => r.status === 'applied').length ?? 0) >= 1);
+    assert.ok(events.includes('migration:done'));
+    const t = await pg.query<{ n: number }>(
+      `select count(*)::int as n from information_schema.tables where table_schema = 'test' and table_name = any($1)`,
+      [['users', 'channels', 'messages', 'channel_members', 'reactions', 'files', 'user_settings', 'user_status', 'message_reads', 'sync_state']],
+      'setup_full',
+    );
+    assert.equal(t.rows[0]!.n, 10, 'the ten spec tables in schema test');
+    // Unqualified names and the ULID default work through every pooled connection.
+    const r = await first.pool.query<{ id: string }>(
+      `INSERT INTO users (auth0_id, email, username) VALUES ('auth0|1', 'ada@example.com', 'ada') RETURNING id`,
+    );
+    assert.match(r.rows[0]!.id, /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+  } finally {
+    await closePool(first.pool);
+  }
+  const again = await setupDatabase({ isTest: true, env: { DATABASE_URL: url } });
+  try {
+    assert.equal(again.migrations?.ok, true);
+    assert.equal(again.migrations?.results.filter((r) => r.status === 'applied').length, 0, 'nothing left to apply');
+  } finally {
+    await closePool(again.pool);
+  }
+});

@@ -24,6 +24,7 @@ import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, desc
 import { connectionFromEnv } from './env.js';
 import { retryPolicyFromEnv } from './retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
+import type { MigrateResult } from '../migrate/types.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
@@ -146,7 +147,7 @@ export function poolInfo(pool: pg.Pool): PoolInfo | undefined {
  * const { pool: testPool } = await setupDatabase(true); // schema test
  * ```
  */
-export async function setupDatabase(isTest: boolean | SetupOptions = false): Promise<{ pool: pg.Pool; migrations?: unknown }> {
+export async function setupDatabase(isTest: boolean | SetupOptions = false): Promise<{ pool: pg.Pool; migrations?: MigrateResult }> {
   const o = normalise(isTest);
   const pool = await initializePool(o);
   if (o.migrate === false) return { pool };
@@ -159,12 +160,9 @@ export async function setupDatabase(isTest: boolean | SetupOptions = false): Pro
   }
 }
 
-async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<unknown> {
-  // The engine is loaded only when needed (and is engineer B's module: typed loosely here).
-  const enginePath = '../migrate/index.js';
-  const engine = (await import(enginePath)) as {
-    migrate(client: pg.Client, opts: Record<string, unknown>): Promise<unknown>;
-  };
+async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<MigrateResult> {
+  // The engine is loaded only when needed.
+  const { migrate } = await import('../migrate/index.js');
   const env = o.env ?? process.env;
   const dialled = o.via ? { ...info.connection, host: o.via.host, port: o.via.port } : info.connection;
   const client = await connectClient(dialled, {
@@ -175,7 +173,7 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<unknown
     ...(o.signal ? { signal: o.signal } : {}),
   });
   try {
-    const result = await engine.migrate(client, {
+    const result = await migrate(client, {
       schema: info.schema,
       migrationsDir: o.migrationsDir ?? defaultMigrationsDir,
       lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
@@ -183,31 +181,17 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<unknown
       ...(o.emit ? { emit: o.emit } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    const failed = firstFailure(result);
-    if (failed !== undefined) throw failed;
+    if (!result.ok) {
+      if (result.failure) {
+        const { failureError } = await import('../cli/output/engine-results.js');
+        throw failureError(result.failure);
+      }
+      throw new ChatgeniusError('DB_SETUP_FAILED', 'Applying the migrations failed without a reported cause', { schema: info.schema });
+    }
     return result;
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/** The engine returns results with `ok: false` rather than throwing half-way: surface the first. */
-function firstFailure(result: unknown): unknown {
-  const items: unknown[] = Array.isArray(result)
-    ? result
-    : result && typeof result === 'object'
-      ? [result, ...(['results', 'applied', 'steps'] as const).flatMap((k) => {
-          const v = (result as Record<string, unknown>)[k];
-          return Array.isArray(v) ? v : [];
-        })]
-      : [];
-  for (const item of items) {
-    if (item && typeof item === 'object' && (item as { ok?: unknown }).ok === false) {
-      const e = (item as { error?: unknown }).error;
-      return e ?? new ChatgeniusError('MIGRATION_FAILED', 'A migration failed', { result: item as Record<string, unknown> });
-    }
-  }
-  return undefined;
 }
 
 /**

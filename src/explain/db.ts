@@ -371,6 +371,11 @@ export const dbTable: ExplainTable = {
     cause: f.message,
     hint: 'Use a lower-case name of letters, digits and underscores that starts with a letter (e.g. test, app_ci) in --schema.',
   }),
+  DB_SETUP_FAILED: (f) => ({
+    title: 'Setting up the database failed',
+    cause: `${f.message} (schema ${str(f.details.schema) ?? '?'}).`,
+    hint: 'Run `chatgenius-db status` to see which migration failed, then `chatgenius-db init --verbose`.',
+  }),
   UNKNOWN: (f) => {
     if (/server does not support SSL/i.test(f.message)) return SERVER_NO_SSL(f);
     if (/self[- ]signed certificate/i.test(f.message)) return TLS_SELF_SIGNED(f);
