@@ -109,10 +109,8 @@ function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
   return step.direction === 'up' ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs) : deleteRowSql(ctx.schema, step.file.version);
 }
 
-function durationsSql(schema: string, steps: Step[]): string {
-  const versions = steps.filter((s) => s.direction === 'up').map((s) => quoteLiteral(s.file.version));
-  if (!versions.length) return '';
-  return `SELECT json_object_agg(version, duration_ms) AS chatgenius_db_durations FROM ${journalName(schema)} WHERE version IN (${versions.join(', ')})`;
+function stepDoneSql(step: Step): string {
+  return `SELECT ${quoteLiteral(`${step.direction}:${step.file.version}`)} AS chatgenius_db_step, (extract(epoch from clock_timestamp() - now()) * 1000)::integer AS ms`;
 }
 
 function textOf(step: Step): string {
@@ -132,10 +130,9 @@ export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean;
     b.sql(markerSql('start', `${step.direction}:${step.file.version}`));
     b.file(step.file, step.direction);
     b.sql(journalSql(ctx, step));
+    b.sql(stepDoneSql(step));
     b.sql('COMMIT');
   }
-  const d = durationsSql(ctx.schema, steps);
-  if (d) b.sql(d);
   if (opts.finalSql) b.sql(opts.finalSql);
   if (opts.tail) b.raw(tailSql(ctx));
   return b;
@@ -241,16 +238,12 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
           return { results: [...results.values()], failure, sql: sent.join('\n') };
         }
         prefixSent = true;
-        const dur = res.find((r) => r.rows?.[0] && 'chatgenius_db_durations' in r.rows[0])?.rows[0]?.chatgenius_db_durations as
-          | Record<string, number>
-          | undefined;
-        const ids = group.steps.map((s) => `${s.direction}:${s.file.version}`);
-        group.steps.forEach((s, i) => {
-          const measured = dur?.[s.file.version];
-          const started = startTimes.get(ids[i]!) ?? t0;
-          const next = i + 1 < ids.length ? startTimes.get(ids[i + 1]!) : undefined;
-          done(s, typeof measured === 'number' ? measured : Math.max(0, (next ?? Date.now()) - started));
-        });
+        const ms = new Map<string, number>();
+        for (const r of res) {
+          const row = r.rows?.[0] as { chatgenius_db_step?: string; ms?: number } | undefined;
+          if (row?.chatgenius_db_step !== undefined) ms.set(row.chatgenius_db_step, Number(row.ms));
+        }
+        for (const s of group.steps) done(s, ms.get(`${s.direction}:${s.file.version}`) ?? Date.now() - t0);
       } else {
         const step = group.step;
         if (!prefixSent) {
