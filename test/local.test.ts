@@ -46,8 +46,9 @@ async function query(sql: string, port = storedState().port): Promise<pg.QueryRe
 }
 
 /** Call ensureLocalServer from a separate Node process that then exits. */
+let children = 0;
 function ensureInChild(): Promise<{ code: number | null; out: string; ms: number }> {
-  const script = join(projectDir, 'child.mts');
+  const script = join(projectDir, `child-${++children}.mts`);
   writeFileSync(
     script,
     `import { ensureLocalServer } from ${JSON.stringify(localModule)};
@@ -77,12 +78,17 @@ describe('the embedded PostgreSQL of --env local', () => {
   let firstPort = 0;
 
   before(async () => {
-    const r = await ensureInChild();
-    assert.equal(r.code, 0, r.out);
-    const line = JSON.parse(r.out.trim().split('\n').pop()!);
-    firstPort = line.port;
-    assert.equal(line.database, 'chatgenius');
-    assert.equal(line.sslMode, 'disable');
+    // Two CLI processes at once on a fresh project: one creates the server, the other waits for it.
+    const [a, b] = await Promise.all([ensureInChild(), ensureInChild()]);
+    assert.equal(a.code, 0, a.out);
+    assert.equal(b.code, 0, b.out);
+    const la = JSON.parse(a.out.trim().split('\n').pop()!);
+    const lb = JSON.parse(b.out.trim().split('\n').pop()!);
+    firstPort = la.port;
+    assert.equal(lb.port, la.port);
+    assert.equal(la.database, 'chatgenius');
+    assert.equal(la.sslMode, 'disable');
+    assert.equal(existsSync(join(stateDir, 'local.lock')), false);
   });
 
   test('a server started by a CLI process that has exited still answers, with the chatgenius database', async () => {
@@ -96,7 +102,8 @@ describe('the embedded PostgreSQL of --env local', () => {
     assert.ok(alive(firstPid));
   });
 
-  test('local.json holds the port and password with mode 0600, in a state dir others cannot list', () => {
+  test('local.json holds the port and password with mode 0600, in a state dir others cannot list and git ignores', () => {
+    assert.equal(readFileSync(join(stateDir, '.gitignore'), 'utf8'), '*\n');
     assert.equal(statSync(join(stateDir, 'local.json')).mode & 0o777, 0o600);
     const dirMode = statSync(stateDir).mode & 0o777;
     assert.equal(dirMode & 0o077 & ~0o011, 0, `state dir mode ${dirMode.toString(8)} lets others read or write`);

@@ -72,7 +72,7 @@ export const SETTINGS = {
   retryDelay: { vars: ['CHATGENIUS_RETRY_DELAY_MS'] },
   lockTimeout: { flag: 'lock-timeout', vars: ['CHATGENIUS_LOCK_TIMEOUT'] },
   statementTimeout: { flag: 'statement-timeout', vars: ['CHATGENIUS_STATEMENT_TIMEOUT'] },
-  logFile: { flag: 'log-file', vars: ['CHATGENIUS_LOG_FILE'] },
+  logFile: { flag: 'log-file', vars: [] },
 } as const satisfies Record<string, SettingSpec>;
 
 /** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
@@ -157,7 +157,7 @@ class Reader {
 
   get(spec: SettingSpec): Found | undefined {
     const found = this.layers.get(spec);
-    if (found) this.sources[spec.vars[0] ?? found.name] = found.source;
+    if (found) this.sources[spec.vars[0] ?? found.name.replace(/^--/, '')] = found.source;
     return found;
   }
 

@@ -212,7 +212,7 @@ export async function localServerStatus(stateDir: string): Promise<LocalStatus> 
   return status;
 }
 
-/** Stop the server and delete its data (pgdata, local.json, postgres.log). Known hosts stay. */
+/** Stop the server and delete its data (pgdata, local.json, postgres.log). Accepted host keys stay. */
 export async function resetLocalServer(stateDir: string, opts: { emit?: Emit } = {}): Promise<{ stopped: boolean; deleted: boolean }> {
   const paths = localPaths(stateDir);
   try {
@@ -226,6 +226,7 @@ export async function resetLocalServer(stateDir: string, opts: { emit?: Emit } =
     await rm(paths.dataDir, { recursive: true, force: true });
     await rm(paths.stateFile, { force: true });
     await rm(paths.logFile, { force: true });
+    await rm(`${paths.logFile}.1`, { force: true });
     opts.emit?.({ type: 'notice', level: 'info', message: `Deleted the local database in ${paths.dataDir}`, data: { dataDir: paths.dataDir } });
     return { stopped: stop.stopped, deleted: existed };
   });

@@ -30,7 +30,7 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeou
         continue;
       }
       if (!Number.isInteger(holder) && Date.now() + timeoutMs - deadline > 2000) {
-        // An empty lock file older than 2 s: its writer died between create and write.
+        // Still empty after 2 s of waiting: its writer died between create and write.
         await unlink(lockFile).catch(() => undefined);
         continue;
       }

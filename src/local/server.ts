@@ -125,6 +125,7 @@ export async function initCluster(bins: PgBinaries, paths: LocalPaths, state: Lo
 
 /** Start postgres detached; it keeps running after this process exits. */
 export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: number, runAs: RunAs | null): Promise<ChildProcess> {
+  await rotateLog(paths.logFile);
   const log = await open(paths.logFile, 'a', 0o600);
   if (runAs) await log.chown(runAs.uid, runAs.gid).catch(() => undefined);
   try {
@@ -149,6 +150,18 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
     return child;
   } finally {
     await log.close();
+  }
+}
+
+/** Keep one old log: postgres.log -> postgres.log.1 once it passes 10 MB. */
+async function rotateLog(logFile: string): Promise<void> {
+  try {
+    if ((await stat(logFile)).size > 10 * 1024 * 1024) {
+      const { rename } = await import('node:fs/promises');
+      await rename(logFile, `${logFile}.1`);
+    }
+  } catch {
+    /* no log yet */
   }
 }
 

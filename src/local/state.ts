@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ChatgeniusError } from '../errors.js';
 import { LOCAL_DATABASE, LOCAL_USER, localPaths } from './paths.js';
 
@@ -84,4 +85,6 @@ export async function ensureStateDir(stateDir: string, asRoot: boolean): Promise
   const want = asRoot ? 0o711 : 0o700;
   const st = await stat(stateDir);
   if ((st.mode & 0o777) !== want) await chmod(stateDir, want);
+  // Never committed by accident, even where the project's .gitignore forgot it.
+  await writeFile(join(stateDir, '.gitignore'), '*\n', { flag: 'wx', mode: 0o644 }).catch(() => undefined);
 }
