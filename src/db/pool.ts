@@ -25,6 +25,7 @@ import { connectionFromEnv } from './env.js';
 import { retryPolicyFromEnv } from './retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
+import { activeTunnel } from '../tunnel/active.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
@@ -35,8 +36,12 @@ export interface SetupOptions {
   connection?: ConnectionConfig;
   /** Environment to read the connection and retry policy from (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Through an SSH tunnel: connect here instead of connection.host:port (TLS still checks connection.host). */
-  via?: { host: string; port: number };
+  /**
+   * Through an SSH tunnel: connect here instead of connection.host:port (TLS still checks
+   * connection.host). Default: the tunnel SSHTunnel has open, when its remote end is this
+   * connection's host:port (the spec's `tunnel.connect(); setupDatabase()`); `null`: never.
+   */
+  via?: { host: string; port: number } | null;
   retry?: RetryPolicy;
   emit?: Emit;
   signal?: AbortSignal;
@@ -57,6 +62,8 @@ export interface PoolInfo {
   searchPath: string[];
   connection: ConnectionConfig;
   target: string;
+  /** The local end of the SSH tunnel the pool dials, when tunnelled. */
+  via?: { host: string; port: number };
 }
 
 let current: pg.Pool | undefined;
@@ -70,6 +77,16 @@ function schemaOf(o: SetupOptions): string | undefined {
   const schema = o.schema ?? (o.isTest ? 'test' : undefined);
   if (schema !== undefined) assertSimpleSchemaName(schema);
   return schema;
+}
+
+/** Where to dial: an explicit `via`, else the open SSHTunnel whose remote end is this database. */
+function routeVia(o: SetupOptions, conn: ConnectionConfig): { host: string; port: number } | undefined {
+  if (o.via !== undefined) return o.via ?? undefined;
+  const t = activeTunnel();
+  if (t && t.remote.port === conn.port && t.remote.host.toLowerCase() === conn.host.toLowerCase()) {
+    return { host: t.host, port: t.port };
+  }
+  return undefined;
 }
 
 /** The package's sql/ directory (works from src/ under tsx and from dist/). */
@@ -90,10 +107,11 @@ export async function initializePool(isTest: boolean | SetupOptions = false): Pr
   const connection = o.connection ?? connectionFromEnv(env);
   const schema = schemaOf(o);
   const searchPath = schema && schema !== 'public' ? [schema, 'public'] : [];
-  const dialled: ConnectionConfig = o.via ? { ...connection, host: o.via.host, port: o.via.port } : connection;
+  const via = routeVia(o, connection);
+  const dialled: ConnectionConfig = via ? { ...connection, host: via.host, port: via.port } : connection;
   const common = {
     ...(o.applicationName ? { applicationName: o.applicationName } : {}),
-    ...(o.via ? { tlsServerName: connection.host } : {}),
+    ...(via ? { tlsServerName: connection.host } : {}),
   };
 
   const { client: probe, tuning } = await connectTuned(dialled, {
@@ -124,7 +142,7 @@ export async function initializePool(isTest: boolean | SetupOptions = false): Pr
   pool.on('error', (err: Error) => {
     o.emit?.({ type: 'notice', level: 'warn', message: `An idle pooled connection to ${target} failed: ${err.message}` });
   });
-  pools.set(pool, { schema: schema ?? 'public', searchPath, connection, target });
+  pools.set(pool, { schema: schema ?? 'public', searchPath, connection, target, ...(via ? { via } : {}) });
   current = pool;
   return pool;
 }
@@ -164,11 +182,11 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
   // The engine is loaded only when needed.
   const { migrate } = await import('../migrate/index.js');
   const env = o.env ?? process.env;
-  const dialled = o.via ? { ...info.connection, host: o.via.host, port: o.via.port } : info.connection;
+  const dialled = info.via ? { ...info.connection, host: info.via.host, port: info.via.port } : info.connection;
   const client = await connectClient(dialled, {
     retry: o.retry ?? retryPolicyFromEnv(env),
     ...(o.applicationName ? { applicationName: o.applicationName } : {}),
-    ...(o.via ? { tlsServerName: info.connection.host } : {}),
+    ...(info.via ? { tlsServerName: info.connection.host } : {}),
     ...(o.emit ? { emit: o.emit } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });

@@ -1,0 +1,80 @@
+/**
+ * The spec's programmatic flow, through a real in-process ssh2 server to a real PostgreSQL:
+ *   const tunnel = SSHTunnel.initializeFromEnv(); await tunnel.connect(); const { pool } = await setupDatabase();
+ * The pool must dial the tunnel's local port (not a hard-coded localhost:5432).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import { SSHTunnel } from '../src/tunnel/index.js';
+import { setupDatabase, closePool, poolInfo } from '../src/db/index.js';
+
+let db: TestPostgres;
+let ssh: TestSshServer;
+let dir: string;
+let keyPath: string;
+const key = makeUserKey();
+
+before(async () => {
+  db = await startPostgres();
+  dir = await mkdtemp(join(tmpdir(), 'cgdb-db-tunnel-'));
+  keyPath = join(dir, 'id_ed25519');
+  await writeFile(keyPath, key.private, { mode: 0o600 });
+  ssh = await startSshServer({ authorizedKeys: [key.public] });
+});
+after(async () => {
+  await closePool();
+  try {
+    await SSHTunnel.getInstance().disconnect();
+  } catch {
+    /* not initialised */
+  }
+  SSHTunnel.resetInstance();
+  await ssh?.close();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connection through the tunnel', async () => {
+  const env: NodeJS.ProcessEnv = {
+    HOME: dir,
+    CHATGENIUS_ENV: 'development',
+    POSTGRES_HOST: '127.0.0.1',
+    POSTGRES_PORT: String(db.port),
+    POSTGRES_DB: db.database,
+    POSTGRES_USER: db.user,
+    POSTGRES_PASSWORD: db.password,
+    SSH_HOST: ssh.host,
+    SSH_PORT: String(ssh.port),
+    SSH_USER: 'tunnel',
+    SSH_KEY_PATH: keyPath,
+    SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
+  };
+  const before = ssh.forwardRequests;
+  const tunnel = SSHTunnel.initializeFromEnv(env, { cwd: dir });
+  const localPort = await tunnel.connect();
+  const { pool } = await setupDatabase({ isTest: true, env, migrate: false });
+  try {
+    assert.deepEqual(poolInfo(pool)?.via, { host: '127.0.0.1', port: localPort });
+    const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    try {
+      for (const c of clients) {
+        const r = await c.query<{ sp: string; db: string }>(`select current_setting('search_path') as sp, current_database() as db`);
+        assert.deepEqual(r.rows[0], { sp: 'test, public', db: db.database });
+      }
+      assert.equal(ssh.openForwards, 3, 'the three pooled connections are forwarded by the SSH server');
+    } finally {
+      for (const c of clients) c.release();
+    }
+    // The tunnel's own probe channel (reused by setupDatabase's first connection) plus three pooled ones.
+    assert.ok(ssh.forwardRequests - before >= 4, `forwarded ${ssh.forwardRequests - before}`);
+  } finally {
+    await closePool(pool);
+    await SSHTunnel.getInstance().disconnect();
+    SSHTunnel.resetInstance();
+  }
+});
