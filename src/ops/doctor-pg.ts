@@ -93,7 +93,7 @@ export const pgVersionCheck: Check<DoctorContext> = {
     const version = r.rows[0]!.v.split(' ')[0]!;
     ctx.serverVersionNum = num;
     if (num < 140000) return failWith(new ChatgeniusError('DOCTOR_PG_TOO_OLD', `PostgreSQL ${version} is older than 14`, { version }));
-    return { status: 'pass', summary: `PostgreSQL ${version}`, figure: `PostgreSQL ${version}` };
+    return { status: 'pass', summary: `supported (server_version_num ${num})`, figure: `PostgreSQL ${version}` };
   },
 };
 

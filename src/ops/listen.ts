@@ -15,7 +15,9 @@ import { isForSchema, listenSql, normalizeChannel, parsePayload, type Received }
 export type ListenStatus =
   | { type: 'listening'; channels: string[]; pid: number; reconnect: boolean }
   | { type: 'lost'; message: string; code?: string }
-  | { type: 'reconnecting'; attempt: number };
+  | { type: 'reconnecting'; attempt: number }
+  /** Channels asked for on the command line that no trigger of the schema sends on (yet). */
+  | { type: 'silent-channels'; channels: string[] };
 
 export interface ListenOptions {
   config: ResolvedConfig;
@@ -111,7 +113,10 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     const client = target.client;
     try {
       if (summary.channels.length === 0) {
-        summary.channels = requested.length > 0 ? requested : await notifyingChannels(client, config.schema);
+        const notifying = await notifyingChannels(client, config.schema);
+        summary.channels = requested.length > 0 ? requested : notifying;
+        const silent = requested.filter((c) => !notifying.includes(c));
+        if (silent.length > 0) opts.onStatus({ type: 'silent-channels', channels: silent });
         if (summary.channels.length === 0) {
           throw new ChatgeniusError('LISTEN_NO_CHANNELS', `No notification triggers in schema ${config.schema}`, { schema: config.schema });
         }

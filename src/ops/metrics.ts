@@ -18,6 +18,8 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /** A short, low-cardinality name for a query: `select pg_stat_user_indexes`, `do`, `show`. */
 export function queryName(sql: string): string {
+  const named = /^\s*\/\*\s*([a-z][a-z0-9_ ]{0,40}?)\s*\*\//i.exec(sql);
+  if (named) return named[1]!.toLowerCase();
   const text = sql.replace(/--[^\n]*\n/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase();
   const verb = /^[a-z]+/.exec(text)?.[0] ?? 'query';
   const from = /\b(?:from|into|update|table)\s+(?:only\s+)?((?:"[^"]+"|[a-z_][a-z0-9_$]*)(?:\.(?:"[^"]+"|[a-z_][a-z0-9_$]*))?)/.exec(text);
@@ -79,7 +81,7 @@ export interface MetricsFacts {
 /** Read the statistics (each one query, timed by the caller's wrapper). */
 export async function readFacts(client: pg.Client, schema: string): Promise<Omit<MetricsFacts, 'applied' | 'pending'>> {
   const s = await client.query<{ track_functions: string; database: string; queue: number }>(
-    "select current_setting('track_functions') as track_functions, current_database() as database, pg_notification_queue_usage() as queue",
+    "/* settings */ select current_setting('track_functions') as track_functions, current_database() as database, pg_notification_queue_usage() as queue",
   );
   const idx = await client.query<IndexRow>(
     `select schemaname, relname, indexrelname, idx_scan::text, idx_tup_read::text, idx_tup_fetch::text

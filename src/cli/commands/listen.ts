@@ -81,6 +81,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         } else if (s.type === 'lost') {
           r.log('warn', 'connection_lost', { message: s.message, ...(s.code ? { code: s.code } : {}) });
           say(`${err.yellow('▲')} Connection lost: ${s.message}${s.code ? ` (${s.code})` : ''}`);
+        } else if (s.type === 'silent-channels') {
+          r.log('warn', 'silent_channels', { channels: s.channels, schema: config.schema });
+          say(`${err.yellow('▲')} No trigger in schema ${config.schema} sends on ${s.channels.join(', ')} (listening anyway)`);
         } else {
           r.log('info', 'reconnecting', { attempt: s.attempt });
           say(`${err.cyan('●')} Reconnecting (retry policy: ${config.retry.maxRetries} attempts, ${config.retry.retryDelayMs} ms × attempt)`);
