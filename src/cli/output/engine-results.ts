@@ -37,7 +37,7 @@ export function statusTable(s: StatusResult): string {
       a.version,
       a.name,
       a.status === 'failed' ? 'FAILED' : a.file === null ? 'applied (file missing)' : 'applied',
-      a.appliedAt ? a.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
+      shortTime(a.appliedAt),
       a.durationMs !== null && a.durationMs !== undefined ? formatDuration(a.durationMs) : '',
       a.dbUser ?? '',
     ]);
@@ -85,4 +85,11 @@ export function lineDiff(oldText: string, newText: string, context = 2): string 
     }
   });
   return out.join('\n');
+}
+
+/** 2026-11-24 07:10:36Z from any date text PostgreSQL or JSON gives. */
+export function shortTime(t: string | null | undefined): string {
+  if (!t) return '';
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : `${d.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }

@@ -91,6 +91,8 @@ export function eventLine(event: ChatgeniusEvent, c: Colors, verbose = false): {
     case 'migration:failed':
       return { kind: 'warn', text: `${c.red('✖')} ${event.version}_${event.name} failed${event.code ? ` (${event.code})` : ''}: ${event.message}` };
     case 'notice':
+      // PostgreSQL's own NOTICEs from migration SQL ("already exists, skipping") are chatter: --verbose only.
+      if (event.level === 'info' && event.data?.source === 'migration' && !verbose) return null;
       return { kind: event.level === 'warn' ? 'warn' : 'info', text: event.message };
     case 'query':
       return verbose ? { kind: 'line', text: c.dim(`  query ${formatDuration(event.durationMs)}${event.ok ? '' : ' (failed)'}`) } : null;
