@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,5 +192,40 @@ describe('the embedded PostgreSQL of --env local', () => {
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(existsSync(join(stateDir, 'pgdata')), false);
     assert.equal((await localServerStatus(stateDir)).running, false);
+  });
+});
+
+describe('as an ordinary (non-root) user', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cgdb-local-user-'));
+  const userState = join(dir, 'proj', '.chatgenius');
+  after(async () => {
+    await stopLocalServer(userState).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the server runs as that user, and .chatgenius/ is 0700', async () => {
+    // Under root (as in CI containers) drop to the postgres user to take the ordinary path.
+    const asUser = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : null;
+    if (asUser) chownSync(dir, asUser.uid, asUser.gid);
+    const script = join(dir, 'child.mts');
+    writeFileSync(
+      script,
+      `import { ensureLocalServer } from ${JSON.stringify(localModule)};
+const c = await ensureLocalServer(${JSON.stringify(userState)});
+console.log(JSON.stringify({ port: c.port, uid: process.getuid() }));
+`,
+    );
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: dir },
+      ...(asUser ?? {}),
+    });
+    const { uid } = JSON.parse(out.trim().split('\n').pop()!);
+    assert.equal(statSync(userState).mode & 0o777, 0o700);
+    const st = await localServerStatus(userState);
+    assert.equal(st.running, true);
+    assert.equal(st.answering, true);
+    assert.equal(Number(execFileSync('ps', ['-o', 'uid=', '-p', String(st.pid)], { encoding: 'utf8' }).trim()), uid);
   });
 });
