@@ -4,15 +4,6 @@ import type { ErrorFacts, ExplainTable } from './types.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** "Set it with --ssh-port or SSH_PORT" from the error's details. */
-function where(f: ErrorFacts): string {
-  const src = str(f.details.source);
-  if (!src) return '';
-  if (src.startsWith('--')) return ` (given on the command line as ${src})`;
-  if (src === 'environment') return ' (from the process environment)';
-  return ` (from ${src} in the project directory)`;
-}
-
 function names(f: ErrorFacts): string {
   const flag = str(f.details.flag);
   const variable = str(f.details.variable);
@@ -28,42 +19,42 @@ export const configTable: ExplainTable = {
   }),
   CONFIG_BAD_PORT: (f) => ({
     title: 'Not a port number',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: `A port is a whole number from 1 to 65535 (PostgreSQL: 5432, SSH: 22). Fix ${names(f)}.`,
   }),
   CONFIG_BAD_URL: (f) => ({
     title: 'The database URL cannot be read',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'Write it as postgres://USER:PASSWORD@HOST:5432/DATABASE (add ?sslmode=require for managed databases). Percent-encode special characters in the password: @ is %40, : is %3A, / is %2F, # is %23.',
   }),
   CONFIG_BAD_SCHEMA: (f) => ({
     title: 'Not a usable schema name',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'Use letters, digits and _, starting with a letter or _ (at most 63 characters, not pg_*), e.g. --schema public or --schema test.',
   }),
   CONFIG_BAD_RETRY: (f) => ({
     title: 'Bad retry setting',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'CHATGENIUS_MAX_RETRIES counts attempts (1-100); CHATGENIUS_RETRY_DELAY_MS is the base delay in milliseconds (0-600000, attempt n waits delay × n). Unset them to use the environment defaults.',
   }),
   CONFIG_BAD_DURATION: (f) => ({
     title: 'Not a duration',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'Write a number with a unit: 500ms, 10s, 5m, 1h (a bare number is milliseconds; 0 means no limit).',
   }),
   CONFIG_BAD_SSLMODE: (f) => ({
     title: 'Unknown sslmode',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'Use disable, prefer, require, verify-ca or verify-full (managed databases usually need require or verify-full; add PGSSLROOTCERT for a private CA).',
   }),
   CONFIG_BAD_FINGERPRINT: (f) => ({
     title: 'Not a host key fingerprint',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: 'Pin the key as OpenSSH prints it: `ssh-keyscan HOST | ssh-keygen -lf -` shows e.g. SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s. Copy the SHA256:... part into SSH_HOST_FINGERPRINT.',
   }),
   CONFIG_BAD_VALUE: (f) => ({
     title: 'Bad configuration value',
-    cause: `${f.message}${where(f)}.`,
+    cause: `${f.message}.`,
     hint: `Fix ${names(f)}; \`chatgenius-db doctor\` shows which file supplies each setting.`,
   }),
   CONFIG_MISSING_VALUE: (f) => ({
