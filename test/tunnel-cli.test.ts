@@ -4,12 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { makeHostKey, makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { binPath, runCli, type CliResult } from './helpers/cli.js';
 
 let db: TestPostgres;
 let ssh: TestSshServer;
@@ -165,5 +166,55 @@ describe('the CLI through an SSH tunnel', () => {
     assert.match(r.stderr, /ssh-keygen -R/);
     assert.equal(ssh.authAttempts, 0);
     assert.ok(await ssh.waitForNoConnections());
+  });
+
+  test('a tunnel that drops mid-run fails the run with an explanation, at a migration boundary; the next run finishes', async () => {
+    const url = await db.createDatabase();
+    const database = new URL(url).pathname.slice(1);
+    const migrations = join(dir, 'slow-migrations');
+    await mkdir(migrations, { recursive: true });
+    await writeFile(join(migrations, '0001_a.up.sql'), 'create table a (id int);\n');
+    await writeFile(join(migrations, '0001_a.down.sql'), 'drop table a;\n');
+    await writeFile(join(migrations, '0002_slow.up.sql'), 'select pg_sleep(3);\ncreate table b (id int);\n');
+    await writeFile(join(migrations, '0002_slow.down.sql'), 'drop table b;\n');
+    await writeFile(join(migrations, '0003_c.up.sql'), 'create table c (id int);\n');
+    await writeFile(join(migrations, '0003_c.down.sql'), 'drop table c;\n');
+    const e = env({ POSTGRES_DB: database, SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint });
+    const args = ['init', '--env', 'development', '--yes', '--migrations-dir', migrations];
+
+    const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
+    for (const [k, v] of Object.entries(e)) if (v !== undefined) childEnv[k] = v;
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: project, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Wait until the slow migration runs, then cut the bastion's connections.
+    let sleeping = false;
+    let done = false;
+    void exited.then(() => (done = true));
+    for (let i = 0; i < 400 && !sleeping && !done; i++) {
+      const r = await db.query(`select count(*)::int n from pg_stat_activity where wait_event = 'PgSleep' and datname = $1`, [database]);
+      sleeping = r.rows[0]!.n > 0;
+      if (!sleeping) await new Promise((r2) => setTimeout(r2, 25));
+    }
+    assert.ok(sleeping, `the slow migration started (exited: ${done}): ${stderr}`);
+    const t0 = Date.now();
+    ssh.dropAll();
+    const code = await exited;
+    assert.equal(code, 1, stderr);
+    assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after the drop`);
+    assert.match(stderr, /SSH tunnel .*dropped/, 'the drop is reported');
+    const versions = async () =>
+      (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version', [], database)).rows.map((r) => r.version);
+    const boundary = await versions();
+    assert.ok(boundary.length < 3, 'the run did not finish');
+    assert.ok(!boundary.includes('0003'));
+    // b exists exactly when 0002 is recorded: the database is at a migration boundary.
+    const b = await db.query(`select to_regclass('public.b') is not null as b`, [], database);
+    assert.equal(b.rows[0]!.b, boundary.includes('0002'));
+    const again = await runCli(args, { env: e, cwd: project, timeoutMs: 30_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await versions(), ['0001', '0002', '0003']);
   });
 });
