@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { binPath, runCli } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { snapshotCatalog } from '../src/migrate/catalog.js';
 
@@ -202,4 +203,42 @@ test('production: --confirm-database equal to the target database lets init appl
   const again = await runCli(['init', '--env', 'production', '--yes', '--database-url', url], { cwd: dir });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /Nothing to do/);
+});
+
+test('Ctrl-C while waiting for the migration lock exits 130, releases everything, and applies nothing', async () => {
+  const url = await pg.createDatabase('sigint_db');
+  const holder = await pg.client('sigint_db');
+  // Another run holds the lock of (sigint_db, public).
+  await holder.query("select pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))");
+  const logFile = join(dir, 'sigint.log');
+  const child = spawn(process.execPath, [binPath, 'init', '--yes', '--database-url', url, '--log-file', logFile], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (!/Waiting for another migration run/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /Waiting for another migration run to finish \(lock held by pid \d+/);
+  const sessions = () =>
+    pg.query<{ n: string }>("select count(*) as n from pg_stat_activity where datname = 'sigint_db' and application_name like 'chatgenius-db%'", [], 'postgres');
+  assert.equal((await sessions()).rows[0]!.n, '1', 'the waiting run has its session');
+  const t0 = Date.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, out + err);
+  assert.ok(Date.now() - t0 < 5000, 'cancelled promptly');
+  assert.match(err, /Cancel/);
+  const log = parseLines(await readFile(logFile, 'utf8'));
+  assert.equal(log.at(-1)!.event, 'result');
+  assert.equal(log.at(-1)!.data!.exitCode, 130);
+  // Nothing applied, and the CLI's session is gone (it held nothing after the cancel).
+  const j = await pg.query<{ n: string }>("select count(*) as n from information_schema.tables where table_schema = 'public'", [], 'sigint_db');
+  assert.equal(j.rows[0]!.n, '0');
+  assert.equal((await sessions()).rows[0]!.n, '0');
+  await holder.query('select pg_advisory_unlock_all()');
 });

@@ -36,6 +36,8 @@ export interface Reporter {
   fail(err: unknown): number;
   /** Write the `result` line (last line of --json / the log file) and close the log file. */
   finish(exitCode: number): void;
+  /** Start appending to a log file named by the config (CHATGENIUS_LOG_FILE) rather than the flag. */
+  attachLogFile(path: string): void;
 }
 
 const contexts = new WeakMap<object, Reporter>();
@@ -102,7 +104,8 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
       fileError = e;
     }
   }
-  const logger = sinks.length > 0 ? new JsonLogger({ correlationId, redactor, sinks }) : null;
+  // The logger always exists (cheap); with no sink it writes nowhere.
+  const logger = new JsonLogger({ correlationId, redactor, sinks });
   const result: Record<string, unknown> = { command: opts.command };
   let finished = false;
 
@@ -113,7 +116,9 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
     errColors,
     json,
     verbose,
-    emit: fanOut(humanListener(out), logger?.emit),
+    emit: fanOut(humanListener(out), (e) => {
+      if (sinks.length > 0) logger.emit(e);
+    }),
     addSecrets: (...values) => {
       redactor.add(...values);
     },
@@ -137,6 +142,15 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
       logger?.write('error', 'error', { ...x, exitCode: code });
       result.error = x;
       return code;
+    },
+    attachLogFile(path) {
+      if (file) return;
+      try {
+        file = fileSink(path);
+        sinks.push(file);
+      } catch (e) {
+        throw usageError('LOG_FILE_UNWRITABLE', `Cannot open the log file ${path}`, { path, reason: (e as { code?: string }).code ?? String(e) });
+      }
     },
     finish(exitCode) {
       if (finished) return;

@@ -14,6 +14,7 @@ export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promi
   const { resolveConfig } = await import('../../config/index.js');
   const config = await resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
   registerSecrets(config, reporter);
+  if (config.logFile && typeof ctx.flags['log-file'] !== 'string') reporter.attachLogFile(config.logFile);
   checkMigrationsDir(config.migrationsDir, typeof ctx.flags['migrations-dir'] === 'string');
   return config;
 }
