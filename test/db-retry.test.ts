@@ -4,7 +4,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { startFlakyServer } from './helpers/flaky-server.js';
+import { startFlakyServer, startStartupFilter } from './helpers/flaky-server.js';
 import { freePort } from './helpers/ports.js';
 import { connectClient, executeWithRetry, isTransient, initializePool, executeSchemaFile, closePool } from '../src/db/index.js';
 import { explain } from '../src/explain/index.js';
@@ -258,4 +258,49 @@ test('isTransient: only failures that can pass by themselves', () => {
   assert.equal(isTransient(new Error('syntax error at or near "x"')), false);
   const agg = Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'x'));
   assert.equal(isTransient(agg), true);
+});
+
+test('a server that rejects client_connection_check_interval (PostgreSQL on macOS) gets a connection without it and a warning', async () => {
+  const front = await startStartupFilter({
+    target: pg,
+    refuse: (p) =>
+      /client_connection_check_interval/.test(p.options ?? '')
+        ? { code: '22023', message: 'invalid value for parameter "client_connection_check_interval": 1000' }
+        : undefined,
+  });
+  try {
+    const { events, emit } = recorder();
+    const client = await connectClient({ ...conn, port: front.port }, { retry: { maxRetries: 1, retryDelayMs: 0 }, emit });
+    const r = await client.query<{ v: string }>(`select current_setting('client_connection_check_interval') as v`);
+    await client.end();
+    assert.equal(r.rows[0]!.v, '0');
+    assert.deepEqual([front.refused, front.passed], [1, 1]);
+    assert.ok(events.some((e) => e.type === 'notice' && e.level === 'warn' && /client_connection_check_interval/.test(e.message)));
+  } finally {
+    await front.close();
+  }
+});
+
+test('behind a pooler that refuses startup options (PgBouncer), the test pool still sets search_path on every connection', async () => {
+  const front = await startStartupFilter({
+    target: pg,
+    refuse: (p) => (p.options !== undefined ? { code: '08P01', message: 'unsupported startup parameter: options' } : undefined),
+  });
+  try {
+    const pool = await initializePool({ isTest: true, connection: { ...conn, port: front.port }, retry: { maxRetries: 1, retryDelayMs: 0 } });
+    const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    try {
+      for (const c of clients) {
+        const r = await c.query<{ sp: string }>(`select current_setting('search_path') as sp`);
+        assert.equal(r.rows[0]!.sp, 'test, public');
+      }
+    } finally {
+      for (const c of clients) c.release();
+    }
+    assert.equal(front.refused, 1, 'learned once, on the first connection');
+    assert.equal(front.passed, 4, 'the probe and three pooled connections, all without startup options');
+  } finally {
+    await closePool();
+    await front.close();
+  }
 });

@@ -121,7 +121,11 @@ export async function initializePool(isTest: boolean | SetupOptions = false): Pr
     ...(o.signal ? { signal: o.signal } : {}),
   });
   try {
-    if (schema && schema !== 'public') await probe.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    if (schema && schema !== 'public') {
+      // Look first: CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege even when the schema exists.
+      const found = await probe.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (found.rowCount === 0) await probe.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    }
   } finally {
     await probe.end().catch(() => {});
   }

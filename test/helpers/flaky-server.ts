@@ -102,3 +102,70 @@ export async function startFlakyServer(opts: {
     },
   };
 }
+
+/** The key/value parameters of a PostgreSQL StartupMessage (protocol 3.0), or null for other first packets. */
+export function parseStartupParams(packet: Buffer): Record<string, string> | null {
+  if (packet.length < 8 || packet.readInt32BE(4) !== 196608) return null;
+  const params: Record<string, string> = {};
+  const parts = packet.subarray(8, packet.readInt32BE(0)).toString('utf8').split('\0');
+  for (let i = 0; i + 1 < parts.length && parts[i] !== ''; i += 2) params[parts[i]!] = parts[i + 1]!;
+  return params;
+}
+
+/**
+ * A front that reads each client's startup packet and either refuses it the way a particular
+ * server does (`refuse` returns the SQLSTATE and message: PgBouncer's "unsupported startup
+ * parameter: options", a macOS server's 22023 for client_connection_check_interval) or passes
+ * it, and everything after it, to the real PostgreSQL. Plain-text connections only.
+ */
+export async function startStartupFilter(opts: {
+  target: { host: string; port: number };
+  refuse: (params: Record<string, string>) => { code: string; message: string } | undefined;
+}): Promise<{ port: number; readonly refused: number; readonly passed: number; close(): Promise<void> }> {
+  const port = await freePort();
+  let refused = 0;
+  let passed = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length < 4 || buf.length < buf.readInt32BE(0)) return;
+      socket.off('data', onData);
+      socket.pause();
+      const params = parseStartupParams(buf) ?? {};
+      const no = opts.refuse(params);
+      if (no) {
+        refused++;
+        socket.end(errorResponse(no.code, no.message));
+        return;
+      }
+      passed++;
+      const upstream = connect(opts.target.port, opts.target.host);
+      sockets.add(upstream);
+      upstream.on('close', () => sockets.delete(upstream));
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      upstream.write(buf);
+      socket.pipe(upstream).pipe(socket);
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  return {
+    port,
+    get refused() {
+      return refused;
+    },
+    get passed() {
+      return passed;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
