@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,21 @@ describe('the embedded PostgreSQL of --env local', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`postgres://postgres:\\*\\*\\*\\*@127\\.0\\.0\\.1:${firstPort}/chatgenius`));
     assert.ok(!`${r.stdout}${r.stderr}`.includes(storedState().password));
+  });
+
+  test('`init --yes` with nothing configured migrates the embedded database; running it again changes nothing', async () => {
+    const ups = readdirSync(join(repoRoot, 'sql')).filter((f) => f.endsWith('.up.sql')).length;
+    const first = await runCli(['init', '--yes'], { cwd: projectDir });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const journal = async () => (await query('SELECT count(*)::int AS n, max(applied_at) AS last FROM public.chatgenius_migrations')).rows[0];
+    const j1 = await journal();
+    assert.equal(j1.n, ups);
+    assert.equal((await query("SELECT to_regclass('public.messages') IS NOT NULL AS ok")).rows[0].ok, true);
+    const second = await runCli(['init', '--yes'], { cwd: projectDir });
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    const j2 = await journal();
+    assert.deepEqual(j2, j1);
+    assert.equal((await localServerStatus(stateDir)).pid, firstPid, 'the same server was reused');
   });
 
   test('`local reset` without a person and without --yes exits 2 and deletes nothing', async () => {
