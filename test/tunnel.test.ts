@@ -234,6 +234,16 @@ describe('host keys are verified before authentication', () => {
     assert.deepEqual(asked, [ssh.hostKey.fingerprint, ssh.hostKey.fingerprint]);
   });
 
+  test('the time a person takes to answer the host key prompt does not count against readyTimeout', async () => {
+    const cfg = cfgFor(ssh, { hostFingerprint: undefined, readyTimeoutMs: 400 });
+    const slowYes = async () => {
+      await new Promise((r) => setTimeout(r, 900));
+      return true;
+    };
+    const t = await openTunnel(cfg, remote(), { confirmHostKey: slowYes });
+    await t.close();
+  });
+
   test('hashed known_hosts entries and [host]:port entries are matched', async () => {
     const hashedFile = join(dir, 'kh-hashed');
     await writeFile(hashedFile, `# comment\n${hashHostName(`[127.0.0.1]:${ssh.port}`)} ${ssh.hostKey.public}\n`);

@@ -93,6 +93,7 @@ async function connectOnce(
     const finish = (err: unknown, ok?: Client) => {
       if (settled) return;
       settled = true;
+      if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (ok) return resolve(ok);
       client.removeAllListeners('ready');
@@ -103,6 +104,39 @@ async function connectOnce(
     };
     const onAbort = () => finish(new CancelledError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Our own ready timer (ssh2's is off) so that the time a person spends reading the host key
+    // prompt does not count: it covers TCP connect, handshake and authentication.
+    let remaining = cfg.readyTimeoutMs;
+    let timerStarted = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const startTimer = () => {
+      if (remaining <= 0 || settled) return;
+      timerStarted = Date.now();
+      timer = setTimeout(() => {
+        finish(
+          new SSHTunnelError('SSH_TIMEOUT', `SSH connection to ${cfg.host}:${cfg.port} timed out (no handshake within ${cfg.readyTimeoutMs} ms)`, {
+            ...where,
+            level: 'client-timeout',
+            sshMessage: `no handshake within ${cfg.readyTimeoutMs} ms`,
+          }),
+        );
+      }, remaining);
+    };
+    const pauseTimer = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      remaining = Math.max(1, remaining - (Date.now() - timerStarted));
+    };
+    const confirmHostKey: ConfirmHostKey | undefined = opts.confirmHostKey
+      ? async (info) => {
+          pauseTimer();
+          try {
+            return await opts.confirmHostKey!(info);
+          } finally {
+            startTimer();
+          }
+        }
+      : undefined;
     client.on('error', (err: Error) => finish(hostKeyError ?? classifySshError(err, where)));
     client.on('close', () =>
       finish(
@@ -117,13 +151,13 @@ async function connectOnce(
       host: cfg.host,
       port: cfg.port,
       username: cfg.username,
-      readyTimeout: cfg.readyTimeoutMs,
+      readyTimeout: 0, // ours above, paused while a person confirms the host key
       keepaliveInterval: cfg.keepaliveIntervalMs,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         const hv: { emit: Emit; confirmHostKey?: ConfirmHostKey } = { emit: opts.emit };
-        if (opts.confirmHostKey) hv.confirmHostKey = opts.confirmHostKey;
+        if (confirmHostKey) hv.confirmHostKey = confirmHostKey;
         verifyHostKey(cfg, key, hv).then(
           () => verify(true),
           (err: unknown) => {
@@ -139,6 +173,7 @@ async function connectOnce(
     if (auth.passphrase) config.passphrase = auth.passphrase;
     if (auth.agent) config.agent = auth.agent;
     try {
+      startTimer();
       client.connect(config);
     } catch (err) {
       finish(classifySshError(err, where));
