@@ -85,6 +85,13 @@ describe('precedence of flags, environment and .env files', () => {
     assert.equal(resolve({}, { SSH_PORT: '2222' }, cwd).tunnel?.port, 2222);
   });
 
+  test('a broken file of another environment does not stop a run that does not read it', () => {
+    const cwd = project({ '.env.development': 'this is not an env file\n', '.env.production': 'POSTGRES_HOST=prod-db\n' });
+    assert.equal(resolve({ env: 'production' }, {}, cwd).connection?.host, 'prod-db');
+    assert.equal(resolve({}, { CHATGENIUS_ENV: 'production' }, cwd).connection?.host, 'prod-db');
+    assert.equal(failure(() => resolve({}, {}, cwd)).code, 'CONFIG_ENV_FILE');
+  });
+
   test('env test does not read .env.local (shared test settings stay reproducible)', () => {
     const cwd = project({
       '.env': 'POSTGRES_HOST=shared\n',

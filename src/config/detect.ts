@@ -7,7 +7,7 @@
  */
 import type { Flags } from '../cli/command.js';
 import { ChatgeniusError, usageError } from '../errors.js';
-import { readNamedEnvFiles, envFileNames } from './env-files.js';
+import { envFileNames, readEnvFile, readNamedEnvFiles, type EnvFile } from './env-files.js';
 import { Layers } from './layers.js';
 import { ENV_NAMES, type EnvName } from './types.js';
 
@@ -43,11 +43,23 @@ export function isEnvName(s: string): s is EnvName {
 export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
   const flagLayers = new Layers(input.flags, {}, []);
   const flagEnv = flagLayers.flagString('env');
-  const dev = readNamedEnvFiles(input.cwd, envFileNames('development'));
-  const connectionConfigured =
+  // The files development would read decide detection. When --env or CHATGENIUS_ENV already
+  // decides, a broken file of another environment must not fail this run: read them leniently.
+  const devFiles = (strict: boolean): EnvFile[] => {
+    if (strict) return readNamedEnvFiles(input.cwd, envFileNames('development'));
+    return envFileNames('development').flatMap((name) => {
+      try {
+        const f = readEnvFile(input.cwd, name);
+        return f ? [f] : [];
+      } catch {
+        return [];
+      }
+    });
+  };
+  const configuredIn = (files: EnvFile[]): boolean =>
     flagLayers.flagString('database-url') !== undefined ||
     flagLayers.flagString('ssh-host') !== undefined ||
-    [...CONNECTION_VARS, 'SSH_HOST'].some((v) => new Layers({}, input.env, dev).variable(v) !== undefined);
+    [...CONNECTION_VARS, 'SSH_HOST'].some((v) => new Layers({}, input.env, files).variable(v) !== undefined);
 
   if (flagEnv !== undefined) {
     const e = flagEnv.trim().toLowerCase();
@@ -59,11 +71,11 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
         variable: 'CHATGENIUS_ENV',
       });
     }
-    return { env: e, source: '--env', reason: 'chosen with --env', connectionConfigured };
+    return { env: e, source: '--env', reason: 'chosen with --env', connectionConfigured: configuredIn(devFiles(false)) };
   }
 
   // CHATGENIUS_ENV may sit in the process environment or in the env-neutral files.
-  const neutral = dev.filter((f) => f.name === '.env.local' || f.name === '.env');
+  const neutral = input.env.CHATGENIUS_ENV ? [] : readNamedEnvFiles(input.cwd, ['.env.local', '.env']);
   const fromVar = new Layers({}, input.env, neutral).variable('CHATGENIUS_ENV');
   if (fromVar) {
     const e = fromVar.value.trim().toLowerCase();
@@ -75,9 +87,15 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
         { value: fromVar.value, source: fromVar.source, flag: '--env', variable: 'CHATGENIUS_ENV' },
       );
     }
-    return { env: e, source: `CHATGENIUS_ENV in ${where}`, reason: `CHATGENIUS_ENV in ${where}`, connectionConfigured };
+    return {
+      env: e,
+      source: `CHATGENIUS_ENV in ${where}`,
+      reason: `CHATGENIUS_ENV in ${where}`,
+      connectionConfigured: configuredIn(devFiles(false)),
+    };
   }
 
+  const connectionConfigured = configuredIn(devFiles(true));
   if (connectionConfigured) {
     return {
       env: 'development',
