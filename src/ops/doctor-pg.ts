@@ -172,7 +172,11 @@ export const poolerCheck: Check<DoctorContext> = {
     const obs = await observePooler(ctx.client!, ctx.connectAnother!);
     const evidence = poolerEvidence(obs);
     if (evidence.length > 0) {
-      return { ...failWith(new ChatgeniusError('DOCTOR_POOLER_TRANSACTION_MODE', 'transaction pooler', { evidence: evidence.join('; ') }), 'warn'), details: evidence };
+      return {
+        ...failWith(new ChatgeniusError('DOCTOR_POOLER_TRANSACTION_MODE', 'transaction pooler', { evidence: evidence.join('; ') }), 'warn'),
+        summary: 'a transaction-mode pooler: statements of one connection run in different server sessions (session advisory locks and SET search_path do not survive)',
+        details: evidence,
+      };
     }
     return { status: 'pass', summary: 'statements of one connection stay in one server session (direct, or a session-mode pooler)' };
   },
