@@ -129,6 +129,7 @@ export function checkConsent(
       command: action,
       action: action === 'rollback' ? 'Rolling back drops tables and their data' : `${action} changes the database`,
       flag: '--yes',
+      interactive: opts.interactive,
     });
   }
   if (config.env === 'production') {

@@ -76,7 +76,9 @@ const usageRows: ExplainTable = {
   }),
   CONSENT_REQUIRED: (f) => ({
     title: `${str(f.details.command) === 'rollback' ? 'Rolling back' : 'This change'} needs consent`,
-    cause: `${str(f.details.action) ?? 'This command changes the database'} and nobody is at the keyboard to confirm (no TTY, --json, or CI).`,
+    cause: `${str(f.details.action) ?? 'This command changes the database'}, and it was not confirmed: ${
+      f.details.interactive === true ? 'this build has no interactive prompt for it' : 'nobody is at the keyboard to ask (no TTY, --json, or CI)'
+    }.`,
     hint: `Add --yes to confirm, e.g. \`chatgenius-db ${str(f.details.command) ?? 'rollback'} --yes\`. Nothing was changed.`,
   }),
   PRODUCTION_CONFIRMATION_REQUIRED: (f) => ({
