@@ -91,7 +91,12 @@ const cases: Array<[string, () => Promise<unknown> | unknown]> = [
     const c = await connectClient(conn);
     const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     const sleeping = fails(c.query('select pg_sleep(10)'));
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait until the query is really running, so the backend is terminated mid-query.
+    for (let i = 0; i < 100; i++) {
+      const s = await a.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [pid]);
+      if (s.rowCount) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await a.query('select pg_terminate_backend($1)', [pid]);
     const err = await sleeping;
     await c.end().catch(() => {});
