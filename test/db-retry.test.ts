@@ -304,3 +304,29 @@ test('behind a pooler that refuses startup options (PgBouncer), the test pool st
     await front.close();
   }
 });
+
+test('a client that vanishes mid-query: its backend stops within about a second, not at the end of the statement', async () => {
+  const vanish = async (connectionCheck: boolean) => {
+    const c = await connectClient(conn, { connectionCheck });
+    const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+    void c.query('select pg_sleep(30)').catch(() => {});
+    for (let i = 0; i < 100; i++) {
+      if ((await pg.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [pid])).rowCount) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The process "dies": its socket closes without a goodbye.
+    (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2_500) {
+      if (!(await pg.query('select 1 from pg_stat_activity where pid = $1', [pid])).rowCount) return { pid, goneAfterMs: Date.now() - t0 };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { pid, goneAfterMs: undefined };
+  };
+  const withCheck = await vanish(true);
+  assert.ok(withCheck.goneAfterMs !== undefined && withCheck.goneAfterMs < 2_500, `gone after ${withCheck.goneAfterMs} ms`);
+  const without = await vanish(false);
+  assert.equal(without.goneAfterMs, undefined, 'without the check the orphan runs on');
+  await pg.query('select pg_terminate_backend($1)', [without.pid]);
+  console.log(`# orphaned backend gone after ${withCheck.goneAfterMs} ms with client_connection_check_interval=1s; still running after 2500 ms without`);
+});
