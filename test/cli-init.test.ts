@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -241,4 +241,55 @@ test('Ctrl-C while waiting for the migration lock exits 130, releases everything
   assert.equal(j.rows[0]!.n, '0');
   assert.equal((await sessions()).rows[0]!.n, '0');
   await holder.query('select pg_advisory_unlock_all()');
+});
+
+async function migrationsDir(name: string, files: Record<string, string>): Promise<string> {
+  const d = join(dir, name);
+  await mkdir(d, { recursive: true });
+  for (const [f, body] of Object.entries(files)) await writeFile(join(d, f), body);
+  return d;
+}
+
+test('a constraint violation and a trigger error in migrations are logged as constraint_violation and trigger_error', async () => {
+  const url = await pg.createDatabase('log_events');
+  const base = {
+    '0001_t.up.sql': `CREATE TABLE t (id int PRIMARY KEY, v text);
+CREATE FUNCTION t_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.v = 'forbidden' THEN RAISE EXCEPTION 'value % is not allowed', NEW.v; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER t_guard BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_guard();
+`,
+    '0001_t.down.sql': 'DROP TABLE t;\nDROP FUNCTION t_guard();\n',
+  };
+  const dup = await migrationsDir('mig-dup', {
+    ...base,
+    '0002_dup.up.sql': "INSERT INTO t VALUES (1, 'a');\nINSERT INTO t VALUES (1, 'b');\n",
+    '0002_dup.down.sql': 'DELETE FROM t;\n',
+  });
+  const trig = await migrationsDir('mig-trig', {
+    ...base,
+    '0002_trig.up.sql': "INSERT INTO t VALUES (2, 'forbidden');\n",
+    '0002_trig.down.sql': 'DELETE FROM t;\n',
+  });
+  const a = await runCli(['init', '--yes', '--json', '--schema', 'dup', '--database-url', url, '--migrations-dir', dup], { cwd: dir });
+  assert.equal(a.code, 1, a.stderr);
+  const la = parseLines(a.stdout);
+  const cv = la.find((l) => l.event === 'constraint_violation');
+  assert.ok(cv, a.stdout);
+  assert.equal(cv.level, 'error');
+  assert.equal(cv.data!.code, '23505');
+  assert.equal(cv.data!.version, '0002');
+  assert.match(a.stderr, /0002_dup\.up\.sql:2/);
+
+  const b = await runCli(['init', '--yes', '--json', '--schema', 'trig', '--database-url', url, '--migrations-dir', trig], { cwd: dir });
+  assert.equal(b.code, 1, b.stderr);
+  const lb = parseLines(b.stdout);
+  const te = lb.find((l) => l.event === 'trigger_error');
+  assert.ok(te, b.stdout);
+  assert.equal(te.data!.code, 'P0001');
+  assert.match(String(te.data!.message), /value forbidden is not allowed/);
+  assert.equal(lb.at(-1)!.event, 'result');
+  assert.equal(lb.at(-1)!.data!.exitCode, 1);
 });
