@@ -168,10 +168,11 @@ describe('the CLI through an SSH tunnel', () => {
     assert.ok(await ssh.waitForNoConnections());
   });
 
-  test('a tunnel that drops mid-run fails the run with an explanation, at a migration boundary; the next run finishes', async () => {
+  /** A fresh database and a migrations dir whose 0002 sleeps 3 s; a child CLI running init on it. */
+  async function slowInit() {
     const url = await db.createDatabase();
     const database = new URL(url).pathname.slice(1);
-    const migrations = join(dir, 'slow-migrations');
+    const migrations = join(dir, `slow-${database}`);
     await mkdir(migrations, { recursive: true });
     await writeFile(join(migrations, '0001_a.up.sql'), 'create table a (id int);\n');
     await writeFile(join(migrations, '0001_a.down.sql'), 'drop table a;\n');
@@ -181,15 +182,14 @@ describe('the CLI through an SSH tunnel', () => {
     await writeFile(join(migrations, '0003_c.down.sql'), 'drop table c;\n');
     const e = env({ POSTGRES_DB: database, SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint });
     const args = ['init', '--env', 'development', '--yes', '--migrations-dir', migrations];
-
     const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
     for (const [k, v] of Object.entries(e)) if (v !== undefined) childEnv[k] = v;
     const child = spawn(process.execPath, [binPath, ...args], { cwd: project, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => (stderr += d));
+    const out = { text: '' };
+    child.stderr.on('data', (d) => (out.text += d));
+    child.stdout.on('data', (d) => (out.text += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Wait until the slow migration runs, then cut the bastion's connections.
+    // Wait until the slow migration runs.
     let sleeping = false;
     let done = false;
     void exited.then(() => (done = true));
@@ -198,23 +198,44 @@ describe('the CLI through an SSH tunnel', () => {
       sleeping = r.rows[0]!.n > 0;
       if (!sleeping) await new Promise((r2) => setTimeout(r2, 25));
     }
-    assert.ok(sleeping, `the slow migration started (exited: ${done}): ${stderr}`);
-    const t0 = Date.now();
-    ssh.dropAll();
-    const code = await exited;
-    assert.equal(code, 1, stderr);
-    assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after the drop`);
-    assert.match(stderr, /SSH tunnel .*dropped/, 'the drop is reported');
+    assert.ok(sleeping, `the slow migration started (exited: ${done}): ${out.text}`);
     const versions = async () =>
       (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version', [], database)).rows.map((r) => r.version);
-    const boundary = await versions();
-    assert.ok(boundary.length < 3, 'the run did not finish');
-    assert.ok(!boundary.includes('0003'));
-    // b exists exactly when 0002 is recorded: the database is at a migration boundary.
-    const b = await db.query(`select to_regclass('public.b') is not null as b`, [], database);
-    assert.equal(b.rows[0]!.b, boundary.includes('0002'));
-    const again = await runCli(args, { env: e, cwd: project, timeoutMs: 30_000 });
+    /** b exists exactly when 0002 is recorded: the database is at a migration boundary. */
+    const assertBoundary = async () => {
+      const v = await versions();
+      assert.ok(!v.includes('0003'), 'the run did not finish');
+      const b = await db.query(`select to_regclass('public.b') is not null as b`, [], database);
+      assert.equal(b.rows[0]!.b, v.includes('0002'));
+    };
+    return { child, out, exited, versions, assertBoundary, args, env: e };
+  }
+
+  test('a tunnel that drops mid-run fails the run with an explanation, at a migration boundary; the next run finishes', async () => {
+    const run = await slowInit();
+    const t0 = Date.now();
+    ssh.dropAll();
+    const code = await run.exited;
+    assert.equal(code, 1, run.out.text);
+    assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after the drop`);
+    assert.match(run.out.text, /SSH tunnel .*dropped/, 'the drop is reported');
+    await run.assertBoundary();
+    const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(await versions(), ['0001', '0002', '0003']);
+    assert.deepEqual(await run.versions(), ['0001', '0002', '0003']);
+  });
+
+  test('Ctrl-C during a run closes the tunnel: exit 130, nothing left on the bastion, a boundary kept', async () => {
+    const run = await slowInit();
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    assert.equal(code, 130, run.out.text);
+    assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after Ctrl-C`);
+    assert.ok(await ssh.waitForNoConnections(), 'no SSH connection or forwarded socket left on the bastion');
+    await run.assertBoundary();
+    const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await run.versions(), ['0001', '0002', '0003']);
   });
 });
