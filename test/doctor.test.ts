@@ -190,6 +190,17 @@ test('doctor after init reports the journal up to date, and warns (exit 0) with 
   assert.match(block(free.stdout, 'Migration lock'), /^✔ .*free/);
 });
 
+test('doctor --env local before the local server exists names "PostgreSQL reachable" and `local start`, exit 1', async () => {
+  const project = mkdtempSync(join(dir, 'local-'));
+  const r = await runCli(['doctor', '--env', 'local'], { cwd: project, env: { HOME: dir, CI: 'true' } });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(block(r.stdout, 'Configuration'), /^✔ .*env local/);
+  assert.match(block(r.stdout, 'SSH key file'), /^– /);
+  const b = block(r.stdout, 'PostgreSQL reachable');
+  assert.match(b, /^✖ .*local PostgreSQL/);
+  assert.match(b, /→ .*chatgenius-db local start/);
+});
+
 test('doctor against a stopped database names "PostgreSQL reachable" and how to start it, exit 1', async () => {
   await db.pause(); // last test of the file: the server stays stopped
   const r = await doctor(['--database-url', db.url]);

@@ -36,6 +36,8 @@ export interface DoctorContext {
   pgProbeMs?: number;
   serverVersionNum?: number;
   schemaExists?: boolean;
+  /** Register a secret learned during the checks (the local server's password) with the output's redactor. */
+  addSecrets?: (...values: Array<string | undefined>) => void;
   /** Connect one more client to the same target (the pooler check needs two sessions). */
   connectAnother?: () => Promise<pg.Client>;
 }

@@ -37,16 +37,23 @@ export const pgReachableCheck: Check<DoctorContext> = {
   needs: ['config', 'ssh-forwarding'],
   async run(ctx) {
     if (!ctx.connection && !ctx.config?.connection && ctx.config?.env === 'local') {
-      try {
-        const { localServerStatus } = await import('../local/index.js');
-        const st = (await localServerStatus(ctx.config.stateDir)) as unknown as { running?: boolean; connection?: ConnectionConfig | null };
-        if (st && st.running && st.connection) ctx.connection = st.connection;
-      } catch {
-        /* reported below */
+      const { localServerStatus, ensureLocalServer } = await import('../local/index.js');
+      const st = await localServerStatus(ctx.config.stateDir);
+      if (!st.running || !st.answering) {
+        return {
+          status: 'fail',
+          summary: !st.initialised
+            ? `no local PostgreSQL yet in ${st.dataDir}`
+            : st.running
+              ? `the local PostgreSQL (pid ${st.pid ?? '?'}) runs but does not answer; see ${st.logFile}`
+              : 'the local PostgreSQL (--env local) is not running',
+          hint: 'Start it with `chatgenius-db local start` (or run `chatgenius-db init --env local`, which creates and starts it).',
+          code: 'LOCAL_NOT_RUNNING',
+        };
       }
-      if (!ctx.connection) {
-        return { status: 'fail', summary: 'the local PostgreSQL (--env local) is not running', hint: 'Start it with `chatgenius-db local start` (or just run `chatgenius-db init --env local`, which starts it).', code: 'LOCAL_NOT_RUNNING' };
-      }
+      // Running and answering: this reuses it (never starts one) and gives the connection with its password.
+      ctx.connection = await ensureLocalServer(ctx.config.stateDir, { emit: ctx.emit });
+      ctx.addSecrets?.(ctx.connection.password);
     }
     const conn = targetConnection(ctx);
     if (!conn) return { status: 'fail', summary: 'no database connection configured', hint: 'Set DATABASE_URL or POSTGRES_HOST / POSTGRES_DB / POSTGRES_USER in .env.local, or pass --database-url.' };

@@ -82,6 +82,8 @@ export interface DoctorInput {
   onResult?: (r: CheckReport) => void;
   /** Called once the config is resolved, before any check prints (to register its secrets). */
   onConfig?: (c: ResolvedConfig) => void;
+  /** Secrets learned later (the local server's password), for the output's redactor. */
+  addSecrets?: (...values: Array<string | undefined>) => void;
 }
 
 export interface DoctorOutcome {
@@ -119,6 +121,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorOutcome> {
     tunnelEvents: [],
   };
   if (input.signal) ctx.signal = input.signal;
+  if (input.addSecrets) ctx.addSecrets = input.addSecrets;
   try {
     const reports = await runChecks(DOCTOR_CHECKS, ctx, input.onResult);
     return { reports, totals: totals(reports), config };

@@ -53,6 +53,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           r.log(x.level, x.event, x.data);
         },
     onConfig: (config) => r.addSecrets(config.connection?.password, config.tunnel?.passphrase),
+    addSecrets: (...values) => r.addSecrets(...values),
     onResult: (report) => {
       r.out.line(formatCheckLine(report, paint));
       const data: Record<string, unknown> = { id: report.id, title: report.title, status: report.status, summary: report.summary, ms: report.ms };
