@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import {
   stopLocalServer,
 } from '../src/local/index.js';
 import type { ChatgeniusEvent } from '../src/events.js';
+import type { ChatgeniusError } from '../src/errors.js';
+import { explain } from '../src/explain/index.js';
 import { runCli } from './helpers/cli.js';
 
 const localModule = fileURLToPath(new URL('../src/local/index.ts', import.meta.url));
@@ -242,5 +244,30 @@ console.log(JSON.stringify({ port: c.port, uid: process.getuid() }));
     assert.equal(st.running, true);
     assert.equal(st.answering, true);
     assert.equal(Number(execFileSync('ps', ['-o', 'uid=', '-p', String(st.pid)], { encoding: 'utf8' }).trim()), uid);
+  });
+});
+
+describe('damaged local state is refused with an explanation, not a crash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cgdb-local-bad-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a local.json that is not ours -> LOCAL_STATE_CORRUPT, pointing at local reset', async () => {
+    const sd = join(dir, 'a', '.chatgenius');
+    mkdirSync(sd, { recursive: true });
+    writeFileSync(join(sd, 'local.json'), '{"port": "soon"}');
+    await assert.rejects(ensureLocalServer(sd), (e: ChatgeniusError) => {
+      assert.equal(e.code, 'LOCAL_STATE_CORRUPT');
+      assert.match(explain(e).hint, /local reset --yes/);
+      return true;
+    });
+  });
+
+  test('a cluster whose local.json (password) is gone -> LOCAL_STATE_CORRUPT, nothing started', async () => {
+    const sd = join(dir, 'b', '.chatgenius');
+    mkdirSync(join(sd, 'pgdata'), { recursive: true });
+    writeFileSync(join(sd, 'pgdata', 'PG_VERSION'), '18\n');
+    await assert.rejects(ensureLocalServer(sd), (e: ChatgeniusError) => e.code === 'LOCAL_STATE_CORRUPT');
+    assert.equal((await localServerStatus(sd)).running, false);
+    assert.equal(existsSync(join(sd, 'local.lock')), false, 'the lock is released after a failure');
   });
 });
