@@ -1,0 +1,126 @@
+/**
+ * Step: connect (a spinner: "connecting through bastion ..."), confirm a new host key by its
+ * SHA256 fingerprint, read the journal, close. On failure: explain()'s title, cause and hint,
+ * then retry, edit the settings, or quit. Ctrl-C / Esc during the spinner aborts the connection
+ * (tunnel closed) and cancels the wizard.
+ */
+import type { ResolvedConfig } from '../../config/types.js';
+import { noEmit, type ChatgeniusEvent } from '../../events.js';
+import { explain } from '../../explain/index.js';
+import type { Redactor } from '../../log/redact.js';
+import type { StatusResult } from '../../migrate/types.js';
+import type { HostKeyInfo } from '../../run.js';
+import { describeConnection } from '../output/format.js';
+import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
+
+export interface Probe {
+  /** The target as configured, password masked. */
+  label: string;
+  status: StatusResult;
+  serverVersion?: string;
+}
+
+export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: 'retry' | 'edit' | 'quit'; error: unknown };
+
+/** Pure: the spinner's first words. */
+export function connectingMessage(config: ResolvedConfig): string {
+  if (config.env === 'local' && !config.connection) return 'Starting the local PostgreSQL (first time: about 10 s)';
+  const target = config.connection ? describeConnection(config.connection) : config.env;
+  return config.tunnel ? `Connecting through bastion ${config.tunnel.username}@${config.tunnel.host} to ${target}` : `Connecting to ${target}`;
+}
+
+/** Pure: a spinner message for an event (null: keep the current one). */
+export function progressMessage(e: ChatgeniusEvent): string | null {
+  switch (e.type) {
+    case 'tunnel:connecting':
+      return e.attempt > 1 ? `Connecting to the bastion ${e.host}:${e.port} (attempt ${e.attempt})` : null;
+    case 'tunnel:open':
+      return `Tunnel open (${e.host}); connecting to PostgreSQL`;
+    case 'retry':
+      return `Retrying ${e.operation} (${e.attempt}/${e.maxRetries}) in ${e.delayMs} ms: ${e.message}`;
+    case 'notice':
+      return e.message;
+    default:
+      return null;
+  }
+}
+
+export function isDeclinedHostKey(e: unknown): boolean {
+  const d = (e as { code?: string; details?: { declined?: boolean } }) ?? {};
+  return d.code === 'SSH_HOST_KEY_UNKNOWN' && d.details?.declined === true;
+}
+
+/** Ask about a host key seen for the first time (the spinner paused meanwhile). */
+export function hostKeyConfirmer(p: Prompter, spinner: () => Spinner | undefined) {
+  return async (info: HostKeyInfo): Promise<boolean> => {
+    spinner()?.pause();
+    p.note(
+      [
+        `The bastion ${info.host}:${info.port} is not in your known_hosts.`,
+        `Its ${info.keyType} key fingerprint is:`,
+        '',
+        `  ${info.fingerprint}`,
+        '',
+        'Compare it with the one your administrator gave you (ssh-keygen -lf on the host).',
+        'Accepted keys are saved to .chatgenius/known_hosts.',
+      ].join('\n'),
+      'New SSH host key',
+    );
+    const ok = await p.confirm({ message: `Trust ${info.fingerprint} and connect?`, initialValue: false });
+    spinner()?.resume();
+    return ok;
+  };
+}
+
+export async function connectAndProbe(
+  p: Prompter,
+  config: ResolvedConfig,
+  opts: { signal: AbortSignal; redactor: Redactor; toolVersion?: string },
+): Promise<ConnectOutcome> {
+  let current: Spinner | undefined;
+  try {
+    const probe = await p.spin(
+      connectingMessage(config),
+      async (s, signal) => {
+        current = s;
+        const { openTarget, engineOptions } = await import('../../run.js');
+        const emit = (e: ChatgeniusEvent) => {
+          const m = progressMessage(e);
+          if (m) s.message(opts.redactor.redact(m));
+        };
+        const t = await openTarget(config, { emit, signal, confirmHostKey: hostKeyConfirmer(p, () => current) });
+        opts.redactor.add(t.connection.password);
+        try {
+          const { status } = await import('../../migrate/index.js');
+          const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
+          const label = describeConnection(t.target) + (config.tunnel ? ` via ssh ${config.tunnel.username}@${config.tunnel.host}` : '');
+          const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;
+          s.stop(`Connected to ${label}`);
+          const out: Probe = { label, status: st };
+          if (sv) out.serverVersion = sv;
+          return out;
+        } finally {
+          await t.close();
+        }
+      },
+      opts.signal,
+    );
+    return { ok: true, probe };
+  } catch (e) {
+    if (e instanceof WizardCancelled) throw e;
+    if (opts.signal.aborted) throw new WizardCancelled();
+    if (isDeclinedHostKey(e)) throw new WizardCancelled('Host key not trusted: cancelled, nothing changed');
+    const x = opts.redactor.redactValue(explain(e));
+    p.error(`${x.title} (${x.code})\nWhy: ${x.cause}\nFix: ${x.hint}`);
+    const choice = await p.select<'retry' | 'edit' | 'quit'>({
+      message: 'What now?',
+      options: [
+        { value: 'retry', label: 'Retry', hint: 'the same settings' },
+        { value: 'edit', label: 'Edit the settings' },
+        { value: 'quit', label: 'Quit', hint: 'nothing changed' },
+      ],
+      initialValue: 'edit',
+    });
+    return { ok: false, choice, error: e };
+  }
+}

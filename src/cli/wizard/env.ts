@@ -1,0 +1,33 @@
+/** Step: which environment. The suggestion is D's detectEnv (env files and variables present). */
+import { detectEnv, ENV_NAMES, isEnvName } from '../../config/index.js';
+import type { EnvName } from '../../config/types.js';
+import type { CommandContext } from '../command.js';
+import type { Prompter, SelectOption } from './prompts.js';
+
+const LABELS: Record<EnvName, string> = {
+  local: 'local: an embedded PostgreSQL on this machine, nothing to install',
+  development: 'development: the shared development database',
+  test: 'test: schema "test" for the test suite',
+  production: 'production: the live database (typed confirmation)',
+};
+
+/** Pure: the options, the detected one first and marked. */
+export function envOptions(detected: EnvName, reason: string): SelectOption<EnvName>[] {
+  const order = [detected, ...ENV_NAMES.filter((e) => e !== detected)];
+  return order.map((e) => ({ value: e, label: LABELS[e], ...(e === detected ? { hint: `detected: ${reason}` } : {}) }));
+}
+
+/** --env given: no question. Otherwise suggest the detected environment. */
+export async function askEnv(p: Prompter, ctx: CommandContext, previous?: EnvName): Promise<EnvName> {
+  const flag = typeof ctx.flags.env === 'string' ? ctx.flags.env.trim().toLowerCase() : undefined;
+  if (flag !== undefined && previous === undefined) {
+    if (isEnvName(flag)) return flag;
+    detectEnv({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd }); // throws the usage error (exit 2)
+  }
+  const d = detectEnv({ flags: { ...ctx.flags, env: undefined }, env: ctx.env, cwd: ctx.cwd });
+  return p.select<EnvName>({
+    message: 'Which environment?',
+    options: envOptions(d.env, d.reason),
+    initialValue: previous ?? d.env,
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The guided `init` (and, exported from here because E's commands load this one module, the
+ * guided rollback). A face, not a second path: the steps fill in and confirm a ResolvedConfig,
+ * then the same runInit as `--yes` does the work.
+ *
+ *   env -> connection -> bastion -> connect (spinner, host key) -> plan -> confirm -> run
+ *       -> save (.env.<env>.local) -> outro (the equivalent command)
+ *
+ * Ctrl-C or Esc at any prompt or during the spinner: "Cancelled, nothing changed", exit 130.
+ */
+import type { CommandContext } from '../command.js';
+import { confirmChange } from './confirm.js';
+import { showOutro } from './outro.js';
+import { showPlan } from './plan.js';
+import { createPrompter, WizardCancelled, type Prompter } from './prompts.js';
+import { runInitStep } from './run.js';
+import { offerSave } from './save.js';
+import { chooseTarget } from './target.js';
+
+export { rollbackWizard } from './rollback.js';
+
+async function toolVersion(): Promise<string> {
+  const { readVersion } = await import('../main.js');
+  return readVersion();
+}
+
+/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
+export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof WizardCancelled) {
+      p.cancelled(e.message);
+      return 130;
+    }
+    throw e;
+  }
+}
+
+export async function initWizard(ctx: CommandContext): Promise<number> {
+  const p = createPrompter(ctx.io, ctx.env);
+  p.intro('chatgenius-db: set up the ChatGenius database');
+  return guarded(p, async () => {
+    const target = await chooseTarget(p, ctx, await toolVersion());
+    if ('quit' in target) return target.quit;
+    const { answers, config, probe } = target;
+    showPlan(p, { label: probe.label, env: config.env, schema: config.schema, status: probe.status });
+    const extra = {
+      ...(config.schema !== (config.env === 'test' ? 'test' : 'public') ? { schema: config.schema } : {}),
+      ...(typeof ctx.flags['migrations-dir'] === 'string' ? { migrationsDir: ctx.flags['migrations-dir'] } : {}),
+      ...(config.logFile ? { logFile: config.logFile } : {}),
+    };
+    const database = config.connection?.database ?? 'chatgenius';
+    if (probe.status.pending.length === 0) {
+      await offerSave(p, answers, config.projectDir);
+      showOutro(p, {
+        command: 'init',
+        answers,
+        done: `Nothing to do: ${probe.label} is up to date.`,
+        next: 'start the app, or `npx chatgenius-db status` to see the journal',
+        extra: { ...extra, confirmDatabase: database },
+      });
+      return 0;
+    }
+    const n = probe.status.pending.length;
+    const ok = await confirmChange(p, { env: config.env, database, action: `apply ${n} migration${n === 1 ? '' : 's'}` });
+    if (!ok) throw new WizardCancelled();
+    p.step('Applying');
+    const code = await runInitStep(config, ctx);
+    if (code !== 0) return code;
+    await offerSave(p, answers, config.projectDir);
+    showOutro(p, {
+      command: 'init',
+      answers,
+      done: `Applied ${n} migration${n === 1 ? '' : 's'} to ${probe.label} (schema ${config.schema}).`,
+      next:
+        config.env === 'local'
+          ? '`npx chatgenius-db seed --env local` for sample data, `npx chatgenius-db local status` for the URL'
+          : '`npx chatgenius-db status` to see the journal, `npx chatgenius-db verify` to check the schema',
+      extra: { ...extra, confirmDatabase: database },
+    });
+    return 0;
+  });
+}

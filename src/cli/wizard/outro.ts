@@ -1,0 +1,24 @@
+/** Step: the outro: what was done, the next step, and the command that does it without prompts. */
+import type { Answers } from './answers.js';
+import { equivalentCommand, secretsNeeded } from './answers.js';
+import type { Prompter } from './prompts.js';
+
+/** Pure: the closing note's lines. */
+export function outroLines(o: {
+  command: 'init' | 'rollback';
+  answers: Answers;
+  done: string;
+  next: string;
+  extra?: Parameters<typeof equivalentCommand>[2];
+}): string[] {
+  const cmd = equivalentCommand(o.command, o.answers, o.extra ?? {});
+  const secrets = secretsNeeded(o.answers);
+  const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', `  ${cmd}`];
+  if (secrets.length > 0) lines.push(`  (with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
+  return lines;
+}
+
+export function showOutro(p: Prompter, o: Parameters<typeof outroLines>[0]): void {
+  p.note(outroLines(o).join('\n'), 'Done');
+  p.outro('All set.');
+}
