@@ -18,6 +18,8 @@ function where(f: ErrorFacts): string {
   return port ? `${host}:${port}` : host;
 }
 
+const cap = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
 /** A quoted name from pg's message, e.g. user "bob" / database "chat". */
 function quoted(f: ErrorFacts, word: string): string | undefined {
   const m = new RegExp(`${word} "([^"]*)"`).exec(f.message);
@@ -67,7 +69,7 @@ function withFrame(entry: ExplainEntry): ExplainEntry {
 
 const TLS_SELF_SIGNED: ExplainEntry = (f) => ({
   title: 'The server\'s TLS certificate is not trusted',
-  cause: `${where(f)} presented a certificate that does not chain to a trusted authority (${f.code}): a self-signed or private-CA certificate, common on managed databases.`,
+  cause: `${cap(where(f))} presented a certificate that does not chain to a trusted authority (${f.code}): a self-signed or private-CA certificate, common on managed databases.`,
   hint:
     'Download the provider\'s CA certificate and set PGSSLROOTCERT=/path/to/ca.pem (or sslrootcert=/path in DATABASE_URL) with PGSSLMODE=verify-full. ' +
     'Only on a network you trust: PGSSLMODE=require encrypts without checking the certificate.',
@@ -75,7 +77,7 @@ const TLS_SELF_SIGNED: ExplainEntry = (f) => ({
 
 const SERVER_NO_SSL: ExplainEntry = (f) => ({
   title: 'The server does not support TLS (SSL)',
-  cause: `${where(f)} answered that it has no SSL, but the connection asks for TLS (sslmode ${str(f.details.sslMode) ?? 'require or stricter'}).`,
+  cause: `${cap(where(f))} answered that it has no SSL, but the connection asks for TLS (sslmode ${str(f.details.sslMode) ?? 'require or stricter'}).`,
   hint: 'If the server is on this machine or a trusted network, set PGSSLMODE=disable (or ?sslmode=disable in DATABASE_URL); use prefer to take TLS when offered. Otherwise enable ssl=on on the server.',
 });
 
@@ -138,27 +140,27 @@ export const dbTable: ExplainTable = {
   // ---- Authentication ----------------------------------------------------------------------
   '28P01': (f) => ({
     title: 'Password authentication failed',
-    cause: `${where(f)} rejected the password for user ${userOf(f) ? `"${userOf(f)}"` : 'given'}.`,
+    cause: `${cap(where(f))} rejected the password for user ${userOf(f) ? `"${userOf(f)}"` : 'given'}.`,
     hint: 'Check POSTGRES_PASSWORD (or the password in DATABASE_URL; URL-encode special characters such as @ : / as %40 %3A %2F) and POSTGRES_USER. The password is never shown.',
   }),
   '28000': (f) => {
     if (/no pg_hba\.conf entry.*no encryption/i.test(f.message)) {
       return {
         title: 'The server requires TLS (SSL)',
-        cause: `${where(f)} accepts ${userOf(f) ? `user "${userOf(f)}"` : 'this user'} only over an encrypted connection, and this one was not (sslmode disable).`,
+        cause: `${cap(where(f))} accepts ${userOf(f) ? `user "${userOf(f)}"` : 'this user'} only over an encrypted connection, and this one was not (sslmode disable).`,
         hint: 'Set PGSSLMODE=require (or ?sslmode=require in DATABASE_URL); better, verify-full with PGSSLROOTCERT=/path/to/ca.pem from your provider.',
       };
     }
     if (/no pg_hba\.conf entry/i.test(f.message)) {
       return {
         title: 'The server does not accept this connection',
-        cause: `${where(f)} has no pg_hba.conf rule for this client address, user${userOf(f) ? ` "${userOf(f)}"` : ''} and database${databaseOf(f) ? ` "${databaseOf(f)}"` : ''}.`,
+        cause: `${cap(where(f))} has no pg_hba.conf rule for this client address, user${userOf(f) ? ` "${userOf(f)}"` : ''} and database${databaseOf(f) ? ` "${databaseOf(f)}"` : ''}.`,
         hint: 'Ask the database admin to allow your address in pg_hba.conf (managed databases: the provider\'s allowed-IP list), or connect through the SSH bastion (SSH_HOST).',
       };
     }
     return {
       title: 'Not authorized to connect',
-      cause: `${where(f)}: ${f.message}.`,
+      cause: `${cap(where(f))}: ${f.message}.`,
       hint: /role .* does not exist/i.test(f.message)
         ? 'The user does not exist on this server: fix POSTGRES_USER (or the user in DATABASE_URL), or create the role.'
         : 'Check POSTGRES_USER and that this role may log in (LOGIN) and connect to the database (CONNECT privilege).',
@@ -200,12 +202,12 @@ export const dbTable: ExplainTable = {
   // ---- Load, locks, timeouts -----------------------------------------------------------------
   '53300': (f) => ({
     title: 'Too many connections',
-    cause: `${where(f)} has no free connection slots (max_connections or the role's connection limit reached).`,
+    cause: `${cap(where(f))} has no free connection slots (max_connections or the role's connection limit reached).`,
     hint: 'Retried automatically. If it persists: close idle clients, lower pool sizes, use a pooler for the app, or raise max_connections.',
   }),
   '57P03': (f) => ({
     title: 'The database is starting up',
-    cause: `${where(f)} is not accepting connections yet (starting, recovering or in standby): ${f.message}.`,
+    cause: `${cap(where(f))} is not accepting connections yet (starting, recovering or in standby): ${f.message}.`,
     hint: 'Retried automatically; wait a moment and run again. If it stays so, check the server log.',
   }),
   '57P01': (f) => ({
@@ -215,7 +217,7 @@ export const dbTable: ExplainTable = {
   }),
   '57P02': (f) => ({
     title: 'The server crashed',
-    cause: `${where(f)} ended the session after another backend crashed (${f.message}).`,
+    cause: `${cap(where(f))} ended the session after another backend crashed (${f.message}).`,
     hint: 'Wait for the server to recover and run again; check the server log for the crash.',
   }),
   '55P03': withFrame((f) => ({
@@ -272,12 +274,12 @@ export const dbTable: ExplainTable = {
   }),
   ETIMEDOUT: (f) => ({
     title: 'Connection timed out',
-    cause: `${where(f)} did not answer in time: a firewall may drop the packets, or the host is down or unreachable from here.`,
+    cause: `${cap(where(f))} did not answer in time: a firewall may drop the packets, or the host is down or unreachable from here.`,
     hint: 'Check POSTGRES_HOST / POSTGRES_PORT, security groups / firewall rules for your address, and whether the database is only reachable through a bastion (SSH_HOST). Retried automatically.',
   }),
   ECONNRESET: (f) => ({
     title: 'Connection reset',
-    cause: `${where(f)} or something between (a proxy, a tunnel, a firewall) closed the connection abruptly.`,
+    cause: `${cap(where(f))} or something between (a proxy, a tunnel, a firewall) closed the connection abruptly.`,
     hint: 'Retried automatically. If it repeats: TLS mismatch (try PGSSLMODE=require or disable), a pooler limit, or an unstable tunnel.',
   }),
   EPIPE: (f) => ({
@@ -321,7 +323,7 @@ export const dbTable: ExplainTable = {
   }),
   CERT_HAS_EXPIRED: (f) => ({
     title: 'The server\'s certificate has expired',
-    cause: `${where(f)} presented an expired TLS certificate.`,
+    cause: `${cap(where(f))} presented an expired TLS certificate.`,
     hint: 'The server\'s admin must renew it. Check this machine\'s clock too.',
   }),
   DB_SSL_ROOT_CERT_UNREADABLE: (f) => ({
@@ -343,7 +345,7 @@ export const dbTable: ExplainTable = {
   }),
   DB_CONNECT_FAILED: (f) => ({
     title: 'Could not connect to PostgreSQL',
-    cause: `${where(f)}: ${f.message}`,
+    cause: `${cap(where(f))}: ${f.message}`,
     hint: 'Run `chatgenius-db doctor` to check each link (host, port, TLS, authentication).',
   }),
   DB_CONNECTION_NOT_CONFIGURED: (f) => ({
