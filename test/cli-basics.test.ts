@@ -44,7 +44,7 @@ function traced(args: string[]): Promise<{ code: number | null; loaded: string[]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, binPath, ...args], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', TRACE_FILE: traceFile },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', TRACE_FILE: traceFile, CHATGENIUS_MAX_RETRIES: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -143,4 +143,15 @@ test('new refuses a bad NAME (exit 2) and writes nothing', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /Bad migration name/);
   assert.deepEqual(await readdir(mig), []);
+});
+
+test('--verbose adds the stack trace of a failure, still without the password', async () => {
+  const url = 'postgres://someone:Verb0se-Secret@127.0.0.1:1/db';
+  const quiet = await runCli(['status', '--yes', '--database-url', url], { env: { CHATGENIUS_MAX_RETRIES: '1' } });
+  assert.equal(quiet.code, 1);
+  assert.doesNotMatch(quiet.stderr, /^\s+at /m);
+  const loud = await runCli(['status', '--yes', '--verbose', '--database-url', url], { env: { CHATGENIUS_MAX_RETRIES: '1' } });
+  assert.equal(loud.code, 1);
+  assert.match(loud.stderr, /^\s+at /m);
+  assert.ok(!loud.stderr.includes('Verb0se-Secret') && !loud.stdout.includes('Verb0se-Secret'));
 });
