@@ -92,6 +92,17 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const r = new Reader(layers, sources);
   const stateDir = join(projectDir, STATE_DIR_NAME);
 
+  if (defaults.embedded) {
+    const conflicting = ['database-url', 'ssh-host'].filter((f) => layers.flagString(f) !== undefined);
+    if (conflicting.length > 0) {
+      throw new ChatgeniusError(
+        'CONFIG_CONFLICTING_FLAGS',
+        `${conflicting.map((f) => `--${f}`).join(' and ')} cannot be used with env local (${detection.source}): the embedded PostgreSQL supplies the connection`,
+        { flags: conflicting.map((f) => `--${f}`), envSource: detection.source },
+        { exitCode: 2 },
+      );
+    }
+  }
   const tunnelWanted = layers.get(SETTINGS.sshHost) !== undefined && !layers.flagBool('no-tunnel');
   const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home, tunnelWanted);
   const tunnel = defaults.embedded ? null : resolveTunnel(r, layers, env, projectDir, home, stateDir);

@@ -65,6 +65,11 @@ export const configTable: ExplainTable = {
         ? 'Pass --database-url postgres://USER:PASSWORD@HOST:5432/DATABASE, set DATABASE_URL (or POSTGRES_HOST, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) in the environment or in .env.local, or run with --env local to use the embedded PostgreSQL.'
         : `Pass ${str(f.details.flag) ?? 'the flag'} on the command line, or set ${str(f.details.variable) ?? 'the variable'} in the environment or in .env.local.`,
   }),
+  CONFIG_CONFLICTING_FLAGS: (f) => ({
+    title: 'These options do not go together',
+    cause: `${f.message}.`,
+    hint: 'Drop --env local (or CHATGENIUS_ENV=local) to use that database, e.g. --env development --database-url ...; or drop the connection flags to use the embedded PostgreSQL.',
+  }),
   CONFIG_ENV_FILE: (f) => ({
     title: `Cannot use ${str(f.details.file) ?? 'an env file'}`,
     cause: `${f.message}.`,
