@@ -4,9 +4,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -335,8 +335,46 @@ describe('each failure is explained', () => {
     assert.match(explain(err).hint, /SSH_KEY_PATH/);
   });
 
+  test('key file unreadable (EACCES)', async () => {
+    const sub = join(dir, 'locked');
+    await mkdir(sub, { recursive: true });
+    await chmod(sub, 0o711);
+    const locked = join(sub, 'id_locked');
+    await writeFile(locked, user.private, { mode: 0o600 });
+    await chmod(locked, 0o000);
+    if (process.getuid?.() !== 0) {
+      assertExplained(await failure(openTunnel(cfgFor(ssh, { keyPath: locked }), remote())), 'SSH_KEY_UNREADABLE');
+      return;
+    }
+    // root reads any file: ask as an unprivileged user (nobody) in a child process.
+    await chmod(dir, 0o711); // let nobody reach the probe (the keys in it stay 0600)
+    const probe = join(sub, 'probe.mjs');
+    const modUrl = new URL('../src/tunnel/keys.ts', import.meta.url).href;
+    const explainUrl = new URL('../src/explain/index.ts', import.meta.url).href;
+    await writeFile(
+      probe,
+      `const { loadAuth } = await import(${JSON.stringify(modUrl)});
+       const { explain } = await import(${JSON.stringify(explainUrl)});
+       try { await loadAuth({ keyPath: ${JSON.stringify(locked)} }); console.log('{"code":"READ"}'); }
+       catch (e) { console.log(JSON.stringify({ code: e.code, title: explain(e).title, hint: explain(e).hint })); }`,
+      { mode: 0o644 },
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', probe], {
+      uid: 65534,
+      gid: 65534,
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { PATH: process.env.PATH, HOME: tmpdir() },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { code: string; title: string; hint: string };
+    assert.equal(out.code, 'SSH_KEY_UNREADABLE');
+    assert.equal(out.title, 'SSH key file cannot be read');
+    assert.match(out.hint, /chmod 600/);
+  });
+
   test('key path is a directory or not a private key (wrong format)', async () => {
-    // Unreadable (EACCES) cannot be produced here: tests run as root, who reads any file.
     const sub = join(dir, 'a-directory');
     await mkdir(sub, { recursive: true });
     assertExplained(await failure(openTunnel(cfgFor(ssh, { keyPath: sub }), remote())), 'SSH_KEY_BAD_FORMAT');
