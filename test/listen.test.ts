@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { applySqlFiles } from './helpers/schema.js';
 import { binPath } from './helpers/cli.js';
+import { makeUserKey, startSshServer } from './helpers/ssh-server.js';
+import { writeFileSync } from 'node:fs';
 
 /** The real binary as a child process whose stdout JSON lines are read as they arrive. */
 class Streaming {
@@ -18,7 +20,10 @@ class Streaming {
   private buf = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], env: Record<string, string>, cwd: string) {
+  /** Non-JSON stdout lines (pretty mode), as text. */
+  readonly text: string[] = [];
+
+  constructor(args: string[], env: Record<string, string>, cwd: string, private readonly json = true) {
     this.child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString();
@@ -27,12 +32,31 @@ class Streaming {
         const line = this.buf.slice(0, i);
         this.buf = this.buf.slice(i + 1);
         if (line.trim() === '') continue;
-        this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        if (this.json) this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        else this.text.push(line);
         for (const w of this.waiters.splice(0)) w();
       }
     });
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      for (const w of this.waiters.splice(0)) w();
+    });
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Wait until `pred` holds (checked on every output). */
+  async until(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stdout: ${JSON.stringify(this.text)}\nstderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Wait until a line after index `from` satisfies `pred`; returns it. */
@@ -146,4 +170,61 @@ test('listen with a bad channel name is a usage error (exit 2) before connecting
   const exit = await s.exited;
   assert.equal(exit.code, 2, s.stderr);
   assert.match(s.stderr, /Bad channel name/);
+});
+
+test('listen through an SSH tunnel prints pretty lines, and reconnects (new tunnel) after the tunnel drops', async () => {
+  const user = makeUserKey();
+  const ssh = await startSshServer({ authorizedKeys: [user.public] });
+  const keyPath = join(home, 'id_listen');
+  writeFileSync(keyPath, user.private, { mode: 0o600 });
+  const knownHosts = join(home, 'known_hosts_listen');
+  writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
+  const s = new Streaming(
+    ['listen', 'messages', '--env', 'development', '--schema', 'public'],
+    {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      NO_COLOR: '1',
+      CI: 'true',
+      CHATGENIUS_RETRY_DELAY_MS: '100',
+      SSH_HOST: '127.0.0.1',
+      SSH_PORT: String(ssh.port),
+      SSH_USER: 'tunnel',
+      SSH_KEY_PATH: keyPath,
+      SSH_KNOWN_HOSTS: knownHosts,
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(db.port),
+      POSTGRES_DB: db.database,
+      POSTGRES_USER: db.user,
+      POSTGRES_PASSWORD: db.password,
+    },
+    home,
+    false,
+  );
+  try {
+    await s.until(() => /Listening on chatgenius_messages/.test(s.stderr), 'listening');
+    assert.equal(ssh.openForwards, 1, 'the listen connection goes through the tunnel');
+    const m = await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'via tunnel') returning id", [channelId, userId]);
+    await s.until(() => s.text.some((l) => l.includes(m.rows[0]!.id)), 'the pretty line');
+    const line = s.text.find((l) => l.includes(m.rows[0]!.id))!;
+    assert.match(line, /^\d\d:\d\d:\d\d\.\d{3}  messages +INSERT +id=/);
+    for (const part of [`id=${m.rows[0]!.id}`, `channel_id=${channelId}`, `user_id=${userId}`]) assert.ok(line.includes(part), line);
+    assert.ok(!s.text.join('\n').includes('via tunnel'), 'never message content');
+
+    const connectionsBefore = ssh.connections;
+    ssh.dropAll(); // the network drops under the tunnel
+    await s.until(() => /Connection lost/.test(s.stderr) && /Reconnected/.test(s.stderr), 'lost + reconnected');
+    assert.ok(ssh.connections > connectionsBefore, 'a new SSH connection was opened');
+    const m2 = await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'again') returning id", [channelId, userId]);
+    await s.until(() => s.text.some((l) => l.includes(m2.rows[0]!.id)), 'a notification after the reconnect');
+    assert.ok(!s.stderr.includes(db.password) && !s.text.join('').includes(db.password));
+
+    s.child.kill('SIGINT');
+    const exit = await s.exited;
+    assert.equal(exit.code, 0, s.stderr);
+    assert.equal(await ssh.waitForNoConnections(5000), true, 'the tunnel is closed on exit');
+  } finally {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await ssh.close();
+  }
 });
