@@ -144,7 +144,7 @@ const engineRows: ExplainTable = {
       const x = row({ code: sqlstate, message: str(f.details.pgMessage) ?? f.message, details: { ...f.details, frame: undefined, detail: undefined, hint: undefined } });
       return {
         title: x.title.includes(where) ? x.title : `${x.title} in ${where}`,
-        cause: `PostgreSQL ${sqlstate}: ${x.cause}`,
+        cause: x.cause.includes(sqlstate) ? x.cause : `PostgreSQL ${sqlstate}: ${x.cause}`,
         hint: f.details.phase === 'syntax' ? x.hint : `${x.hint} ${phase}`,
         detail: detailOf(f),
       };

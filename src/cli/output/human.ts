@@ -89,7 +89,7 @@ export function eventLine(event: ChatgeniusEvent, c: Colors, verbose = false): {
       return { kind: 'success', text: `${arrow} ${event.version}_${event.name} ${c.dim(formatDuration(event.durationMs))}` };
     }
     case 'migration:failed':
-      return { kind: 'warn', text: `${c.red('✖')} ${event.version}_${event.name} failed${event.code ? ` (${event.code})` : ''}: ${event.message}` };
+      return { kind: 'line', text: `${c.red('✖')} ${event.version}_${event.name} failed${event.code ? ` (${event.code})` : ''}: ${event.message}` };
     case 'notice':
       // PostgreSQL's own NOTICEs from migration SQL ("already exists, skipping") are chatter: --verbose only.
       if (event.level === 'info' && event.data?.source === 'migration' && !verbose) return null;
