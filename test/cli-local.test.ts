@@ -56,9 +56,10 @@ test('init --env local --yes on a bare project ends with the full schema in the 
     assert.ok(journal1.rowCount! >= 5);
     const snap1 = await snapshotCatalog(client, 'public');
 
-    const second = await runCli(['init', '--env', 'local', '--yes'], { cwd: project, timeoutMs: 60_000 });
+    // A bare `init --yes` with nothing configured picks env local: same server, nothing to do.
+    const second = await runCli(['init', '--yes'], { cwd: project, timeoutMs: 60_000 });
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /Nothing to do/);
+    assert.match(second.stdout, /Nothing to do: postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/chatgenius/);
     const journal2 = await client.query('select version, checksum, applied_at from public.chatgenius_migrations order by version');
     assert.deepEqual(journal2.rows, journal1.rows);
     assert.deepEqual(await snapshotCatalog(client, 'public'), snap1);
