@@ -12,9 +12,9 @@ const LABELS: Record<EnvName, string> = {
 };
 
 /** Pure: the options, the detected one first and marked. */
-export function envOptions(detected: EnvName, reason: string): SelectOption<EnvName>[] {
+export function envOptions(detected: EnvName): SelectOption<EnvName>[] {
   const order = [detected, ...ENV_NAMES.filter((e) => e !== detected)];
-  return order.map((e) => ({ value: e, label: LABELS[e], ...(e === detected ? { hint: `detected: ${reason}` } : {}) }));
+  return order.map((e) => ({ value: e, label: LABELS[e], ...(e === detected ? { hint: 'detected' } : {}) }));
 }
 
 /** --env given: no question. Otherwise suggest the detected environment. */
@@ -25,9 +25,10 @@ export async function askEnv(p: Prompter, ctx: CommandContext, previous?: EnvNam
     detectEnv({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd }); // throws the usage error (exit 2)
   }
   const d = detectEnv({ flags: { ...ctx.flags, env: undefined }, env: ctx.env, cwd: ctx.cwd });
+  if (previous === undefined) p.info(`Suggested: ${d.env} (${d.reason})`);
   return p.select<EnvName>({
     message: 'Which environment?',
-    options: envOptions(d.env, d.reason),
+    options: envOptions(d.env),
     initialValue: previous ?? d.env,
   });
 }

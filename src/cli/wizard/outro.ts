@@ -13,12 +13,16 @@ export function outroLines(o: {
 }): string[] {
   const cmd = equivalentCommand(o.command, o.answers, o.extra ?? {});
   const secrets = secretsNeeded(o.answers);
-  const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', `  ${cmd}`];
-  if (secrets.length > 0) lines.push(`  (with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
+  const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', '', `  ${cmd}`, ''];
+  if (secrets.length > 0) lines.push(`(with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
   return lines;
 }
 
 export function showOutro(p: Prompter, o: Parameters<typeof outroLines>[0]): void {
-  p.note(outroLines(o).join('\n'), 'Done');
+  const lines = outroLines(o);
+  const bar = p.colors.gray('│');
+  p.success(lines[0]!);
+  // Unframed and unwrapped, so the command copies in one piece.
+  p.raw(lines.slice(1).map((l) => (l.startsWith('  npx ') ? l : l === '' ? bar : `${bar}  ${l}`)).join('\n'));
   p.outro('All set.');
 }

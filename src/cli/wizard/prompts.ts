@@ -46,6 +46,8 @@ export interface Prompter {
   warn(text: string): void;
   error(text: string): void;
   step(text: string): void;
+  /** Lines written as they are (no wrapping, no frame): for text to copy, like a command. */
+  raw(text: string): void;
   text(o: { message: string; initialValue?: string; defaultValue?: string; placeholder?: string; validate?: (v: string) => string | undefined }): Promise<string>;
   password(o: { message: string; validate?: (v: string) => string | undefined }): Promise<string>;
   confirm(o: { message: string; initialValue?: boolean; active?: string; inactive?: string }): Promise<boolean>;
@@ -173,6 +175,9 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
     warn: (t) => clack.log.warn(t, logOpts),
     error: (t) => clack.log.error(t, logOpts),
     step: (t) => clack.log.step(t, logOpts),
+    raw: (t) => {
+      output.write(t.endsWith('\n') ? t : `${t}\n`);
+    },
     text: async (o) => {
       const opts: Parameters<typeof clack.text>[0] = { ...common, message: o.message };
       if (o.initialValue !== undefined) opts.initialValue = o.initialValue;
