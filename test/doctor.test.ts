@@ -201,6 +201,17 @@ test('doctor --env local before the local server exists names "PostgreSQL reacha
   assert.match(b, /→ .*chatgenius-db local start/);
 });
 
+test('doctor with a bad value in the configuration names "Configuration" and the variable to fix, exit 1', async () => {
+  const r = await doctor([], { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: 'fivefour', POSTGRES_DB: 'x', POSTGRES_USER: 'u', POSTGRES_PASSWORD: 'pw-secret-1' });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(block(r.stdout, 'Env files'), /^✔ .*POSTGRES_PASSWORD=\*\*\*\*/s);
+  const b = block(r.stdout, 'Configuration');
+  assert.match(b, /^✖/);
+  assert.match(b, /POSTGRES_PORT/);
+  assert.match(block(r.stdout, 'PostgreSQL reachable'), /^– .*skipped: "Configuration" failed/);
+  assert.ok(!(r.stdout + r.stderr).includes('pw-secret-1'));
+});
+
 test('doctor against a stopped database names "PostgreSQL reachable" and how to start it, exit 1', async () => {
   await db.pause(); // last test of the file: the server stays stopped
   const r = await doctor(['--database-url', db.url]);

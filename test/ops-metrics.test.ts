@@ -114,3 +114,13 @@ test('status --metrics counts trigger executions once track_functions is on', as
   assert.equal(comments.filter((l) => l.includes('track_functions')).length, 0);
   assert.doesNotMatch(r.stderr, /track_functions/);
 });
+
+test('status --metrics --json puts the metrics in the result line (LogFormat), nothing else on stdout', async () => {
+  const r = await runCli(['status', '--metrics', '--json', '--env', 'development', '--database-url', db.url], { cwd: dir, env: { HOME: dir, CI: 'true' } });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { metrics?: Array<{ name: string; values: unknown[] }> } });
+  const last = lines.at(-1)!;
+  assert.equal(last.event, 'result');
+  const names = (last.data.metrics ?? []).map((m) => m.name);
+  for (const n of ['chatgenius_query_duration_seconds', 'chatgenius_index_scans_total', 'chatgenius_trigger_executions_total']) assert.ok(names.includes(n), names.join(','));
+});
