@@ -14,3 +14,17 @@ export type { OpenedTarget, TargetHooks } from './run.js';
 export { Redactor, maskUrl } from './log/redact.js';
 export { JsonLogger, toLogEntry, fileSink, streamSink } from './log/logger.js';
 export type { LogLine, LogLevel } from './log/logger.js';
+export { migrate, rollback, status, verify, baseline, repair, readMigrations, planUp, planDown } from './migrate/index.js';
+export type {
+  EngineOptions,
+  MigrateResult,
+  RollbackResult,
+  StatusResult,
+  VerifyResult,
+  BaselineResult,
+  RepairResult,
+  MigrationFile,
+  MigrationFailure,
+} from './migrate/index.js';
+export { snapshotCatalog, diffCatalog } from './migrate/catalog.js';
+export { ensureLocalServer, stopLocalServer, localServerStatus } from './local/index.js';

@@ -112,3 +112,13 @@ test('every CLI and engine code has its own explanation (not the generic fallbac
   assert.match(sql.cause, /42601/);
   assert.equal(sql.detail, '> 3 | SELEC 1\n    | ^');
 });
+
+test('the library API exposes the spec names and the engine', async () => {
+  const lib = await import('../src/index.js');
+  for (const name of [
+    'setupDatabase', 'initializePool', 'executeSchemaFile', 'executeWithRetry', 'SSHTunnel', 'SSHTunnelError',
+    'migrate', 'rollback', 'status', 'verify', 'baseline', 'repair', 'resolveConfig', 'explain', 'ChatgeniusError', 'openTarget',
+  ]) {
+    assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
+  }
+});
