@@ -131,4 +131,138 @@ describe('guided init', () => {
     assert.ok(!text.includes(db.password), 'the password is saved only when asked');
     await rm(w.cwd, { recursive: true, force: true });
   });
+
+  test('a bad port is refused at the prompt and corrected in place, without starting over', async () => {
+    const database = await freshDb();
+    const w = await startWizard('init', { env: pgEnv(database), flags: { env: 'development' } });
+    const { term } = w;
+    await term.waitFor('PostgreSQL host');
+    term.send(KEY.enter);
+    await term.waitFor('PostgreSQL port');
+    term.send(`${KEY.clear}99999${KEY.enter}`);
+    await term.waitFor(/"99999" is not a port \(1-65535\)/);
+    term.send(`${KEY.clear}54x${KEY.enter}`);
+    await term.waitFor(/"54x" is not a port/);
+    term.send(`${KEY.clear}${db.port}${KEY.enter}`);
+    await term.waitFor('Database name');
+    for (const prompt of ['User', 'Password', 'behind an SSH bastion']) {
+      term.send(KEY.enter);
+      await term.waitFor(prompt);
+    }
+    term.send(KEY.enter);
+    await term.waitFor(/Apply \d+ migrations\?/);
+    term.send(KEY.enter);
+    await term.waitFor('Save these settings');
+    term.send('n');
+    assert.equal(await w.done, 0, term.text());
+    assert.equal(await appliedCount(database), 5);
+    // The host was asked once: the correction happened in place.
+    assert.equal(term.text().match(/◆ {2}PostgreSQL host/g)?.length, 1);
+    await rm(w.cwd, { recursive: true, force: true });
+  });
+
+  test('a failed connection is explained, then retried after editing the settings', async () => {
+    const database = await freshDb();
+    const deadPort = await freePort();
+    const w = await startWizard('init', { env: pgEnv(database, { POSTGRES_PORT: String(deadPort) }), flags: { env: 'development' } });
+    const { term } = w;
+    for (const prompt of ['PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion']) {
+      await term.waitFor(prompt);
+      term.send(KEY.enter);
+    }
+    await term.waitFor(/Why: [\s\S]*Fix: /, 30_000);
+    await term.waitFor(/What now\?[\s\S]*Retry[\s\S]*Edit the settings[\s\S]*Quit/);
+    assert.match(term.text(), /ECONNREFUSED|refused/i);
+    term.send(KEY.enter); // "Edit the settings" is preselected
+    await term.waitFor('Which environment?');
+    term.send(KEY.enter);
+    await term.waitFor('PostgreSQL host');
+    term.send(KEY.enter);
+    await term.waitFor(new RegExp(`PostgreSQL port\\n│  ${deadPort}`));
+    term.send(`${KEY.clear}${db.port}${KEY.enter}`);
+    for (const prompt of ['Database name', 'User', 'Password', 'behind an SSH bastion']) {
+      await term.waitFor(prompt);
+      term.send(KEY.enter);
+    }
+    await term.waitFor(/Apply \d+ migrations\?/);
+    term.send(KEY.enter);
+    await term.waitFor('Save these settings');
+    term.send('n');
+    assert.equal(await w.done, 0, term.text());
+    assert.equal(await appliedCount(database), 5);
+    await rm(w.cwd, { recursive: true, force: true });
+  });
+
+  test('init development through an SSH bastion: encrypted key, passphrase checked, new host key fingerprint shown and confirmed', async () => {
+    const database = await freshDb();
+    // The database as seen from the bastion; no SSH settings anywhere yet.
+    const w = await startWizard('init', { env: pgEnv(database), flags: { env: 'development' } });
+    const { term } = w;
+    for (const prompt of ['PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password']) {
+      await term.waitFor(prompt);
+      term.send(KEY.enter);
+    }
+    await term.waitFor('behind an SSH bastion');
+    term.send('y');
+    await term.waitFor('SSH host');
+    term.send(`${ssh.host}${KEY.enter}`);
+    await term.waitFor('SSH port');
+    term.send(`${KEY.clear}${ssh.port}${KEY.enter}`);
+    await term.waitFor('SSH user');
+    term.send(`tunnel${KEY.enter}`);
+    await term.waitFor('Private key file');
+    term.send(`${KEY.clear}${join(home, 'nope')}${KEY.enter}`);
+    await term.waitFor(/nope does not exist/);
+    term.send(`${KEY.clear}${keyPath}.pub${KEY.enter}`);
+    await term.waitFor(/does not exist/); // no .pub written: still refused in place
+    term.send(`${KEY.clear}${keyPath}${KEY.enter}`);
+    await term.waitFor('it is encrypted');
+    term.send(`wrong-passphrase${KEY.enter}`);
+    await term.waitFor(/passphrase[^\n]*wrong|wrong[^\n]*passphrase/i);
+    await term.waitFor('it is encrypted');
+    term.send(`${PASSPHRASE}${KEY.enter}`);
+    await term.waitFor('New SSH host key', 30_000);
+    await term.waitFor(ssh.hostKey.fingerprint);
+    await term.waitFor(/Trust SHA256:\S+ and connect\?/);
+    term.send('y');
+    await term.waitFor(/Connected to postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/\w+ via ssh tunnel@127\.0\.0\.1/, 30_000);
+    await term.waitFor(/Apply \d+ migrations\?/);
+    term.send(KEY.enter);
+    await term.waitFor('Save these settings', 30_000);
+    term.send('n');
+    const code = await w.done;
+    const screen = term.text();
+    assert.equal(code, 0, screen);
+    assert.equal(await appliedCount(database), 5);
+    assert.ok(!screen.includes(PASSPHRASE), 'the passphrase never appears');
+    assert.ok(!screen.includes(db.password), 'the password never appears');
+    assert.match(screen, new RegExp(`--ssh-host 127\\.0\\.0\\.1 --ssh-port ${ssh.port} --ssh-user tunnel --ssh-key ${keyPath.replace(/[.]/g, '\\.')} --yes`));
+    assert.match(screen, /SSH_PASSPHRASE/);
+    const known = await readFile(join(w.cwd, '.chatgenius', 'known_hosts'), 'utf8');
+    assert.ok(known.trim().length > 0, 'the accepted host key is remembered');
+    assert.equal(await ssh.waitForNoConnections(5000), true, 'the tunnel is closed at the end');
+    await rm(w.cwd, { recursive: true, force: true });
+  });
+
+  test('production asks to type the database name: a wrong name is refused and asked again', async () => {
+    const database = await freshDb();
+    const w = await startWizard('init', { env: pgEnv(database), flags: { env: 'production' } });
+    const { term } = w;
+    for (const prompt of ['PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion']) {
+      await term.waitFor(prompt);
+      term.send(KEY.enter);
+    }
+    await term.waitFor(`Type the database name (${database})`);
+    term.send(`chatgenius${KEY.enter}`);
+    await term.waitFor(`"chatgenius" is not ${database}`);
+    assert.equal(await appliedCount(database), null, 'nothing ran on a wrong name');
+    term.send(`${KEY.clear}${database}${KEY.enter}`);
+    await term.waitFor('Save these settings', 30_000);
+    term.send('n');
+    const code = await w.done;
+    assert.equal(code, 0, term.text());
+    assert.equal(await appliedCount(database), 5);
+    assert.match(term.text(), new RegExp(`--env production .* --yes --confirm-database ${database}`));
+    await rm(w.cwd, { recursive: true, force: true });
+  });
 });
