@@ -354,6 +354,7 @@ describe('bad input gives a coded error naming the flag, the variable and the so
     { name: '.env.development is a directory', flags: { env: 'development' }, files: { '.env.development': null }, env: dev, code: 'CONFIG_ENV_FILE', exit: 1, mentions: ['.env.development', 'directory'] },
     { name: '--env local with --database-url', flags: { env: 'local', 'database-url': `postgres://u:${SECRET}@h/db` }, code: 'CONFIG_CONFLICTING_FLAGS', exit: 2, mentions: ['--database-url', 'env local'] },
     { name: 'CHATGENIUS_ENV=local with --ssh-host', flags: { 'ssh-host': 'bastion' }, env: { CHATGENIUS_ENV: 'local' }, code: 'CONFIG_CONFLICTING_FLAGS', exit: 2, mentions: ['--ssh-host', 'CHATGENIUS_ENV'] },
+    { name: 'a bad flag is reported (exit 2) before a bad env file', flags: { env: 'development', schema: 'no-good' }, files: { '.env': 'POSTGRES_PORT=abc\n' }, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema'] },
     { name: 'POSTGRES_HOST with a space', flags: { env: 'development' }, env: { ...base, POSTGRES_HOST: 'db example.com' }, code: 'CONFIG_BAD_VALUE', exit: 1, mentions: ['POSTGRES_HOST'] },
   ];
 

@@ -92,6 +92,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const r = new Reader(layers, sources);
   const stateDir = join(projectDir, STATE_DIR_NAME);
 
+  checkFlagValues(layers);
   if (defaults.embedded) {
     const conflicting = ['database-url', 'ssh-host'].filter((f) => layers.flagString(f) !== undefined);
     if (conflicting.length > 0) {
@@ -157,6 +158,33 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   if (confirmDatabase !== undefined) config.confirmDatabase = confirmDatabase;
   if (logFileFound) config.logFile = absolutePath(logFileFound.value, projectDir, home);
   return config;
+}
+
+/**
+ * What was typed on the command line is checked first, so a bad flag is reported as the usage
+ * error it is (exit 2) even when an env file has problems of its own.
+ */
+function checkFlagValues(layers: Layers): void {
+  const checks: Array<[SettingSpec & { flag: string }, (t: string) => Parsed<unknown>, string]> = [
+    [SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA'],
+    [SETTINGS.sshPort, parsePort, 'CONFIG_BAD_PORT'],
+    [SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION'],
+    [SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION'],
+  ];
+  for (const [spec, parser, code] of checks) {
+    const value = layers.flagString(spec.flag);
+    if (value === undefined) continue;
+    const p = parser(value);
+    if (!p.ok) {
+      throw badValue(code, { value, source: `--${spec.flag}`, kind: 'flag', name: `--${spec.flag}` }, spec, p.problem);
+    }
+  }
+  const url = layers.flagString(SETTINGS.databaseUrl.flag);
+  if (url !== undefined) {
+    const p = parsePostgresUrl(url);
+    const found: Found = { value: url, source: '--database-url', kind: 'flag', name: '--database-url' };
+    if (!p.ok) throw badValue('CONFIG_BAD_URL', found, SETTINGS.databaseUrl, p.problem, false);
+  }
 }
 
 /** Reads settings, records their sources, turns parse problems into coded errors. */
