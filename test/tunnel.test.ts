@@ -431,7 +431,7 @@ describe('each failure is explained', () => {
 });
 
 describe('drops and retries', () => {
-  test('a tunnel that drops mid-use fires onDrop with SSH_TUNNEL_DROPPED and a pg query fails fast', async () => {
+  test('a tunnel that drops mid-use fires onDrop with SSH_TUNNEL_DROPPED and a pg query fails fast', { timeout: 15_000 }, async () => {
     const own = await startSshServer({ authorizedKeys: [user.public] });
     try {
       const t = await openTunnel(cfgFor(own), remote());
@@ -453,6 +453,28 @@ describe('drops and retries', () => {
       await t.close();
       // The backend of the cut session goes away too (client_connection_check_interval is the
       // db layer's job; here the bastion closed its socket, so PostgreSQL sees EOF).
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('keepalive notices a bastion that went silent (no FIN, no reply) and reports the drop', { timeout: 15_000 }, async () => {
+    const own = await startSshServer({ authorizedKeys: [user.public] });
+    try {
+      const t = await openTunnel(cfgFor(own, { keepaliveIntervalMs: 150 }), remote());
+      const c = await pgThrough(t.localPort);
+      await c.query('select 1');
+      const dropped = new Promise<Error>((resolve) => t.onDrop(resolve));
+      const t0 = Date.now();
+      own.freezeAll();
+      const q = c.query('select 1');
+      const err = (await dropped) as ChatgeniusError;
+      const ms = Date.now() - t0;
+      assert.equal(err.code, 'SSH_TUNNEL_DROPPED');
+      assert.match(String(err.details.sshMessage), /Keepalive timeout/);
+      assert.ok(ms >= 300 && ms < 3000, `noticed after ${ms} ms (keepalive 150 ms x 3)`);
+      await assert.rejects(q);
+      await t.close();
     } finally {
       await own.close();
     }

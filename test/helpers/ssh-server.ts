@@ -73,6 +73,8 @@ export interface TestSshServer {
   /** Resolves once every SSH connection is gone (or after timeoutMs). */
   waitForNoConnections(timeoutMs?: number): Promise<boolean>;
   dropAll(): void;
+  /** A silent partition: stop reading every SSH connection (no reply, no FIN), until closed. */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -174,6 +176,12 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
     dropAll() {
       for (const s of rawSockets) s.destroy();
       for (const t of targets) t.destroy();
+    },
+    freezeAll() {
+      for (const s of rawSockets) {
+        s.pause();
+        s.removeAllListeners('data'); // the SSH protocol never sees another byte
+      }
     },
     async close() {
       api.dropAll();
