@@ -5,14 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pgTypes from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { setupDatabase, initializePool, executeSchemaFile, closePool, connectionFromEnv } from '../src/db/index.js';
+import { setupDatabase, initializePool, executeSchemaFile, closePool } from '../src/db/index.js';
 import { explain } from '../src/explain/index.js';
 import type { ConnectionConfig } from '../src/config/types.js';
 
 let pg: TestPostgres;
 let conn: ConnectionConfig;
+/** An empty project directory: no .env files unless a test writes them. */
+let project: string;
 
 before(async () => {
+  project = await mkdtemp(join(tmpdir(), 'cgdb-project-'));
   pg = await startPostgres();
   conn = { host: pg.host, port: pg.port, database: pg.database, user: pg.user, password: pg.password, sslMode: 'disable' };
   // The spec's extensions live in public (the migrations put them there).
@@ -21,6 +24,7 @@ before(async () => {
 after(async () => {
   await closePool();
   await pg.stop();
+  await rm(project, { recursive: true, force: true });
 });
 
 async function searchPaths(pool: pgTypes.Pool, n: number): Promise<string[]> {
@@ -68,7 +72,7 @@ test('setupDatabase() without test keeps the server default search_path', async 
 
 test('setupDatabase reads DATABASE_URL from the environment it is given', async () => {
   const other = await pg.createDatabase('from_url');
-  const { pool } = await setupDatabase({ env: { DATABASE_URL: other }, migrate: false });
+  const { pool } = await setupDatabase({ env: { DATABASE_URL: other }, cwd: project, migrate: false });
   try {
     const r = await pool.query<{ db: string; app: string }>(`select current_database() as db, current_setting('application_name') as app`);
     assert.deepEqual(r.rows[0], { db: 'from_url', app: 'chatgenius-db' });
@@ -77,23 +81,23 @@ test('setupDatabase reads DATABASE_URL from the environment it is given', async 
   }
 });
 
-test('setupDatabase reads POSTGRES_* (above PG* and DATABASE_URL), not a hard-coded localhost:5432', async () => {
+test('setupDatabase() reads POSTGRES_* from .env.local like the spec says, not a hard-coded localhost:5432', async () => {
   await pg.createDatabase('from_vars');
-  const env = {
-    DATABASE_URL: `postgres://nobody:wrong@127.0.0.1:1/elsewhere`,
-    PGDATABASE: 'also_wrong',
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(pg.port),
-    POSTGRES_DB: 'from_vars',
-    POSTGRES_USER: pg.user,
-    POSTGRES_PASSWORD: pg.password,
-  };
-  const { pool } = await setupDatabase({ env, migrate: false });
+  const dir = await mkdtemp(join(tmpdir(), 'cgdb-envlocal-'));
   try {
-    const r = await pool.query<{ db: string }>('select current_database() as db');
-    assert.equal(r.rows[0]!.db, 'from_vars');
+    await writeFile(
+      join(dir, '.env.local'),
+      [`POSTGRES_HOST=127.0.0.1`, `POSTGRES_PORT=${pg.port}`, `POSTGRES_DB=from_vars`, `POSTGRES_USER=${pg.user}`, `POSTGRES_PASSWORD=${pg.password}`, ''].join('\n'),
+    );
+    const { pool } = await setupDatabase({ env: { CHATGENIUS_ENV: 'development' }, cwd: dir, migrate: false });
+    try {
+      const r = await pool.query<{ db: string }>('select current_database() as db');
+      assert.equal(r.rows[0]!.db, 'from_vars');
+    } finally {
+      await closePool(pool);
+    }
   } finally {
-    await closePool(pool);
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
@@ -142,43 +146,10 @@ test('a constraint violation from a schema file keeps pg\'s error and is explain
   }
 });
 
-test('connectionFromEnv: per field POSTGRES_* over PG* over DATABASE_URL; sslmode from the URL or PGSSLMODE', () => {
-  assert.deepEqual(connectionFromEnv({ DATABASE_URL: 'postgres://u%40x:p%3Aw@db.example.com:6543/chat?sslmode=verify-full&sslrootcert=/ca.pem' }), {
-    host: 'db.example.com',
-    port: 6543,
-    database: 'chat',
-    user: 'u@x',
-    password: 'p:w',
-    sslMode: 'verify-full',
-    sslRootCert: '/ca.pem',
-  });
-  const c = connectionFromEnv({ DATABASE_URL: 'postgres://a:b@h1/d1', PGHOST: 'h2', POSTGRES_HOST: 'h3', PGUSER: 'pu', PGSSLMODE: 'require' });
-  assert.deepEqual([c.host, c.user, c.database, c.port, c.sslMode], ['h3', 'pu', 'd1', 5432, 'require']);
-  assert.equal(connectionFromEnv({ POSTGRES_DB: 'd', POSTGRES_USER: 'u' }).sslMode, 'disable', 'localhost default: no TLS');
-  assert.equal(connectionFromEnv({ POSTGRES_HOST: 'db.example.com', POSTGRES_DB: 'd', POSTGRES_USER: 'u' }).sslMode, 'prefer');
-  const missing = (() => {
-    try {
-      connectionFromEnv({ POSTGRES_USER: 'u' });
-    } catch (e) {
-      return e as { code: string; message: string };
-    }
-  })();
-  assert.equal(missing?.code, 'DB_CONNECTION_NOT_CONFIGURED');
-  assert.match(explain(missing).hint, /DATABASE_URL/);
-  const bad = (() => {
-    try {
-      connectionFromEnv({ DATABASE_URL: 'http://u:supersecret@h/d' });
-    } catch (e) {
-      return e as Error;
-    }
-  })();
-  assert.ok(bad && !bad.message.includes('supersecret'));
-});
-
 test('setupDatabase(true) applies the schema to test: the spec tables, usable through the pool, and again is a no-op', async () => {
   const url = await pg.createDatabase('setup_full');
   const events: string[] = [];
-  const first = await setupDatabase({ isTest: true, env: { DATABASE_URL: url }, emit: (e) => events.push(e.type) });
+  const first = await setupDatabase({ isTest: true, env: { DATABASE_URL: url }, cwd: project, emit: (e) => events.push(e.type) });
   try {
     assert.equal(first.migrations?.ok, true);
     assert.ok((first.migrations?.results.filter((r) => r.status === 'applied').length ?? 0) >= 1);
@@ -197,7 +168,7 @@ test('setupDatabase(true) applies the schema to test: the spec tables, usable th
   } finally {
     await closePool(first.pool);
   }
-  const again = await setupDatabase({ isTest: true, env: { DATABASE_URL: url } });
+  const again = await setupDatabase({ isTest: true, env: { DATABASE_URL: url }, cwd: project });
   try {
     assert.equal(again.migrations?.ok, true);
     assert.equal(again.migrations?.results.filter((r) => r.status === 'applied').length, 0, 'nothing left to apply');

@@ -39,8 +39,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connection through the tunnel', async () => {
-  const env: NodeJS.ProcessEnv = {
+function env(): NodeJS.ProcessEnv {
+  return {
     HOME: dir,
     CHATGENIUS_ENV: 'development',
     POSTGRES_HOST: '127.0.0.1',
@@ -54,10 +54,13 @@ test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connecti
     SSH_KEY_PATH: keyPath,
     SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
   };
+}
+
+test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connection through the tunnel', async () => {
   const before = ssh.forwardRequests;
-  const tunnel = SSHTunnel.initializeFromEnv(env, { cwd: dir });
+  const tunnel = SSHTunnel.initializeFromEnv(env(), { cwd: dir });
   const localPort = await tunnel.connect();
-  const { pool } = await setupDatabase({ isTest: true, env, migrate: false });
+  const { pool } = await setupDatabase({ isTest: true, env: env(), cwd: dir, migrate: false });
   try {
     assert.deepEqual(poolInfo(pool)?.via, { host: '127.0.0.1', port: localPort });
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
@@ -77,4 +80,17 @@ test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connecti
     await SSHTunnel.getInstance().disconnect();
     SSHTunnel.resetInstance();
   }
+});
+
+test('with SSH_HOST set and no tunnel open, setupDatabase() opens its own and closePool() closes it', async () => {
+  const before = ssh.forwardRequests;
+  const { pool } = await setupDatabase({ env: env(), cwd: dir, migrate: false });
+  const via = poolInfo(pool)?.via;
+  assert.ok(via && via.host === '127.0.0.1' && via.port !== db.port, 'dials a local tunnel port');
+  const r = await pool.query<{ db: string }>('select current_database() as db');
+  assert.equal(r.rows[0]!.db, db.database);
+  assert.ok(ssh.forwardRequests > before, 'went through the SSH server');
+  assert.ok(ssh.openConnections >= 1);
+  await closePool(pool);
+  assert.ok(await ssh.waitForNoConnections(5_000), 'the tunnel is closed with the pool');
 });

@@ -14,7 +14,6 @@ export type { ClientConfigOptions, ConnectOptions, ConnectTuning } from './conne
 export { executeWithRetry, retryPolicyFor, retryPolicyFromEnv, sleep } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export { isTransient, TRANSIENT_SQLSTATES, TRANSIENT_NODE_CODES } from './transient.js';
-export { connectionFromEnv, parseSslMode } from './env.js';
 export {
   setupDatabase,
   initializePool,

@@ -1,8 +1,11 @@
 /**
  * The feature spec's library API, typed: setupDatabase(), initializePool(), executeSchemaFile(),
  * plus closePool(). Fixes over the spec's sketch:
- * - the connection comes from a ConnectionConfig or the environment (POSTGRES_*, PG*,
- *   DATABASE_URL), never a hard-coded localhost:5432 (through a tunnel: its local port);
+ * - the connection comes from a ConnectionConfig, or else from the same configuration the CLI
+ *   reads (resolveConfig: process env, then .env.<env>.local, .env.local, .env.<env>, .env in
+ *   `cwd`; DATABASE_URL, else POSTGRES_* / PG*), never a hard-coded localhost:5432. Through an
+ *   SSH tunnel: the open SSHTunnel's local port, or a tunnel of its own when SSH_HOST is set
+ *   (closed with the pool). With nothing configured (env local): the embedded PostgreSQL;
  * - with isTest, `search_path` is `test, public` on EVERY pooled connection, not just the first
  *   one: it is sent as a startup option (`-c search_path=test,public`), so the spec's extensions
  *   installed in `public` (citext, pgcrypto, uuid-ossp) stay usable. When the server refuses
@@ -21,7 +24,7 @@ import { ChatgeniusError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
 import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from './connect.js';
-import { connectionFromEnv } from './env.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
 import { retryPolicyFromEnv } from './retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
@@ -32,10 +35,12 @@ export interface SetupOptions {
   isTest?: boolean;
   /** The schema to use instead of `test` (implies search_path `<schema>, public`). */
   schema?: string;
-  /** Where to connect; default: read from `env`. */
+  /** Where to connect; default: resolved from `env` and the .env files of `cwd`, as the CLI does. */
   connection?: ConnectionConfig;
-  /** Environment to read the connection and retry policy from (default: process.env). */
+  /** Environment variables to resolve the configuration from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Project directory whose .env files are read (default: process.cwd()). */
+  cwd?: string;
   /**
    * Through an SSH tunnel: connect here instead of connection.host:port (TLS still checks
    * connection.host). Default: the tunnel SSHTunnel has open, when its remote end is this
@@ -64,6 +69,10 @@ export interface PoolInfo {
   target: string;
   /** The local end of the SSH tunnel the pool dials, when tunnelled. */
   via?: { host: string; port: number };
+  /** Settings resolved from the configuration (when no connection was passed). */
+  resolved?: { retry: RetryPolicy; lockTimeoutMs: number; statementTimeoutMs: number };
+  /** Closes the tunnel this pool opened for itself, if any. */
+  closeTunnel?: () => Promise<void>;
 }
 
 let current: pg.Pool | undefined;
@@ -79,14 +88,61 @@ function schemaOf(o: SetupOptions): string | undefined {
   return schema;
 }
 
-/** Where to dial: an explicit `via`, else the open SSHTunnel whose remote end is this database. */
-function routeVia(o: SetupOptions, conn: ConnectionConfig): { host: string; port: number } | undefined {
-  if (o.via !== undefined) return o.via ?? undefined;
+/** An open SSHTunnel whose remote end is this database, if any. */
+function activeVia(conn: ConnectionConfig): { host: string; port: number } | undefined {
   const t = activeTunnel();
   if (t && t.remote.port === conn.port && t.remote.host.toLowerCase() === conn.host.toLowerCase()) {
     return { host: t.host, port: t.port };
   }
   return undefined;
+}
+
+interface Target {
+  connection: ConnectionConfig;
+  via?: { host: string; port: number };
+  resolved?: NonNullable<PoolInfo['resolved']>;
+  closeTunnel?: () => Promise<void>;
+}
+
+/**
+ * Where the pool connects: the given connection, or the CLI's configuration (env `test` for
+ * isTest, like `npm run setup:test`); through `via`, the open SSHTunnel, or a tunnel of our own.
+ */
+async function resolveTarget(o: SetupOptions): Promise<Target> {
+  if (o.connection) {
+    const via = o.via !== undefined ? (o.via ?? undefined) : activeVia(o.connection);
+    return { connection: o.connection, ...(via ? { via } : {}) };
+  }
+  const { resolveConfig } = await import('../config/index.js');
+  const config = resolveConfig({
+    flags: o.isTest ? { env: 'test' } : {},
+    env: o.env ?? process.env,
+    cwd: o.cwd ?? process.cwd(),
+    interactive: false,
+  });
+  const resolved = { retry: config.retry, lockTimeoutMs: config.lockTimeoutMs, statementTimeoutMs: config.statementTimeoutMs };
+  let connection = config.connection;
+  if (!connection) {
+    // env local: the embedded PostgreSQL (started, or reused; it outlives this process).
+    const { ensureLocalServer } = await import('../local/index.js');
+    connection = await ensureLocalServer(config.stateDir, o.emit ? { emit: o.emit } : {});
+    return { connection, resolved };
+  }
+  if (o.via !== undefined) return { connection, resolved, ...(o.via ? { via: o.via } : {}) };
+  const open = activeVia(connection);
+  if (open || !config.tunnel) return { connection, resolved, ...(open ? { via: open } : {}) };
+  const { openTunnel } = await import('../tunnel/index.js');
+  const tunnel = await openTunnel(config.tunnel, { host: connection.host, port: connection.port }, {
+    retry: o.retry ?? config.retry,
+    ...(o.emit ? { emit: o.emit } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  return {
+    connection,
+    resolved,
+    via: { host: tunnel.localHost, port: tunnel.localPort },
+    closeTunnel: () => tunnel.close(),
+  };
 }
 
 /** The package's sql/ directory (works from src/ under tsx and from dist/). */
@@ -103,11 +159,19 @@ export const defaultMigrationsDir = fileURLToPath(new URL('../../sql/', import.m
  */
 export async function initializePool(isTest: boolean | SetupOptions = false): Promise<pg.Pool> {
   const o = normalise(isTest);
-  const env = o.env ?? process.env;
-  const connection = o.connection ?? connectionFromEnv(env);
   const schema = schemaOf(o);
+  const target = await resolveTarget(o);
+  try {
+    return await makePool(o, schema, target);
+  } catch (err) {
+    await target.closeTunnel?.().catch(() => {});
+    throw err;
+  }
+}
+
+async function makePool(o: SetupOptions, schema: string | undefined, t: Target): Promise<pg.Pool> {
+  const { connection, via } = t;
   const searchPath = schema && schema !== 'public' ? [schema, 'public'] : [];
-  const via = routeVia(o, connection);
   const dialled: ConnectionConfig = via ? { ...connection, host: via.host, port: via.port } : connection;
   const common = {
     ...(o.applicationName ? { applicationName: o.applicationName } : {}),
@@ -116,7 +180,7 @@ export async function initializePool(isTest: boolean | SetupOptions = false): Pr
 
   const { client: probe, tuning } = await connectTuned(dialled, {
     ...common,
-    retry: o.retry ?? retryPolicyFromEnv(env),
+    retry: o.retry ?? t.resolved?.retry ?? retryPolicyFromEnv(o.env ?? process.env),
     ...(o.emit ? { emit: o.emit } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -146,7 +210,15 @@ export async function initializePool(isTest: boolean | SetupOptions = false): Pr
   pool.on('error', (err: Error) => {
     o.emit?.({ type: 'notice', level: 'warn', message: `An idle pooled connection to ${target} failed: ${err.message}` });
   });
-  pools.set(pool, { schema: schema ?? 'public', searchPath, connection, target, ...(via ? { via } : {}) });
+  pools.set(pool, {
+    schema: schema ?? 'public',
+    searchPath,
+    connection,
+    target,
+    ...(via ? { via } : {}),
+    ...(t.resolved ? { resolved: t.resolved } : {}),
+    ...(t.closeTunnel ? { closeTunnel: t.closeTunnel } : {}),
+  });
   current = pool;
   return pool;
 }
@@ -188,7 +260,7 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
   const env = o.env ?? process.env;
   const dialled = info.via ? { ...info.connection, host: info.via.host, port: info.via.port } : info.connection;
   const client = await connectClient(dialled, {
-    retry: o.retry ?? retryPolicyFromEnv(env),
+    retry: o.retry ?? info.resolved?.retry ?? retryPolicyFromEnv(env),
     ...(o.applicationName ? { applicationName: o.applicationName } : {}),
     ...(info.via ? { tlsServerName: info.connection.host } : {}),
     ...(o.emit ? { emit: o.emit } : {}),
@@ -198,8 +270,8 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
     const result = await migrate(client, {
       schema: info.schema,
       migrationsDir: o.migrationsDir ?? defaultMigrationsDir,
-      lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
-      statementTimeoutMs: o.statementTimeoutMs ?? 0,
+      lockTimeoutMs: o.lockTimeoutMs ?? info.resolved?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: o.statementTimeoutMs ?? info.resolved?.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       ...(o.emit ? { emit: o.emit } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
@@ -263,9 +335,11 @@ export function locateSqlError(err: unknown, file: string, sql: string): unknown
 }
 
 async function endPool(pool: pg.Pool): Promise<void> {
+  const info = pools.get(pool);
   pools.delete(pool);
   if (current === pool) current = undefined;
   await pool.end().catch(() => {});
+  await info?.closeTunnel?.().catch(() => {});
 }
 
 /** End the given pool, or every pool made by initializePool()/setupDatabase(). */

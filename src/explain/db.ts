@@ -348,26 +348,6 @@ export const dbTable: ExplainTable = {
     cause: `${cap(where(f))}: ${f.message}`,
     hint: 'Run `chatgenius-db doctor` to check each link (host, port, TLS, authentication).',
   }),
-  DB_CONNECTION_NOT_CONFIGURED: (f) => ({
-    title: 'No database connection configured',
-    cause: f.message,
-    hint: 'Set DATABASE_URL=postgres://user:password@host:5432/chatgenius, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD (in .env.local), or pass a connection to setupDatabase({ connection }).',
-  }),
-  DB_BAD_DATABASE_URL: (f) => ({
-    title: 'DATABASE_URL is not valid',
-    cause: f.message,
-    hint: 'Use postgres://user:password@host:5432/database (URL-encode special characters in the password).',
-  }),
-  DB_BAD_PORT: (f) => ({
-    title: 'Bad database port',
-    cause: f.message,
-    hint: `Fix ${str(f.details.variable) ?? 'POSTGRES_PORT'}: a number from 1 to 65535 (PostgreSQL's default is 5432).`,
-  }),
-  DB_BAD_SSLMODE: (f) => ({
-    title: 'Unknown sslmode',
-    cause: f.message,
-    hint: 'Use one of disable, prefer, require, verify-ca, verify-full in PGSSLMODE or ?sslmode= in DATABASE_URL.',
-  }),
   DB_BAD_SCHEMA_NAME: (f) => ({
     title: 'Bad schema name',
     cause: f.message,
