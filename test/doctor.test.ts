@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
@@ -145,6 +145,49 @@ test('doctor with an unknown host key names "SSH host key known", shows the fing
   assert.ok(b.includes(ssh.hostKey.fingerprint), b);
   assert.match(b, /→ .*(--accept-new-host-key|SSH_HOST_FINGERPRINT)/);
   assert.equal(ssh.authAttempts, authBefore, 'doctor never authenticates to an unknown host');
+});
+
+test('doctor with an encrypted key and no passphrase, or a key others can read, says so on the "SSH key file" line', async () => {
+  const enc = makeUserKey('right-passphrase');
+  const encPath = join(dir, 'id_encrypted');
+  writeFileSync(encPath, enc.private, { mode: 0o600 });
+  const r = await doctor([], tunnelEnv({ SSH_KEY_PATH: encPath }));
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const b = block(r.stdout, 'SSH key file');
+  assert.match(b, /^✖ .*encrypted/i);
+  assert.match(b, /→ .*SSH_PASSPHRASE/);
+
+  const withPass = await doctor([], tunnelEnv({ SSH_KEY_PATH: encPath, SSH_PASSPHRASE: 'wrong-passphrase' }));
+  assert.match(block(withPass.stdout, 'SSH key file'), /^✖ .*passphrase/i);
+  assert.ok(!(withPass.stdout + withPass.stderr).includes('wrong-passphrase'), 'never the passphrase');
+
+  const loose = join(dir, 'id_loose');
+  writeFileSync(loose, readFileSync(keyPath));
+  chmodSync(loose, 0o644);
+  const l = await doctor([], tunnelEnv({ SSH_KEY_PATH: loose }));
+  const lb = block(l.stdout, 'SSH key file');
+  assert.match(lb, /^▲ .*mode 0644/);
+  assert.match(lb, /→ chmod 600 /);
+});
+
+test('doctor through a bastion that refuses forwarding names "SSH port forwarding", exit 1', async () => {
+  const user = makeUserKey();
+  const strict = await startSshServer({ authorizedKeys: [user.public], refuseForwarding: true });
+  try {
+    const k = join(dir, 'id_strict');
+    writeFileSync(k, user.private, { mode: 0o600 });
+    const kh = join(dir, 'known_hosts_strict');
+    writeFileSync(kh, `[127.0.0.1]:${strict.port} ${strict.hostKey.public}\n`, { mode: 0o600 });
+    const r = await doctor([], tunnelEnv({ SSH_PORT: String(strict.port), SSH_KEY_PATH: k, SSH_KNOWN_HOSTS: kh }));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(block(r.stdout, 'SSH authentication'), /^✔/);
+    const b = block(r.stdout, 'SSH port forwarding');
+    assert.match(b, /^✖/);
+    assert.match(b, /→ .*(AllowTcpForwarding|forward)/i);
+    assert.match(block(r.stdout, 'PostgreSQL reachable'), /^– .*skipped: "SSH port forwarding" failed/);
+  } finally {
+    await strict.close();
+  }
 });
 
 test('doctor as a role without CREATE names "CREATE privilege" and the GRANT that fixes it, exit 1', async () => {
