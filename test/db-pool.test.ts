@@ -176,3 +176,19 @@ test('setupDatabase(true) applies the schema to test: the spec tables, usable th
     await closePool(again.pool);
   }
 });
+
+test('setupDatabase(true) finds the credentials of .env.local (the spec\'s usage) and uses schema test in that database', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cgdb-envlocal-'));
+  try {
+    await writeFile(join(dir, '.env.local'), `DATABASE_URL=${pg.url}\n`);
+    const { pool } = await setupDatabase({ isTest: true, env: {}, cwd: dir, migrate: false });
+    try {
+      const r = await pool.query<{ db: string; sp: string }>(`select current_database() as db, current_setting('search_path') as sp`);
+      assert.deepEqual(r.rows[0], { db: pg.database, sp: 'test, public' });
+    } finally {
+      await closePool(pool);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -5,9 +5,9 @@
  *   reads (resolveConfig: process env, then .env.<env>.local, .env.local, .env.<env>, .env in
  *   `cwd`; DATABASE_URL, else POSTGRES_* / PG*), never a hard-coded localhost:5432. Through an
  *   SSH tunnel: the open SSHTunnel's local port, or a tunnel of its own when SSH_HOST is set
- *   (closed with the pool). With nothing configured (env local): the embedded PostgreSQL;
+ *   (closed with the pool). With nothing configured (env local): the embedded PostgreSQL.
  * - with isTest, `search_path` is `test, public` on EVERY pooled connection, not just the first
- *   one: it is sent as a startup option (`-c search_path=test,public`), so the spec's extensions
+ *   one: it is sent as a startup option (`-c search_path=test,\ public`), so the spec's extensions
  *   installed in `public` (citext, pgcrypto, uuid-ossp) stay usable. When the server refuses
  *   startup options (PgBouncer without `ignore_startup_parameters = options`), a per-connection
  *   `SET search_path` hook is used instead.
@@ -105,8 +105,8 @@ interface Target {
 }
 
 /**
- * Where the pool connects: the given connection, or the CLI's configuration (env `test` for
- * isTest, like `npm run setup:test`); through `via`, the open SSHTunnel, or a tunnel of our own.
+ * Where the pool connects: the given connection, or the CLI's configuration (the environment
+ * CHATGENIUS_ENV names, else detected); through `via`, the open SSHTunnel, or a tunnel of our own.
  */
 async function resolveTarget(o: SetupOptions): Promise<Target> {
   if (o.connection) {
@@ -115,7 +115,9 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
   }
   const { resolveConfig } = await import('../config/index.js');
   const config = resolveConfig({
-    flags: o.isTest ? { env: 'test' } : {},
+    // Not forced to env test: the spec's isTest means "schema test in the configured database"
+    // (its credentials often live in .env.local, which env test does not read).
+    flags: {},
     env: o.env ?? process.env,
     cwd: o.cwd ?? process.cwd(),
     interactive: false,
