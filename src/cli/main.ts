@@ -242,8 +242,19 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 async function reportEarly(err: unknown, o: { argv: string[]; io: CliIO; env: NodeJS.ProcessEnv; command: string }): Promise<number> {
   const { createReporter } = await import('./output/reporter.js');
   const json = o.argv.includes('--json');
-  const r = createReporter({ flags: { json }, env: o.env, io: o.io, command: o.command });
+  const logFile = rawFlagValue(o.argv, 'log-file');
+  const r = createReporter({ flags: { json, ...(logFile ? { 'log-file': logFile } : {}) }, env: o.env, io: o.io, command: o.command });
   const code = r.fail(err);
   r.finish(code);
   return code;
+}
+
+/** `--name VALUE` or `--name=VALUE` from raw argv (for errors before parsing succeeded). */
+export function rawFlagValue(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
 }
