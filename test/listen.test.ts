@@ -228,3 +228,37 @@ test('listen through an SSH tunnel prints pretty lines, and reconnects (new tunn
     await ssh.close();
   }
 });
+
+test('listen survives a server restart within the retry policy, and gives up with an explanation (exit 1) when the server stays down', async () => {
+  const s = new Streaming(
+    ['listen', 'user_status', '--json', '--env', 'development', '--database-url', db.url],
+    { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true', CHATGENIUS_MAX_RETRIES: '6', CHATGENIUS_RETRY_DELAY_MS: '400' },
+    home,
+  );
+  try {
+    await s.waitFor((l) => l.event === 'listening', 'listening');
+    await db.pause(); // a server restart: stop...
+    await s.waitFor((l) => l.event === 'connection_lost', 'connection_lost');
+    await db.start(); // ...and start again, within the retry window (400 + 800 + ... ms)
+    const again = await s.waitFor((l) => l.event === 'listening' && (l.data as { reconnect: boolean }).reconnect === true, 'listening again', 0, 30_000);
+    assert.ok(again);
+    const c = await db.client();
+    await c.query("update user_status set status = 'busy' where user_id = $1", [userId]);
+    await s.waitFor((l) => l.event === 'notification' && payloadOf(l).op === 'UPDATE', 'a notification after the restart');
+    assert.ok(s.lines.some((l) => l.event === 'retry'), 'reconnect attempts are logged as retry lines');
+
+    const before = s.lines.length;
+    await db.pause(); // the last test of the file: the server stays down
+    const exit = await s.exited;
+    assert.equal(exit.code, 1, s.stderr);
+    const retries = s.lines.slice(before).filter((l) => l.event === 'retry');
+    assert.equal(retries.length, 5, 'the policy: 6 attempts in all, 5 waits');
+    assert.deepEqual(retries.map((l) => (l.data as { delayMs: number }).delayMs), [400, 800, 1200, 1600, 2000]);
+    const error = s.lines.find((l) => l.event === 'error');
+    assert.equal((error?.data as { code?: string }).code, 'LISTEN_CONNECTION_LOST');
+    assert.match(s.stderr, /chatgenius-db doctor/);
+    assert.equal(s.lines.at(-1)!.event, 'result');
+  } finally {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  }
+});
