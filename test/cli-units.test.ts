@@ -10,6 +10,7 @@ import { JsonLogger, toLogEntry } from '../src/log/logger.js';
 import { Redactor } from '../src/log/redact.js';
 import { seedSecrets } from '../src/cli/output/reporter.js';
 import { ChatgeniusError } from '../src/errors.js';
+import { commandFirst } from '../src/cli/main.js';
 import { explain } from '../src/explain/index.js';
 
 const code = (fn: () => unknown): string | undefined => {
@@ -121,4 +122,12 @@ test('the library API exposes the spec names and the engine', async () => {
   ]) {
     assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
   }
+});
+
+test('a command after leading flags is found; flag values are not mistaken for commands', () => {
+  assert.deepEqual(commandFirst(['--env', 'test', 'status']), ['status', '--env', 'test']);
+  assert.deepEqual(commandFirst(['--env', 'local', '--yes']), ['--env', 'local', '--yes']);
+  assert.deepEqual(commandFirst(['--yes', 'rollback', '--steps', '2']), ['rollback', '--yes', '--steps', '2']);
+  assert.deepEqual(commandFirst(['status', '--env', 'test']), ['status', '--env', 'test']);
+  assert.deepEqual(commandFirst(['--schema', 'verify']), ['--schema', 'verify']);
 });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
-import type { CliIO, CommandContext, CommandModule, Flags, OptionSpec } from './command.js';
+import { connectionOptions, type CliIO, type CommandContext, type CommandModule, type Flags, type OptionSpec } from './command.js';
 
 interface RegistryEntry {
   summary: string;
@@ -137,6 +137,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const env = deps.env ?? process.env;
   const cwd = deps.cwd ?? process.cwd();
 
+  argv = commandFirst(argv);
   const first = argv[0];
   const hasCommand = first !== undefined && !first.startsWith('-');
   if (!hasCommand) {
@@ -257,4 +258,28 @@ export function rawFlagValue(argv: string[], name: string): string | undefined {
     if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
   }
   return undefined;
+}
+
+/**
+ * `chatgenius-db --env test status` -> `status --env test`: a command named after leading flags
+ * moves to the front (values of the common string flags are skipped, so `--env local` stays a value).
+ */
+export function commandFirst(argv: string[]): string[] {
+  if (argv.length === 0 || !argv[0]!.startsWith('-')) return argv;
+  const takesValue = new Set(
+    Object.entries(connectionOptions)
+      .filter(([, o]) => o.type === 'string')
+      .map(([n]) => `--${n}`),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv;
+    if (a.startsWith('-')) {
+      if (takesValue.has(a)) i++;
+      continue;
+    }
+    if (registry[a]) return [a, ...argv.slice(0, i), ...argv.slice(i + 1)];
+    return argv;
+  }
+  return argv;
 }

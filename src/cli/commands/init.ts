@@ -25,7 +25,7 @@ Options:
   --ssh-host HOST --ssh-port N --ssh-user USER --ssh-key PATH   the SSH tunnel (else SSH_*)
   --accept-new-host-key  trust an SSH host key seen for the first time
   --no-tunnel            connect directly even when SSH_HOST is set
-  --lock-timeout MS --statement-timeout MS   limits for the migrations' statements
+  --lock-timeout 10s --statement-timeout 10m   limits for the migrations' statements
   --verbose, -v          more detail, stack traces on failure
 
 Examples:
