@@ -10,6 +10,7 @@ import pg from 'pg';
 import { startPostgres } from '../test/helpers/pg.js';
 import { startProxy } from '../test/helpers/proxy.js';
 import { generateMigrations } from '../test/helpers/engine-fixtures.js';
+import { sqlDir } from '../test/helpers/schema.js';
 import { migrate, readMigrations, rollback, splitStatements, type MigrationFile } from '../src/migrate/index.js';
 
 const arg = (name: string, dflt: string) => {
@@ -52,9 +53,9 @@ async function naiveDownAll(c: pg.Client, schema: string, files: MigrationFile[]
 
 const server = await startPostgres();
 const proxy = await startProxy({ host: server.host, port: server.port }, { delayMs });
-const rows: Array<{ runner: string; migrations: number; scenario: string; login: number; trips: number; ms: number }> = [];
+const rows: Array<{ runner: string; migrations: number | string; scenario: string; login: number; trips: number; ms: number }> = [];
 
-async function measure(runner: string, migrations: number, scenario: string, fn: (c: pg.Client) => Promise<unknown>): Promise<void> {
+async function measure(runner: string, migrations: number | string, scenario: string, fn: (c: pg.Client) => Promise<unknown>): Promise<void> {
   proxy.reset();
   const t0 = performance.now();
   const c = new pg.Client({ connectionString: proxy.url(server.url) });
@@ -68,25 +69,35 @@ async function measure(runner: string, migrations: number, scenario: string, fn:
   process.stderr.write(`  ${runner.padEnd(10)} ${String(migrations).padStart(4)} ${scenario.padEnd(14)} login ${login} + ${trips} round trips, ${ms.toFixed(0)} ms\n`);
 }
 
+async function compare(label: number | string, dir: string, schema: string): Promise<void> {
+  const files = await readMigrations(dir);
+  const o = { schema: `eng_${schema}`, migrationsDir: dir, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000 };
+  await measure('engine', label, 'fresh apply', async (c) => {
+    const r = await migrate(c, o);
+    if (!r.ok) throw new Error(JSON.stringify(r.failure));
+  });
+  await measure('engine', label, 'no-op', (c) => migrate(c, o));
+  await measure('engine', label, 'full rollback', async (c) => {
+    const r = await rollback(c, { ...o, all: true });
+    if (!r.ok) throw new Error(JSON.stringify(r.failure));
+  });
+  const ns = `naive_${schema}`;
+  await measure('naive', label, 'fresh apply', (c) => naiveUp(c, ns, files));
+  await measure('naive', label, 'no-op', (c) => naiveUp(c, ns, files));
+  await measure('naive', label, 'full rollback', (c) => naiveDownAll(c, ns, files));
+}
+
+const labels: Array<number | string> = [];
 try {
+  if ((await readMigrations(sqlDir)).length > 0) {
+    labels.push('sql/ (the project\'s 5)');
+    await compare(labels[0]!, sqlDir, 'project');
+  }
   for (const count of counts) {
     const m = generateMigrations(count);
+    labels.push(count);
     try {
-      const files = await readMigrations(m.dir);
-      const o = { schema: `eng_${count}`, migrationsDir: m.dir, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000 };
-      await measure('engine', count, 'fresh apply', async (c) => {
-        const r = await migrate(c, o);
-        if (!r.ok) throw new Error(JSON.stringify(r.failure));
-      });
-      await measure('engine', count, 'no-op', (c) => migrate(c, o));
-      await measure('engine', count, 'full rollback', async (c) => {
-        const r = await rollback(c, { ...o, all: true });
-        if (!r.ok) throw new Error(JSON.stringify(r.failure));
-      });
-      const ns = `naive_${count}`;
-      await measure('naive', count, 'fresh apply', (c) => naiveUp(c, ns, files));
-      await measure('naive', count, 'no-op', (c) => naiveUp(c, ns, files));
-      await measure('naive', count, 'full rollback', (c) => naiveDownAll(c, ns, files));
+      await compare(count, m.dir, String(count));
     } finally {
       m.cleanup();
     }
@@ -99,7 +110,7 @@ try {
 console.log(`\nRound trips after login and wall time (login included), through a proxy adding ${delayMs} ms each way:\n`);
 console.log('| migrations | scenario | engine round trips | engine wall | naive round trips | naive wall |');
 console.log('|---:|---|---:|---:|---:|---:|');
-for (const count of counts) {
+for (const count of labels) {
   for (const scenario of ['fresh apply', 'no-op', 'full rollback']) {
     const e = rows.find((r) => r.runner === 'engine' && r.migrations === count && r.scenario === scenario)!;
     const n = rows.find((r) => r.runner === 'naive' && r.migrations === count && r.scenario === scenario)!;

@@ -55,7 +55,8 @@ function releaseCondition(r: ReleaseWhen): string {
       return `NOT EXISTS (SELECT 1 FROM json_array_elements(coalesce(j, '[]'::json)) e WHERE e->>'status' = 'applied')`;
     case 'all-applied': {
       const arr = r.versions.length ? `ARRAY[${r.versions.map(quoteLiteral).join(',')}]::text[]` : `ARRAY[]::text[]`;
-      return `NOT EXISTS (SELECT 1 FROM unnest(${arr}) v(version) WHERE NOT EXISTS (SELECT 1 FROM json_array_elements(coalesce(j, '[]'::json)) e WHERE e->>'version' = v.version AND e->>'status' = 'applied'))`;
+      // uncorrelated NOT IN: the journal json is expanded once (hashed), not once per version
+      return `NOT EXISTS (SELECT 1 FROM unnest(${arr}) v(version) WHERE v.version NOT IN (SELECT e->>'version' FROM json_array_elements(coalesce(j, '[]'::json)) e WHERE e->>'status' = 'applied'))`;
     }
   }
 }
