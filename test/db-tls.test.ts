@@ -1,11 +1,12 @@
 /**
  * TLS against a real PostgreSQL started with ssl=on and a self-signed certificate made at test
- * time by the openssl CLI (for CN/SAN localhost only), with a pg_hba.conf that allows the test
- * database over TLS only.
+ * time (for CN/SAN localhost only; built with node:crypto below, so no openssl CLI is needed),
+ * with a pg_hba.conf that allows the test database over TLS only.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtemp, writeFile, rm, chmod, chown } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,60 @@ import { connectClient, setupDatabase, closePool } from '../src/db/index.js';
 import { explain } from '../src/explain/index.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 import type { ConnectionConfig } from '../src/config/types.js';
+
+/* ---- a minimal DER encoder: enough for one self-signed ECDSA P-256 certificate ---- */
+function der(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), len, body]);
+}
+const seq = (...c: Buffer[]) => der(0x30, ...c);
+function oid(dotted: string): Buffer {
+  const [a, b, ...rest] = dotted.split('.').map(Number);
+  const bytes = [a! * 40 + b!];
+  for (const v of rest) {
+    const chunk = [v & 0x7f];
+    for (let x = v >> 7; x > 0; x >>= 7) chunk.unshift((x & 0x7f) | 0x80);
+    bytes.push(...chunk);
+  }
+  return der(0x06, Buffer.from(bytes));
+}
+const utcTime = (d: Date) => der(0x17, Buffer.from(d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'));
+
+/** A self-signed certificate for `name` (CN and DNS SAN), CA:true like `openssl req -x509`. */
+function selfSignedCert(name: string): { certPem: string; keyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
+  const subject = seq(der(0x31, seq(oid('2.5.4.3'), der(0x0c, Buffer.from(name)))));
+  const serial = randomBytes(8);
+  serial[0] = serial[0]! & 0x7f;
+  const now = Date.now();
+  const extensions = der(
+    0xa3,
+    seq(
+      seq(oid('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, seq(der(0x01, Buffer.from([0xff]))))),
+      seq(oid('2.5.29.17'), der(0x04, seq(der(0x82, Buffer.from(name))))),
+    ),
+  );
+  const tbs = seq(
+    der(0xa0, der(0x02, Buffer.from([2]))),
+    der(0x02, serial),
+    ecdsaSha256,
+    subject,
+    seq(utcTime(new Date(now - 3_600_000)), utcTime(new Date(now + 2 * 86_400_000))),
+    subject,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    extensions,
+  );
+  const signature = sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
+  const cert = seq(tbs, ecdsaSha256, der(0x03, Buffer.from([0]), signature));
+  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return {
+    certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
+}
 
 let pg: TestPostgres;
 let dir: string;
@@ -37,10 +92,12 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cgdb-tls-'));
   certFile = join(dir, 'server.crt');
   const keyFile = join(dir, 'server.key');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-  ], { stdio: 'ignore' });
+  const { certPem, keyPem } = selfSignedCert('localhost');
+  const x509 = new X509Certificate(certPem);
+  assert.equal(x509.subjectAltName, 'DNS:localhost');
+  assert.ok(x509.verify(x509.publicKey), 'self-signed');
+  await writeFile(certFile, certPem);
+  await writeFile(keyFile, keyPem, { mode: 0o600 });
   const hba = join(dir, 'pg_hba.conf');
   await writeFile(
     hba,
