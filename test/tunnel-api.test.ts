@@ -92,6 +92,31 @@ describe('SSHTunnel, the spec API', () => {
     assert.throws(() => SSHTunnel.getInstance(), (e: unknown) => e instanceof SSHTunnelError && e.code === 'SSH_CONFIG_MISSING');
   });
 
+  test("the spec's main(): initializeFromEnv, connect, setupDatabase through the tunnel, disconnect, resetInstance", async () => {
+    const { setupDatabase, closePool } = await import('../src/db/index.js');
+    const url = await db.createDatabase();
+    const database = new URL(url).pathname.slice(1);
+    const e = env({ POSTGRES_DB: database });
+    const forwardsBefore = ssh.forwardRequests;
+    const tunnel = SSHTunnel.initializeFromEnv(e, { cwd: dir });
+    try {
+      await tunnel.connect();
+      const { pool } = await setupDatabase({ env: e, cwd: dir });
+      try {
+        const r = await pool.query(`select count(*)::int n from information_schema.tables where table_schema = 'public' and table_name = 'users'`);
+        assert.equal(r.rows[0].n, 1, 'the schema was applied');
+        // The forward probe accounts for one request; every pg connection after the first asks for its own.
+        assert.ok(ssh.forwardRequests - forwardsBefore >= 2, 'the pool went through the tunnel');
+      } finally {
+        await closePool(pool);
+      }
+    } finally {
+      await SSHTunnel.getInstance().disconnect();
+      SSHTunnel.resetInstance();
+    }
+    assert.ok(await ssh.waitForNoConnections(), 'nothing left on the bastion');
+  });
+
   test('the spec error codes stay recognisable: ECONNREFUSED and ENOENT as syscallCode', async () => {
     const closed = await freePort();
     const t1 = SSHTunnel.initializeFromEnv(env({ SSH_PORT: String(closed) }), { cwd: dir, retry: { maxRetries: 1, retryDelayMs: 10 } });
