@@ -1,142 +1,20 @@
 /**
- * explain() rows for the operations commands (doctor, listen, status --metrics), and
- * `explainOps(err)`: the shared explain() first, then these rows. (src/explain/index.ts is
- * not ours to edit; merging `opsTable` there would make these codes known to every command.)
+ * `explainOps(err)`: explain() for the operations commands. Our own DOCTOR_* / LISTEN_* rows
+ * first, then the shared explain(), then our fallbacks for codes the shared table does not know.
+ * (src/explain/index.ts is not ours to edit; merging `opsTable` there makes this a plain explain().)
  */
 import { explain, errorFacts, knownCodes, isSqlState } from '../explain/index.js';
-import type { Explanation, ExplainTable } from '../explain/types.js';
+import type { Explanation } from '../explain/types.js';
+import { opsFallbackTable, opsTable } from './explain-table.js';
 
-const s = (v: unknown, fallback = '?'): string => (v === undefined || v === null || v === '' ? fallback : String(v));
-
-export const opsTable: ExplainTable = {
-  DOCTOR_NO_CREATE: (f) => ({
-    title: 'No CREATE privilege',
-    cause: f.details.schemaExists
-      ? `Role "${s(f.details.role)}" may not create objects in schema "${s(f.details.schema)}", so migrations cannot create tables there.`
-      : `Schema "${s(f.details.schema)}" does not exist and role "${s(f.details.role)}" may not create schemas in database "${s(f.details.database)}".`,
-    hint: f.details.schemaExists
-      ? `As the schema's owner or a superuser: GRANT CREATE, USAGE ON SCHEMA "${s(f.details.schema)}" TO "${s(f.details.role)}";`
-      : `As the database's owner or a superuser: GRANT CREATE ON DATABASE "${s(f.details.database)}" TO "${s(f.details.role)}"; (or create the schema for this role: CREATE SCHEMA "${s(f.details.schema)}" AUTHORIZATION "${s(f.details.role)}";)`,
-  }),
-  DOCTOR_PG_TOO_OLD: (f) => ({
-    title: 'PostgreSQL is too old',
-    cause: `The server runs PostgreSQL ${s(f.details.version)}; the schema needs 14 or newer (client_connection_check_interval, trusted extensions).`,
-    hint: 'Upgrade the server to PostgreSQL 14 or newer, or point DATABASE_URL / POSTGRES_HOST at one that is.',
-  }),
-  DOCTOR_EXTENSION_MISSING: (f) => ({
-    title: 'Extension not available',
-    cause: `The server has no ${s(f.details.missing)} extension installed on disk (pg_available_extensions).`,
-    hint: 'Install the PostgreSQL contrib package on the server (e.g. apt install postgresql-contrib, or enable the extension in your managed database\'s settings).',
-  }),
-  DOCTOR_EXTENSION_NOT_CREATABLE: (f) => ({
-    title: 'Extensions cannot be created by this role',
-    cause: `${s(f.details.missing)} is not created yet and role "${s(f.details.role)}" has no CREATE privilege on database "${s(f.details.database)}".`,
-    hint: `Create them once as a superuser: ${s(f.details.sql)} (or GRANT CREATE ON DATABASE "${s(f.details.database)}" TO "${s(f.details.role)}").`,
-  }),
-  DOCTOR_KEY_NOT_FOUND: (f) => ({
-    title: 'SSH key file not found',
-    cause: `There is no file at ${s(f.details.path)}.`,
-    hint: 'Set SSH_KEY_PATH (or --ssh-key) to your private key, e.g. SSH_KEY_PATH=~/.ssh/id_ed25519, or unset it to use ssh-agent.',
-  }),
-  DOCTOR_KEY_MODE: (f) => ({
-    title: 'SSH key file readable by others',
-    cause: `${s(f.details.path)} has mode ${s(f.details.mode)}: other users of this machine can read your private key.`,
-    hint: `chmod 600 ${s(f.details.path)}`,
-  }),
-  DOCTOR_KEY_NEEDS_PASSPHRASE: (f) => ({
-    title: 'SSH key is encrypted',
-    cause: `${s(f.details.path)} is protected by a passphrase and none is configured.`,
-    hint: 'Set SSH_PASSPHRASE in .env.local (never commit it), or load the key into ssh-agent and unset SSH_KEY_PATH.',
-  }),
-  DOCTOR_KEY_UNREADABLE: (f) => ({
-    title: 'SSH key file is not a private key',
-    cause: `${s(f.details.path)} could not be parsed as a private key: ${f.message}`,
-    hint: 'Point SSH_KEY_PATH at the private key (not the .pub file); OpenSSH, PEM (RSA/ECDSA) and ed25519 keys are supported.',
-  }),
-  DOCTOR_FORWARDING_FAILED: (f) => ({
-    title: 'SSH forwarding failed',
-    cause: `The SSH connection works, but the bastion could not open a connection to ${s(f.details.remote)} for us.`,
-    hint: 'Check that PostgreSQL runs at that address as seen from the bastion (POSTGRES_HOST is resolved on the bastion, often "localhost" or a private name), and that the SSH server allows TCP forwarding (AllowTcpForwarding yes).',
-  }),
-  DOCTOR_POOLER_TRANSACTION_MODE: (f) => ({
-    title: 'A transaction-mode connection pooler is in front of the database',
-    cause: `Two statements on one connection ran in different server sessions (${s(f.details.evidence)}). Session advisory locks and SET search_path do not survive between statements there, so migrations cannot hold their lock.`,
-    hint: 'Connect migrations directly to PostgreSQL, not through the pooler: use the database\'s direct host/port (e.g. port 5432 instead of PgBouncer\'s 6432, or your provider\'s "direct"/"session" connection string) in DATABASE_URL for chatgenius-db.',
-  }),
-  DOCTOR_LOCK_HELD: (f) => ({
-    title: 'Another migration run holds the lock',
-    cause: `Session ${s(f.details.pid)} (${s(f.details.applicationName, 'unknown application')}, ${s(f.details.clientAddr, 'local socket')}, since ${s(f.details.since, '?')}) holds the migration lock; a new run would wait for it.`,
-    hint: `Let that run finish. If it is stuck (its client is gone): SELECT pg_terminate_backend(${s(f.details.pid)}); as a superuser or the same role.`,
-  }),
-  DOCTOR_JOURNAL_DRIFT: (f) => ({
-    title: 'Applied migrations changed on disk',
-    cause: `These applied files differ from what was recorded: ${s(f.details.files)}.`,
-    hint: 'Restore the files (git checkout sql/), or if the change is deliberate, run `chatgenius-db repair` to re-record them after reviewing the diff.',
-  }),
-  DOCTOR_JOURNAL_FAILED_RUN: (f) => ({
-    title: 'The last migration run failed',
-    cause: `Migration ${s(f.details.version)} failed${f.details.message ? `: ${s(f.details.message)}` : ''}.`,
-    hint: 'Fix the migration and run `chatgenius-db init` again; `chatgenius-db repair` clears a failed-run record once it is dealt with.',
-  }),
-  LISTEN_CONNECTION_LOST: (f) => ({
-    title: 'The listen connection was lost and could not be restored',
-    cause: `Reconnecting failed ${s(f.details.attempts)} times: ${f.message}`,
-    hint: 'Run `chatgenius-db doctor` to see which link is broken, then start listen again.',
-  }),
-  LISTEN_NO_CHANNELS: (f) => ({
-    title: 'No notification channels',
-    cause: `No table in schema "${s(f.details.schema)}" has a notification trigger (has the schema been set up?).`,
-    hint: 'Run `chatgenius-db init` first, or name the channels: chatgenius-db listen messages reactions',
-  }),
-  LISTEN_BAD_CHANNEL: (f) => ({
-    title: 'Bad channel name',
-    cause: `"${s(f.details.channel)}" is not a channel name (letters, digits and _ only, at most 63 characters).`,
-    hint: 'Name a table (messages) or a channel (chatgenius_messages).',
-  }),
-  // Fallbacks for the network and login codes, used only if the shared table has no row for them.
-  ECONNREFUSED: (f) => ({
-    title: 'Connection refused',
-    cause: `Nothing is listening at ${s(f.details.address)}:${s(f.details.port)} (the server is stopped, or the host/port is wrong).`,
-    hint: 'Start PostgreSQL (for --env local: chatgenius-db local start), or fix POSTGRES_HOST / POSTGRES_PORT / DATABASE_URL.',
-  }),
-  ENOTFOUND: (f) => ({
-    title: 'Host not found',
-    cause: `The name ${s(f.details.hostname)} does not resolve.`,
-    hint: 'Check the host name in DATABASE_URL / POSTGRES_HOST / SSH_HOST, or your DNS / VPN.',
-  }),
-  ETIMEDOUT: (f) => ({
-    title: 'Connection timed out',
-    cause: f.message,
-    hint: 'A firewall or a security group may drop the packets; check the host, the port and that your network (VPN) reaches it.',
-  }),
-  ECONNRESET: (f) => ({
-    title: 'Connection closed by the other side',
-    cause: f.message,
-    hint: 'Check that the port is PostgreSQL\'s (not SSH or HTTP), and that any proxy or tunnel in between is up.',
-  }),
-  '28P01': () => ({
-    title: 'Wrong password',
-    cause: 'PostgreSQL refused the password for this user.',
-    hint: 'Fix POSTGRES_PASSWORD (or the password in DATABASE_URL) in .env.local; check POSTGRES_USER too.',
-  }),
-  '28000': (f) => ({
-    title: 'Login refused',
-    cause: f.message,
-    hint: 'Check POSTGRES_USER and the server\'s pg_hba.conf for this user, database and address.',
-  }),
-  '3D000': (f) => ({
-    title: 'Database does not exist',
-    cause: f.message,
-    hint: 'Create it (createdb <name>) or fix POSTGRES_DB / the database in DATABASE_URL.',
-  }),
-};
+export { opsTable, opsFallbackTable };
 
 /** explain() for the operations commands: our own codes first, then the shared table, then our fallbacks. */
 export function explainOps(err: unknown): Explanation {
   const facts = errorFacts(err);
-  const own = facts.code.startsWith('DOCTOR_') || facts.code.startsWith('LISTEN_') ? opsTable[facts.code] : undefined;
+  const own = opsTable[facts.code];
   if (own) return { code: facts.code, ...own(facts) };
-  const fallback = opsTable[facts.code];
+  const fallback = opsFallbackTable[facts.code];
   if (fallback) {
     const known = new Set(knownCodes());
     const sharedKnows = known.has(facts.code) || (isSqlState(facts.code) && known.has(`${facts.code.slice(0, 2)}xxx`));
