@@ -117,7 +117,7 @@ function cases(): Case[] {
       code: 2,
       says: /applied_db/,
     },
-    { name: '--steps -1', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps=-1'], code: 2, says: /--steps/ },
+    { name: '--steps -1', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps', '-1'], code: 2, says: /--steps must be a whole number of at least 1 \(got "-1"\)/ },
     { name: '--steps two', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps', 'two'], code: 2, says: /--steps/ },
     { name: '--to and --steps together', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--to', '0001', '--steps', '1'], code: 2, says: /together/ },
     { name: '--to unknown version', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--to', '9999'], code: 2, says: /9999/ },

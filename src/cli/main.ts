@@ -84,6 +84,18 @@ export async function parseFlags(
   options: OptionSpec,
   allowPositionals: boolean,
 ): Promise<{ flags: Flags; positionals: string[] }> {
+  // `--steps -1`: a negative number is the option's value (parseArgs would call it ambiguous).
+  const merged: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const spec = a.startsWith('--') ? options[a.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      merged.push(`${a}=${next}`);
+      i++;
+    } else merged.push(a);
+  }
+  args = merged;
   try {
     const r = parseArgs({ args, options, allowPositionals, strict: true });
     return { flags: r.values as Flags, positionals: r.positionals };
