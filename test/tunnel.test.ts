@@ -119,6 +119,11 @@ describe('a tunnel to a real PostgreSQL', () => {
     assert.equal(r.rows[0].one, 1);
     assert.ok(ssh.openForwards >= 1, 'the bastion holds the forwarded connection');
     await c.end();
+    // The session's forwarded connection is torn down on both ends while the tunnel stays up
+    // (no half-open socket left in CLOSE_WAIT).
+    for (let i = 0; i < 100 && ssh.openForwards > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ssh.openForwards, 0, 'the bastion closed its connection to PostgreSQL');
+    assert.equal(ssh.openConnections, 1, 'the SSH connection itself is still open');
     assert.equal(ssh.connections, before + 1, 'one SSH connection for the tunnel');
     assert.ok(events.some((e) => e.type === 'tunnel:hostkey' && e.status === 'pinned'));
     assert.ok(events.some((e) => e.type === 'tunnel:open' && e.localPort === t.localPort));
