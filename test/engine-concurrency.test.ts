@@ -194,3 +194,25 @@ test('a run killed with SIGKILL in the middle of a migration leaves the database
   assert.deepEqual(await versions('killed'), ['0001', '0002', '0003', '0004', '0005']);
   assert.deepEqual(await tables('killed'), ['t_0001', 't_0002', 't_0003', 't_0004', 't_0005']);
 });
+
+test('a run waiting for the lock does not deadlock against the holder running CREATE INDEX CONCURRENTLY', async () => {
+  const m = gen(3, {
+    append: { 1: 'SELECT pg_sleep(1);\n' },
+    override: { 2: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_0001_cic ON t_0001 (label);\n' },
+  });
+  m.write(2, 'DROP INDEX CONCURRENTLY IF EXISTS t_0001_cic;\n', 'down');
+  const second = await server.client();
+  const o = { schema: 'cic', migrationsDir: m.dir, lockTimeoutMs: 5_000, statementTimeoutMs: 20_000, lockPollMs: 20 };
+  const waits: ChatgeniusEvent[] = [];
+  const first = migrate(client, o);
+  await new Promise((r) => setTimeout(r, 300));
+  const other = migrate(second, { ...o, emit: (e) => waits.push(e) });
+  const [ra, rb] = await Promise.all([first, other]);
+  assert.equal(ra.ok, true, JSON.stringify(ra.failure));
+  assert.deepEqual(ra.results.map((r) => r.status), ['applied', 'applied', 'applied']);
+  assert.equal(rb.ok, true);
+  assert.equal(rb.results.length, 0);
+  assert.ok(waits.some((e) => e.type === 'lock:wait'), 'the second run waited while the index was built');
+  const valid = await client.query(`SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 't_0001_cic'`);
+  assert.deepEqual(valid.rows, [{ indisvalid: true }]);
+});
