@@ -298,6 +298,7 @@ describe('the seed command', () => {
     const base = ['seed', '--env', 'production', '--schema', 'prod', '--users', '20', '--channels', '3', '--messages', '200', '--no-tunnel'];
     const noForce = await runCli([...base, '--yes'], { env: env() });
     assert.equal(noForce.code, 2, noForce.stderr);
+    assert.match(noForce.stderr, /SEED_PRODUCTION_REFUSED/);
     assert.match(noForce.stderr, /--force/);
     const noConfirm = await runCli([...base, '--yes', '--force'], { env: env() });
     assert.equal(noConfirm.code, 2, noConfirm.stderr);
@@ -324,7 +325,8 @@ describe('the seed command', () => {
 
     const missing = await runCli(['seed', '--env', 'development', '--schema', 'never_applied', '--messages', '10'], { env: env() });
     assert.equal(missing.code, 1, missing.stderr);
-    assert.match(missing.stderr, /init/);
+    assert.match(missing.stderr, /SEED_SCHEMA_MISSING/);
+    assert.match(missing.stderr, /chatgenius-db init/);
   });
 
   test('a bad --messages is a usage error', async () => {
