@@ -2,6 +2,7 @@
 import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
+import type { TargetHooks } from '../../run.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -58,7 +59,7 @@ export async function runInit(
   config: ResolvedConfig,
   ctx: CommandContext,
   reporter?: Reporter,
-  opts: { confirmed?: boolean } = {},
+  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
 ): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
@@ -125,5 +126,5 @@ export async function runInit(
       r.out.success(`Applied ${plural(applied.length, 'migration')} to ${label} (schema ${config.schema}) in ${took}`);
     }
     return 0;
-  });
+  }, opts);
 }

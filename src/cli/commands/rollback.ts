@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
+import type { TargetHooks } from '../../run.js';
 
 export const summary = 'Roll back migrations';
 
@@ -81,7 +82,7 @@ export async function runRollback(
   target: RollbackTarget,
   ctx: CommandContext,
   reporter?: Reporter,
-  opts: { confirmed?: boolean } = {},
+  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
 ): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
@@ -130,5 +131,5 @@ export async function runRollback(
     if (done.length === 0) r.out.success(`Nothing to roll back on ${label} (schema ${config.schema}).`);
     else r.out.success(`Rolled back ${plural(done.length, 'migration')} on ${label} (schema ${config.schema}) in ${formatDuration(Date.now() - started)}`);
     return 0;
-  });
+  }, opts);
 }

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type { ResolvedConfig } from '../../config/types.js';
 import { CancelledError, ChatgeniusError } from '../../errors.js';
-import type { OpenedTarget } from '../../run.js';
+import type { OpenedTarget, TargetHooks } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
 import { describeConnection } from './format.js';
@@ -29,9 +29,10 @@ export async function withTarget<T>(
   config: ResolvedConfig,
   reporter: Reporter,
   fn: (t: OpenedTarget) => Promise<T>,
+  hooks: { confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
 ): Promise<T> {
   const { openTarget } = await import('../../run.js');
-  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal });
+  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) });
   reporter.addSecrets(t.connection.password);
   try {
     const out = await fn(t);
