@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
@@ -231,6 +231,31 @@ test('doctor after init reports the journal up to date, and warns (exit 0) with 
   }
   const free = await doctor(['--database-url', db2]);
   assert.match(block(free.stdout, 'Migration lock'), /^✔ .*free/);
+});
+
+test('doctor names a failed last run, then drift, on the "Migration journal" line with the fix', async () => {
+  const url = await db.createDatabase('journalstates');
+  const mig = join(dir, 'journal-migrations');
+  mkdirSync(mig, { recursive: true });
+  writeFileSync(join(mig, '0001_things.up.sql'), 'CREATE TABLE things (n int);\n');
+  writeFileSync(join(mig, '0001_things.down.sql'), 'DROP TABLE things;\n');
+  writeFileSync(join(mig, '0002_broken.up.sql'), 'SELECT 1 / 0;\n');
+  writeFileSync(join(mig, '0002_broken.down.sql'), 'SELECT 1;\n');
+  const init = await runCli(['init', '--env', 'development', '--yes', '--database-url', url, '--migrations-dir', mig], { cwd: dir, env: { HOME: dir, CI: 'true' } });
+  assert.equal(init.code, 1, init.stdout + init.stderr);
+
+  const failed = await doctor(['--database-url', url, '--migrations-dir', mig]);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  const f = block(failed.stdout, 'Migration journal');
+  assert.match(f, /^✖ .*0002/);
+  assert.match(f, /→ .*repair/);
+
+  writeFileSync(join(mig, '0001_things.up.sql'), 'CREATE TABLE things (n bigint);\n'); // an applied file edited
+  const drift = await doctor(['--database-url', url, '--migrations-dir', mig]);
+  assert.equal(drift.code, 1);
+  const d = block(drift.stdout, 'Migration journal');
+  assert.match(d, /^✖ .*0001_things/);
+  assert.match(d, /→ .*(git checkout|repair)/);
 });
 
 test('doctor --env local before the local server exists names "PostgreSQL reachable" and `local start`, exit 1', async () => {
