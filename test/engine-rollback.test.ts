@@ -53,7 +53,7 @@ async function proxied(): Promise<{ c: pg.Client; login: number }> {
 }
 
 for (const count of [5, 50]) {
-  test(`round trips: fresh apply of ${count} migrations <= login + 2, no-op <= login + 1, full rollback <= login + 2`, async () => {
+  test(`round trips: fresh apply of ${count} migrations <= login + 2, no-op and status <= login + 1, full rollback <= login + 2`, async () => {
     const m = gen(count);
     const o = opts(m.dir);
     {
@@ -73,6 +73,14 @@ for (const count of [5, 50]) {
       await c.end();
       assert.equal(r.results.length, 0);
       assert.ok(trips <= 1, `no-op took login + ${trips}`);
+    }
+    {
+      const { c, login } = await proxied();
+      const st = await status(c, o);
+      const trips = proxy.flights - login;
+      await c.end();
+      assert.equal(st.applied.length, count);
+      assert.ok(trips <= 1, `status took login + ${trips}`);
     }
     assert.equal((await versions(o.schema)).length, count);
     assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n, 0, 'the no-op released the lock');

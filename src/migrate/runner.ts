@@ -227,6 +227,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
       }
       if (group.kind === 'tx') {
+        startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
         const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
         const t0 = Date.now();
         let res: pg.QueryResult[];
