@@ -231,7 +231,7 @@ test('Ctrl-C while waiting for the migration lock exits 130, releases everything
   child.kill('SIGINT');
   const code = await exited;
   assert.equal(code, 130, out + err);
-  assert.ok(Date.now() - t0 < 5000, 'cancelled promptly');
+  assert.ok(Date.now() - t0 < 10_000, 'cancelled promptly');
   assert.match(err, /Cancel/);
   const log = parseLines(await readFile(logFile, 'utf8'));
   assert.equal(log.at(-1)!.event, 'result');
