@@ -83,6 +83,23 @@ describe('the generator', () => {
     assert.equal(n, SMALL.messages);
   });
 
+  test('tiny and empty sizes still make a consistent world (one user, no messages)', () => {
+    for (const size of [{ users: 1, channels: 1, messages: 10 }, { users: 1, channels: 3, messages: 0 }, { users: 2, channels: 5, messages: 50 }]) {
+      const world = planWorld({ ...size, seed: 'tiny' });
+      const users = new Set(world.userIds);
+      let messages = 0;
+      for (const [table, row] of activityRows(world)) {
+        if (table === 'messages') {
+          messages++;
+          assert.ok(users.has(row[2] as string));
+        }
+      }
+      assert.equal(messages, size.messages);
+      assert.ok(world.channels.every((c) => c.members.length >= 1 && c.roles[0] === 'owner'));
+    }
+    assert.throws(() => planWorld({ users: 0, channels: 1, messages: 1, seed: 'x' }), RangeError);
+  });
+
   test('COPY text escapes tabs, newlines, backslashes and NULL', () => {
     assert.equal(copyLine(['a\tb', 'x\ny\\z', null, true, 7]), 'a\\tb\tx\\ny\\\\z\t\\N\tt\t7\n');
   });
