@@ -346,6 +346,33 @@ describe('the seed command', () => {
     assert.match(missing.stderr, /chatgenius-db init/);
   });
 
+  test('Ctrl-C during a seed rolls everything back and exits 130', async () => {
+    await applied('cancel_me');
+    const { spawn } = await import('node:child_process');
+    const { binPath, repoRoot } = await import('./helpers/cli.js');
+    const child = spawn(process.execPath, [binPath, 'seed', '--env', 'development', '--schema', 'cancel_me', '--messages', '400000'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Wait until the load is under way (users are copied first, messages stream for seconds).
+    for (let i = 0; i < 200 && !out.includes('Seeding'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 800));
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, out);
+    assert.equal(await usersIn('cancel_me'), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM cancel_me.messages'), 0);
+    assert.doesNotMatch(out, /Seeded/);
+    // Nothing half-done is left holding locks: the next seed goes through.
+    const again = await runCli(['seed', '--env', 'development', '--schema', 'cancel_me', '--users', '10', '--channels', '2', '--messages', '50'], { env: env() });
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   test('a bad --messages is a usage error', async () => {
     const r = await runCli(['seed', '--messages', 'lots'], { env: env() });
     assert.equal(r.code, 2);
