@@ -1,6 +1,7 @@
 /**
  * One explain() for every error code. Each domain keeps its rows in its own file
- * (db.ts: SQLSTATEs and Node network codes; ssh.ts; config.ts; engine.ts); this file merges them.
+ * (db.ts: SQLSTATEs and Node network codes; ssh.ts; config.ts; engine.ts; ops/explain-table.ts;
+ * seed/explain.ts); this file merges them.
  * Lookup: exact code, then the SQLSTATE class (`08xxx`), then a generic fallback.
  * Importing this module loads no driver (pg, ssh2): it is safe on the CLI's error path.
  */
@@ -10,10 +11,12 @@ import { dbTable } from './db.js';
 import { sshTable } from './ssh.js';
 import { configTable } from './config.js';
 import { engineTable } from './engine.js';
+import { opsTable } from '../ops/explain-table.js';
+import { seedTable } from '../seed/explain.js';
 
 export type { Explanation, ErrorFacts, ExplainEntry, ExplainTable } from './types.js';
 
-const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable };
+const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable };
 
 export function errorFacts(err: unknown): ErrorFacts {
   if (err instanceof ChatgeniusError) {
