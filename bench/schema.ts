@@ -28,12 +28,15 @@ const { values: args } = parseArgs({
     channels: { type: 'string' },
     iterations: { type: 'string', default: '200' },
     seed: { type: 'string', default: 'bench' },
+    /** Comma-separated sections to run: queries (needs the bare schema too), inserts. Default both. */
+    only: { type: 'string', default: 'queries,inserts' },
   },
 });
 const messages = Number(args.messages);
 const users = args.users ? Number(args.users) : Math.max(300, Math.round(messages / 200));
 const channels = args.channels ? Number(args.channels) : Math.max(40, Math.round(messages / 2000));
 const iterations = Number(args.iterations);
+const sections = new Set(args.only!.split(',').map((x) => x.trim()));
 const TIME_BUDGET_MS = 3000; // per query and schema: slow bare queries stop early (min 5 runs)
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
@@ -127,13 +130,15 @@ async function main(): Promise<void> {
     const version = (await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
     log(`# PostgreSQL ${version}`);
     await applySqlFiles(admin, 'chat', 'up');
-    await admin.query(`CREATE SCHEMA bare; SET search_path TO bare, public`);
-    await admin.query(readFileSync(join(sqlDir, '0002_tables.up.sql'), 'utf8'));
+    if (sections.has('queries')) {
+      await admin.query(`CREATE SCHEMA bare; SET search_path TO bare, public`);
+      await admin.query(readFileSync(join(sqlDir, '0002_tables.up.sql'), 'utf8'));
+    }
 
     // 1. Load.
     log('\n## Load (COPY FROM STDIN, one transaction, triggers quiet; VACUUM ANALYZE after)');
     log('schema | rows | load s | rows/s | VACUUM ANALYZE s | loader RSS start -> peak');
-    for (const schema of ['chat', 'bare']) {
+    for (const schema of sections.has('queries') ? ['chat', 'bare'] : ['chat']) {
       const { res, peakRss, startRss } = await seedWithRss(admin, schema);
       log(`${schema} | ${fmt(res.totalRows)} | ${(res.loadMs / 1000).toFixed(1)} | ${fmt(res.rowsPerSec)} | ${(res.analyzeMs / 1000).toFixed(1)} | ${mb(startRss)} -> ${mb(peakRss)}`);
       if (schema === 'chat') {
@@ -166,7 +171,7 @@ async function main(): Promise<void> {
     );
     const lastOfPage = page1.rows.at(-1)!;
     const since = await pick<{ since: Date }>(`SELECT max(updated_at) - interval '1 day' AS since FROM messages WHERE channel_id = '${big.channel_id}'`);
-    log(`\n## Queries (p50/p95 ms over up to ${iterations} runs each, prepared statements; big channel ${fmt(Number(big.n))} messages; user in ${heavy.n} channels)`);
+    if (sections.has('queries')) log(`\n## Queries (p50/p95 ms over up to ${iterations} runs each, prepared statements; big channel ${fmt(Number(big.n))} messages; user in ${heavy.n} channels)`);
 
     const latest = `SELECT id, user_id, content, created_at, metadata FROM messages
                      WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 50`;
@@ -236,153 +241,157 @@ async function main(): Promise<void> {
       },
     ];
 
-    const bigTables = new Set(['messages', 'reactions', 'message_reads', 'channel_members', 'files']);
-    log('query | ours p50/p95 | bare p50/p95 | ratio (bare/ours p50) | index used (ours) | bare plan');
-    log('--- | --- | --- | --- | --- | ---');
-    let qi = 0;
-    for (const q of queries) {
-      qi++;
-      const o = await timeQuery(ours, `q${qi}_ours`, q.ours, q.params);
-      const b = await timeQuery(bare, `q${qi}_bare`, q.bare ?? q.ours, q.params);
-      const po = await explain(ours, q.ours, q.params, bigTables);
-      const pb = await explain(bare, q.bare ?? q.ours, q.params, bigTables);
-      const flag = po.seqScans.some((s) => s.endsWith('(BIG)')) ? ` ⚠ SEQ SCAN ${po.seqScans.join(',')}` : po.seqScans.length ? ` (seq: ${po.seqScans.join(',')})` : '';
-      const slow = o.p50 >= 2 ? ' ⚠ p50 >= 2 ms' : '';
-      log(
-        `${q.name} | ${o.p50.toFixed(3)} / ${o.p95.toFixed(3)} | ${b.p50.toFixed(3)} / ${b.p95.toFixed(3)} (${b.runs} runs) | ${(b.p50 / o.p50).toFixed(1)}x | ${po.indexes.join(', ') || 'none'}${flag}${slow} | ${pb.seqScans.length ? `Seq Scan ${pb.seqScans.join(', ')}` : pb.indexes.join(', ')}`,
-      );
+    if (sections.has('queries')) {
+      const bigTables = new Set(['messages', 'reactions', 'message_reads', 'channel_members', 'files']);
+      log('query | ours p50/p95 | bare p50/p95 | ratio (bare/ours p50) | index used (ours) | bare plan');
+      log('--- | --- | --- | --- | --- | ---');
+      let qi = 0;
+      for (const q of queries) {
+        qi++;
+        const o = await timeQuery(ours, `q${qi}_ours`, q.ours, q.params);
+        const b = await timeQuery(bare, `q${qi}_bare`, q.bare ?? q.ours, q.params);
+        const po = await explain(ours, q.ours, q.params, bigTables);
+        const pb = await explain(bare, q.bare ?? q.ours, q.params, bigTables);
+        const flag = po.seqScans.some((s) => s.endsWith('(BIG)')) ? ` ⚠ SEQ SCAN ${po.seqScans.join(',')}` : po.seqScans.length ? ` (seq: ${po.seqScans.join(',')})` : '';
+        const slow = o.p50 >= 2 ? ' ⚠ p50 >= 2 ms' : '';
+        log(
+          `${q.name} | ${o.p50.toFixed(3)} / ${o.p95.toFixed(3)} | ${b.p50.toFixed(3)} / ${b.p95.toFixed(3)} (${b.runs} runs) | ${(b.p50 / o.p50).toFixed(1)}x | ${po.indexes.join(', ') || 'none'}${flag}${slow} | ${pb.seqScans.length ? `Seq Scan ${pb.seqScans.join(', ')}` : pb.indexes.join(', ')}`,
+        );
+      }
     }
 
-    // 3. Insert throughput with and without the notification trigger.
-    log('\n## Message inserts: notification trigger off vs on (LISTEN client attached and reading chatgenius_messages)');
-    const listener = await db.client();
-    let notified = 0;
-    listener.on('notification', () => notified++);
-    await listener.query('LISTEN chatgenius_messages');
-    const author = await pick<{ user_id: string }>(`SELECT user_id FROM channel_members WHERE channel_id = '${big.channel_id}' AND role = 'owner'`);
-    const rng = createRng('bench-inserts');
-    let clock = Date.now();
-    const nextId = () => ulidAt(++clock, rng.u32);
-    const single = { name: 'ins1', text: `INSERT INTO messages (id, channel_id, user_id, content) VALUES ($1, $2, $3, $4)` };
-    const batchSql = {
-      name: 'ins500',
-      text: `INSERT INTO messages (id, channel_id, user_id, content)
-             SELECT id, $2, $3, 'bench message ' || id FROM unnest($1::varchar[]) AS t(id)`,
-    };
-    // Variants of the notification trigger, created here only (sql/ is untouched), to show where
-    // the cost is: a lean row trigger (explicit ids, no to_jsonb of the whole row), the same with
-    // an EXCEPTION block (a subtransaction per row, as sql/0005 has), and one statement-level
-    // trigger with a transition table (one NOTIFY per INSERT statement, ids listed).
-    await ours.query(`
-      CREATE FUNCTION chat.bench_notify_lean() RETURNS trigger LANGUAGE plpgsql AS $f$
-      BEGIN
-        PERFORM pg_catalog.pg_notify('chatgenius_' || TG_TABLE_NAME, pg_catalog.json_build_object(
-          'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
-          'ids', pg_catalog.json_build_object('id', NEW.id, 'channel_id', NEW.channel_id, 'user_id', NEW.user_id),
-          'at', pg_catalog.clock_timestamp())::text);
-        RETURN NULL;
-      END $f$;
-      CREATE FUNCTION chat.bench_notify_lean_exc() RETURNS trigger LANGUAGE plpgsql AS $f$
-      BEGIN
+    if (sections.has('inserts')) {
+      // 3. Insert throughput with and without the notification trigger.
+      log('\n## Message inserts: notification trigger off vs on (LISTEN client attached and reading chatgenius_messages)');
+      const listener = await db.client();
+      let notified = 0;
+      listener.on('notification', () => notified++);
+      await listener.query('LISTEN chatgenius_messages');
+      const author = await pick<{ user_id: string }>(`SELECT user_id FROM channel_members WHERE channel_id = '${big.channel_id}' AND role = 'owner'`);
+      const rng = createRng('bench-inserts');
+      let clock = Date.now();
+      const nextId = () => ulidAt(++clock, rng.u32);
+      const single = { name: 'ins1', text: `INSERT INTO messages (id, channel_id, user_id, content) VALUES ($1, $2, $3, $4)` };
+      const batchSql = {
+        name: 'ins500',
+        text: `INSERT INTO messages (id, channel_id, user_id, content)
+               SELECT id, $2, $3, 'bench message ' || id FROM unnest($1::varchar[]) AS t(id)`,
+      };
+      // Variants of the notification trigger, created here only (sql/ is untouched), to show where
+      // the cost is: a lean row trigger (explicit ids, no to_jsonb of the whole row), the same with
+      // an EXCEPTION block (a subtransaction per row, as sql/0005 has), and one statement-level
+      // trigger with a transition table (one NOTIFY per INSERT statement, ids listed).
+      await ours.query(`
+        CREATE FUNCTION chat.bench_notify_lean() RETURNS trigger LANGUAGE plpgsql AS $f$
         BEGIN
           PERFORM pg_catalog.pg_notify('chatgenius_' || TG_TABLE_NAME, pg_catalog.json_build_object(
             'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
             'ids', pg_catalog.json_build_object('id', NEW.id, 'channel_id', NEW.channel_id, 'user_id', NEW.user_id),
             'at', pg_catalog.clock_timestamp())::text);
-        EXCEPTION WHEN OTHERS THEN
-          RAISE WARNING 'bench_notify_lean_exc: %', SQLERRM;
-        END;
-        RETURN NULL;
-      END $f$;
-      CREATE FUNCTION chat.bench_notify_stmt() RETURNS trigger LANGUAGE plpgsql AS $f$
-      BEGIN
-        PERFORM pg_catalog.pg_notify('chatgenius_' || TG_TABLE_NAME, pg_catalog.json_build_object(
-          'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
-          'count', (SELECT count(*) FROM new_rows),
-          'ids', (SELECT pg_catalog.json_agg(x.id) FROM (SELECT id FROM new_rows LIMIT 200) x),
-          'at', pg_catalog.clock_timestamp())::text);
-        RETURN NULL;
-      END $f$;
-      CREATE TRIGGER bench_lean AFTER INSERT ON chat.messages FOR EACH ROW EXECUTE FUNCTION chat.bench_notify_lean();
-      CREATE TRIGGER bench_lean_exc AFTER INSERT ON chat.messages FOR EACH ROW EXECUTE FUNCTION chat.bench_notify_lean_exc();
-      CREATE TRIGGER bench_stmt AFTER INSERT ON chat.messages REFERENCING NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION chat.bench_notify_stmt();
-      ALTER TABLE chat.messages DISABLE TRIGGER bench_lean, DISABLE TRIGGER bench_lean_exc, DISABLE TRIGGER bench_stmt;`);
-    const MODES = {
-      off: null,
-      ours: 'messages_notify',
-      lean: 'bench_lean',
-      lean_exc: 'bench_lean_exc',
-      stmt: 'bench_stmt',
-    } as const;
-    type Mode = keyof typeof MODES;
-    const ALL = ['messages_notify', 'bench_lean', 'bench_lean_exc', 'bench_stmt'];
-    const setMode = async (mode: Mode) => {
-      const on = MODES[mode];
-      await ours.query(`ALTER TABLE chat.messages ${ALL.map((t) => `${t === on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`).join(', ')}`);
-    };
+          RETURN NULL;
+        END $f$;
+        CREATE FUNCTION chat.bench_notify_lean_exc() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+          BEGIN
+            PERFORM pg_catalog.pg_notify('chatgenius_' || TG_TABLE_NAME, pg_catalog.json_build_object(
+              'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
+              'ids', pg_catalog.json_build_object('id', NEW.id, 'channel_id', NEW.channel_id, 'user_id', NEW.user_id),
+              'at', pg_catalog.clock_timestamp())::text);
+          EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'bench_notify_lean_exc: %', SQLERRM;
+          END;
+          RETURN NULL;
+        END $f$;
+        CREATE FUNCTION chat.bench_notify_stmt() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+          PERFORM pg_catalog.pg_notify('chatgenius_' || TG_TABLE_NAME, pg_catalog.json_build_object(
+            'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME, 'op', TG_OP,
+            'count', (SELECT count(*) FROM new_rows),
+            'ids', (SELECT pg_catalog.json_agg(x.id) FROM (SELECT id FROM new_rows LIMIT 200) x),
+            'at', pg_catalog.clock_timestamp())::text);
+          RETURN NULL;
+        END $f$;
+        CREATE TRIGGER bench_lean AFTER INSERT ON chat.messages FOR EACH ROW EXECUTE FUNCTION chat.bench_notify_lean();
+        CREATE TRIGGER bench_lean_exc AFTER INSERT ON chat.messages FOR EACH ROW EXECUTE FUNCTION chat.bench_notify_lean_exc();
+        CREATE TRIGGER bench_stmt AFTER INSERT ON chat.messages REFERENCING NEW TABLE AS new_rows
+          FOR EACH STATEMENT EXECUTE FUNCTION chat.bench_notify_stmt();
+        ALTER TABLE chat.messages DISABLE TRIGGER bench_lean, DISABLE TRIGGER bench_lean_exc, DISABLE TRIGGER bench_stmt;`);
+      const MODES = {
+        off: null,
+        ours: 'messages_notify',
+        lean: 'bench_lean',
+        lean_exc: 'bench_lean_exc',
+        stmt: 'bench_stmt',
+      } as const;
+      type Mode = keyof typeof MODES;
+      const ALL = ['messages_notify', 'bench_lean', 'bench_lean_exc', 'bench_stmt'];
+      const setMode = async (mode: Mode) => {
+        const on = MODES[mode];
+        await ours.query(`ALTER TABLE chat.messages ${ALL.map((t) => `${t === on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`).join(', ')}`);
+      };
 
-    // Per-operation times, medians compared: robust against other load on a shared machine.
-    type Kind = 'single' | 'async' | 'batch';
-    const times = Object.fromEntries(Object.keys(MODES).map((m) => [m, { single: [], async: [], batch: [] }])) as unknown as Record<Mode, Record<Kind, number[]>>;
-    // Many short blocks, the modes' order rotating every round, so that load from other processes
-    // on a shared machine falls on every mode alike; medians per operation.
-    const ROUNDS = 24;
-    const SINGLE_PER_ROUND = 25;
-    const BATCHES_PER_ROUND = 1;
-    let notifiedExpected = 0;
-    const timed = async (fn: () => Promise<unknown>): Promise<number> => {
-      const t0 = process.hrtime.bigint();
-      await fn();
-      return Number(process.hrtime.bigint() - t0) / 1e6;
-    };
-    const modes = Object.keys(MODES) as Mode[];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
-      if (round % 2 === 1) order.reverse();
-      for (const mode of order) {
-        await setMode(mode);
-        // single: how the app writes (commit waits for the WAL flush); only off vs ours.
-        // async: synchronous_commit off, so the trigger's own CPU cost shows.
-        for (const kind of mode === 'off' || mode === 'ours' ? (['single', 'async'] as const) : (['async'] as const)) {
-          if (kind === 'async') await ours.query('SET synchronous_commit = off');
-          for (let i = 0; i < SINGLE_PER_ROUND; i++) {
-            const id = nextId();
-            times[mode][kind].push(await timed(() => ours.query({ ...single, values: [id, big.channel_id, author.user_id, `bench message ${id}`] })));
+      // Per-operation times, medians compared: robust against other load on a shared machine.
+      type Kind = 'single' | 'async' | 'batch';
+      const times = Object.fromEntries(Object.keys(MODES).map((m) => [m, { single: [], async: [], batch: [] }])) as unknown as Record<Mode, Record<Kind, number[]>>;
+      // Many short blocks, the modes' order rotating every round, so that load from other processes
+      // on a shared machine falls on every mode alike; medians per operation.
+      const ROUNDS = 24;
+      const SINGLE_PER_ROUND = 25;
+      const BATCHES_PER_ROUND = 1;
+      let notifiedExpected = 0;
+      const timed = async (fn: () => Promise<unknown>): Promise<number> => {
+        const t0 = process.hrtime.bigint();
+        await fn();
+        return Number(process.hrtime.bigint() - t0) / 1e6;
+      };
+      const modes = Object.keys(MODES) as Mode[];
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
+        if (round % 2 === 1) order.reverse();
+        for (const mode of order) {
+          await setMode(mode);
+          // single: how the app writes (commit waits for the WAL flush); only off vs ours.
+          // async: synchronous_commit off, so the trigger's own CPU cost shows.
+          for (const kind of mode === 'off' || mode === 'ours' ? (['single', 'async'] as const) : (['async'] as const)) {
+            if (kind === 'async') await ours.query('SET synchronous_commit = off');
+            for (let i = 0; i < SINGLE_PER_ROUND; i++) {
+              const id = nextId();
+              times[mode][kind].push(await timed(() => ours.query({ ...single, values: [id, big.channel_id, author.user_id, `bench message ${id}`] })));
+            }
+            if (kind === 'async') await ours.query('RESET synchronous_commit');
+            if (mode === 'ours') notifiedExpected += SINGLE_PER_ROUND;
           }
-          if (kind === 'async') await ours.query('RESET synchronous_commit');
-          if (mode === 'ours') notifiedExpected += SINGLE_PER_ROUND;
+          for (let b = 0; b < BATCHES_PER_ROUND; b++) {
+            const ids = Array.from({ length: 500 }, nextId);
+            times[mode].batch.push(await timed(() => ours.query({ ...batchSql, values: [ids, big.channel_id, author.user_id] })));
+          }
+          if (mode === 'ours') notifiedExpected += BATCHES_PER_ROUND * 500;
         }
-        for (let b = 0; b < BATCHES_PER_ROUND; b++) {
-          const ids = Array.from({ length: 500 }, nextId);
-          times[mode].batch.push(await timed(() => ours.query({ ...batchSql, values: [ids, big.channel_id, author.user_id] })));
-        }
-        if (mode === 'ours') notifiedExpected += BATCHES_PER_ROUND * 500;
       }
+      await setMode('ours');
+      await new Promise((r) => setTimeout(r, 500));
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+      const label: Record<Kind, string> = {
+        single: 'single-row INSERT, autocommit (app default)',
+        async: 'single-row INSERT, autocommit, synchronous_commit off',
+        batch: '500-row INSERT per transaction',
+      };
+      const rateOf = (kind: Kind, mode: Mode) => Math.round(((kind === 'batch' ? 500 : 1) * 1000) / median(times[mode][kind]));
+      const over = (kind: Kind, mode: Mode) => `${((median(times[mode][kind]) / median(times.off[kind]) - 1) * 100).toFixed(1)}%`;
+      log('insert | trigger off rows/s | sql/0005 trigger rows/s (overhead) | lean row trigger | lean row + EXCEPTION block | statement-level trigger');
+      log('--- | --- | --- | --- | --- | ---');
+      for (const kind of ['single', 'async', 'batch'] as const) {
+        const cell = (mode: Mode) => (times[mode][kind].length ? `${fmt(rateOf(kind, mode))} (${over(kind, mode)})` : '-');
+        log(`${label[kind]}, ${times.off[kind].length} ops | ${fmt(rateOf(kind, 'off'))} | ${cell('ours')} | ${cell('lean')} | ${cell('lean_exc')} | ${cell('stmt')}`);
+      }
+      log('(rows/s from the median time per operation; overhead = median time with the trigger / without - 1)');
+      // The listener counts every notification of every variant; ours must have sent one per row.
+      // Row triggers: one per row; the statement trigger: one per INSERT statement.
+      const rowsOf = (m: Mode) => times[m].single.length + times[m].async.length + times[m].batch.length * 500;
+      const expected = rowsOf('ours') + rowsOf('lean') + rowsOf('lean_exc') + times.stmt.async.length + times.stmt.batch.length;
+      log(`notifications received by the listener: ${fmt(notified)} (expected ${fmt(expected)}; sql/0005's trigger: ${fmt(notifiedExpected)}, one per row)`);
+      await listener.end();
     }
-    await setMode('ours');
-    await new Promise((r) => setTimeout(r, 500));
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    const label: Record<Kind, string> = {
-      single: 'single-row INSERT, autocommit (app default)',
-      async: 'single-row INSERT, autocommit, synchronous_commit off',
-      batch: '500-row INSERT per transaction',
-    };
-    const rateOf = (kind: Kind, mode: Mode) => Math.round(((kind === 'batch' ? 500 : 1) * 1000) / median(times[mode][kind]));
-    const over = (kind: Kind, mode: Mode) => `${((median(times[mode][kind]) / median(times.off[kind]) - 1) * 100).toFixed(1)}%`;
-    log('insert | trigger off rows/s | sql/0005 trigger rows/s (overhead) | lean row trigger | lean row + EXCEPTION block | statement-level trigger');
-    log('--- | --- | --- | --- | --- | ---');
-    for (const kind of ['single', 'async', 'batch'] as const) {
-      const cell = (mode: Mode) => (times[mode][kind].length ? `${fmt(rateOf(kind, mode))} (${over(kind, mode)})` : '-');
-      log(`${label[kind]}, ${times.off[kind].length} ops | ${fmt(rateOf(kind, 'off'))} | ${cell('ours')} | ${cell('lean')} | ${cell('lean_exc')} | ${cell('stmt')}`);
-    }
-    log('(rows/s from the median time per operation; overhead = median time with the trigger / without - 1)');
-    // The listener counts every notification of every variant; ours must have sent one per row.
-    // Row triggers: one per row; the statement trigger: one per INSERT statement.
-    const rowsOf = (m: Mode) => times[m].single.length + times[m].async.length + times[m].batch.length * 500;
-    const expected = rowsOf('ours') + rowsOf('lean') + rowsOf('lean_exc') + times.stmt.async.length + times.stmt.batch.length;
-    log(`notifications received by the listener: ${fmt(notified)} (expected ${fmt(expected)}; sql/0005's trigger: ${fmt(notifiedExpected)}, one per row)`);
-    await listener.end();
   } finally {
     await db.stop();
   }
