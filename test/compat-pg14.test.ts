@@ -1,0 +1,272 @@
+/**
+ * "Works on PostgreSQL 14 and newer": the whole chain against a real PostgreSQL 14.23 (the rest
+ * of the suite runs on 18). The engine through our own connectClient (so the startup options,
+ * client_connection_check_interval included, are what 14 sees), the schema's spec columns, ULID
+ * defaults and notify triggers, a full rollback and re-apply with an identical catalog, the CLI
+ * binary (`init --env test --yes`, `status`), and doctor's version check.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { startPostgres14, pg14SkipReason } from './helpers/pg14.js';
+import type { TestPostgres } from './helpers/pg.js';
+import { runCli } from './helpers/cli.js';
+import { sqlDir, sqlFiles } from './helpers/schema.js';
+import { SPEC_TABLES, specType } from './helpers/catalog.js';
+import { connectClient } from '../src/db/index.js';
+import { migrate, rollback, status, verify } from '../src/migrate/index.js';
+import { BOOKKEEPING_TABLES, diffCatalog, snapshotCatalog, type CatalogSnapshot } from '../src/migrate/catalog.js';
+import type { ConnectionConfig } from '../src/config/types.js';
+import type { ChatgeniusEvent } from '../src/events.js';
+
+const skip = pg14SkipReason();
+const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+const VERSIONS = sqlFiles('up').map((f) => f.slice(0, 4));
+
+let server: TestPostgres;
+let cwd: string;
+const clients: pg.Client[] = [];
+
+before(async () => {
+  if (skip) return;
+  server = await startPostgres14();
+  cwd = mkdtempSync(join(tmpdir(), 'cgdb-compat14-'));
+});
+after(async () => {
+  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  await server?.stop();
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+function connectionFor(url: string): ConnectionConfig {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    database: u.pathname.slice(1),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    sslMode: 'disable',
+  };
+}
+
+/** Our own connection path (startup options, retry), recording its events. */
+async function ourClient(url: string, searchPath?: string[]): Promise<{ client: pg.Client; events: ChatgeniusEvent[] }> {
+  const events: ChatgeniusEvent[] = [];
+  const client = await connectClient(connectionFor(url), {
+    retry: { maxRetries: 2, retryDelayMs: 200 },
+    emit: (e) => events.push(e),
+    ...(searchPath ? { searchPath } : {}),
+  });
+  clients.push(client);
+  return { client, events };
+}
+
+const engineOpts = (schema: string, emit?: (e: ChatgeniusEvent) => void) => ({
+  schema,
+  migrationsDir: sqlDir,
+  lockTimeoutMs: 5_000,
+  statementTimeoutMs: 30_000,
+  ...(emit ? { emit } : {}),
+});
+
+async function extensions(c: pg.Client): Promise<string[]> {
+  return (await c.query<{ extname: string }>('SELECT extname FROM pg_extension ORDER BY 1')).rows.map((r) => r.extname);
+}
+
+/** Apply everything, re-run (no-op), verify; returns the catalog after the first apply. */
+async function applyAndCheck(client: pg.Client, schema: string): Promise<CatalogSnapshot> {
+  const first = await migrate(client, engineOpts(schema));
+  assert.equal(first.ok, true, JSON.stringify(first.failure));
+  assert.deepEqual(first.results.map((r) => [r.version, r.status]), VERSIONS.map((v) => [v, 'applied']), `${schema}: every migration applied`);
+  const snap = await snapshotCatalog(client, schema);
+
+  const again = await migrate(client, engineOpts(schema));
+  assert.equal(again.ok, true);
+  assert.deepEqual(again.plan.pending, [], `${schema}: nothing pending on a re-run`);
+  assert.deepEqual(again.results.filter((r) => r.status === 'applied'), [], `${schema}: the re-run applies nothing`);
+  assert.deepEqual(await snapshotCatalog(client, schema), snap, `${schema}: the re-run changes nothing`);
+
+  const v = await verify(client, engineOpts(schema));
+  assert.equal(v.ok, true, `${schema}: verify on 14: ${v.problems.join('; ')}${v.catalogError ? ` (${v.catalogError})` : ''}`);
+  assert.deepEqual(v.catalogDiff, []);
+  return snap;
+}
+
+/** rollback --all, then migrate again: the same catalog as after the first apply. */
+async function roundTrip(client: pg.Client, schema: string, before: CatalogSnapshot): Promise<void> {
+  const down = await rollback(client, { ...engineOpts(schema), all: true });
+  assert.equal(down.ok, true, JSON.stringify(down.failure));
+  assert.deepEqual(down.results.map((r) => [r.version, r.status]), [...VERSIONS].reverse().map((v) => [v, 'rolled-back']));
+  const emptied = await snapshotCatalog(client, schema);
+  const left = emptied.tables.map((t) => t.name).filter((n) => !BOOKKEEPING_TABLES.includes(n));
+  assert.deepEqual(left, [], `${schema}: nothing of ours but the journal left after rollback --all`);
+  assert.deepEqual(emptied.functions, [], `${schema}: no function of ours left after rollback --all`);
+  const up = await migrate(client, engineOpts(schema));
+  assert.equal(up.ok, true, JSON.stringify(up.failure));
+  const after = await snapshotCatalog(client, schema);
+  assert.deepEqual(diffCatalog(before, after), [], `${schema}: up, down, up gives the same catalog on 14`);
+  assert.deepEqual(after, before);
+}
+
+let dbUrl = '';
+
+test('the engine applies every migration on PostgreSQL 14 through our connection (client_connection_check_interval on), and a re-run is a no-op', { skip }, async () => {
+  dbUrl = await server.createDatabase('compat_engine');
+  const { client, events } = await ourClient(dbUrl);
+  const v = await client.query<{ num: string; check: string }>(
+    "SELECT current_setting('server_version_num') AS num, current_setting('client_connection_check_interval') AS check",
+  );
+  assert.ok(Number(v.rows[0]!.num) >= 140000 && Number(v.rows[0]!.num) < 150000, `a PostgreSQL 14 server: ${v.rows[0]!.num}`);
+  assert.equal(v.rows[0]!.check, '1s', 'our startup option reached PostgreSQL 14');
+  const fallbacks = events.filter((e) => e.type === 'notice' && /refused/.test(e.message));
+  assert.deepEqual(fallbacks, [], 'PostgreSQL 14 accepts our startup options; no fallback');
+  const done = events.find((e) => e.type === 'connect:done');
+  assert.match(done && done.type === 'connect:done' ? done.serverVersion ?? '' : '', /^14\./);
+
+  await applyAndCheck(client, 'public');
+  assert.deepEqual(await extensions(client), ['citext', 'pgcrypto', 'plpgsql', 'uuid-ossp']);
+  const s = await status(client, engineOpts('public'));
+  assert.deepEqual(s.pending, []);
+  assert.deepEqual(s.applied.map((a) => [a.version, a.status]), VERSIONS.map((x) => [x, 'applied']));
+  assert.equal(s.lastFailure, null);
+});
+
+test('on PostgreSQL 14 the schema test (search_path test, public) gets every migration too, beside public', { skip }, async () => {
+  assert.ok(dbUrl, 'runs after the public test');
+  const { client } = await ourClient(dbUrl, ['test', 'public']);
+  await applyAndCheck(client, 'test');
+  const where = await client.query<{ schema: string; n: string }>(
+    `SELECT table_schema AS schema, count(*) AS n FROM information_schema.tables
+      WHERE table_schema IN ('public', 'test') AND table_name = ANY($1) GROUP BY 1 ORDER BY 1`,
+    [Object.keys(SPEC_TABLES)],
+  );
+  assert.deepEqual(where.rows.map((r) => [r.schema, Number(r.n)]), [['public', 10], ['test', 10]]);
+});
+
+test("the spec's ten tables have exactly its columns, types, nullability and defaults on PostgreSQL 14", { skip }, async () => {
+  const { client } = await ourClient(dbUrl);
+  for (const schema of ['public', 'test']) {
+    for (const [table, spec] of Object.entries(SPEC_TABLES)) {
+      const cols = await client.query<{ column_name: string; data_type: string; character_maximum_length: number | null; is_nullable: string; column_default: string | null }>(
+        `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
+           FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+        [schema, table],
+      );
+      const live = cols.rows.map((c) => [
+        c.column_name,
+        specType(c.data_type, c.character_maximum_length),
+        c.is_nullable === 'YES',
+        // The id default (our ULID function) is checked below.
+        c.column_name === 'id' ? null : c.column_default,
+      ]);
+      assert.deepEqual(live, spec, `${schema}.${table}`);
+    }
+  }
+});
+
+test('on PostgreSQL 14 rows inserted without an id get a database-made ULID, and a bad id is refused with 23514', { skip }, async () => {
+  for (const schema of ['public', 'test']) {
+    const { client } = await ourClient(dbUrl, [schema, 'public']);
+    const u = (await client.query<{ id: string }>(`INSERT INTO users (auth0_id, email, username) VALUES ('a|1', 'a@example.com', 'ada') RETURNING id`)).rows[0]!.id;
+    const c = (await client.query<{ id: string }>(`INSERT INTO channels (name) VALUES ('general') RETURNING id`)).rows[0]!.id;
+    const m = (await client.query<{ id: string }>(`INSERT INTO messages (channel_id, user_id, content) VALUES ($1, $2, 'hi') RETURNING id`, [c, u])).rows[0]!.id;
+    for (const id of [u, c, m]) assert.match(id, ULID_RE, `${schema}: ${id}`);
+    assert.equal(new Set([u, c, m]).size, 3);
+    // The time part is now (ms since the epoch, 48 bits in the first 10 characters).
+    const ms = [...u.slice(0, 10)].reduce((acc, ch) => acc * 32 + '0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(ch), 0);
+    assert.ok(Math.abs(ms - Date.now()) < 60_000, `${schema}: the ULID's time is now (${new Date(ms).toISOString()})`);
+    await assert.rejects(
+      client.query(`INSERT INTO channels (id, name) VALUES ('not-a-ulid', 'x')`),
+      (e: { code?: string; constraint?: string }) => e.code === '23514' && e.constraint === 'channels_id_ulid_check',
+    );
+  }
+});
+
+test('on PostgreSQL 14 a LISTEN client receives the notify trigger payload (schema, table, op, ids, time; no content)', { skip }, async () => {
+  const { client: listener } = await ourClient(dbUrl);
+  const { client: writer } = await ourClient(dbUrl, ['test', 'public']);
+  const got: Array<{ channel: string; payload: Record<string, unknown> }> = [];
+  let wake = () => {};
+  listener.on('notification', (n) => {
+    got.push({ channel: n.channel, payload: JSON.parse(n.payload ?? 'null') });
+    wake();
+  });
+  await listener.query('LISTEN chatgenius_messages');
+  const u = (await writer.query<{ id: string }>(`INSERT INTO users (auth0_id, email, username) VALUES ('n|1', 'n@example.com', 'nina') RETURNING id`)).rows[0]!.id;
+  const c = (await writer.query<{ id: string }>(`INSERT INTO channels (name) VALUES ('news') RETURNING id`)).rows[0]!.id;
+  const m = (await writer.query<{ id: string }>(`INSERT INTO messages (channel_id, user_id, content) VALUES ($1, $2, 'a secret') RETURNING id`, [c, u])).rows[0]!.id;
+  const deadline = Date.now() + 5000;
+  while (got.length < 1 && Date.now() < deadline) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
+  assert.equal(got.length, 1, 'one notification');
+  const { channel, payload } = got[0]!;
+  assert.equal(channel, 'chatgenius_messages');
+  assert.deepEqual(Object.keys(payload).sort(), ['at', 'ids', 'op', 'schema', 'table']);
+  assert.deepEqual([payload.schema, payload.table, payload.op, payload.ids], ['test', 'messages', 'INSERT', { id: m, channel_id: c, user_id: u }]);
+  assert.ok(Math.abs(Date.parse(String(payload.at)) - Date.now()) < 60_000, `at is a time: ${payload.at}`);
+  assert.ok(!JSON.stringify(payload).includes('secret'));
+});
+
+test('on PostgreSQL 14 rollback --all then migrate gives an identical catalog, in test and in public (extensions dropped, then re-created)', { skip }, async () => {
+  const { client } = await ourClient(dbUrl);
+  // Both schemas hold rows from the tests above; rollback drops them with the tables.
+  const testBefore = await snapshotCatalog(client, 'test');
+  await roundTrip(client, 'test', testBefore);
+  assert.deepEqual(await extensions(client), ['citext', 'pgcrypto', 'plpgsql', 'uuid-ossp'], 'public still uses the extensions');
+
+  const publicBefore = await snapshotCatalog(client, 'public');
+  // With test rolled back too, a full rollback of public removes the extensions 0001 created.
+  const down = await rollback(client, { ...engineOpts('test'), all: true });
+  assert.equal(down.ok, true);
+  const pub = await rollback(client, { ...engineOpts('public'), all: true });
+  assert.equal(pub.ok, true, JSON.stringify(pub.failure));
+  assert.deepEqual(await extensions(client), ['plpgsql'], 'the extensions 0001 created are gone');
+  assert.equal((await migrate(client, engineOpts('public'))).ok, true);
+  assert.equal((await migrate(client, engineOpts('test'))).ok, true);
+  assert.deepEqual(diffCatalog(publicBefore, await snapshotCatalog(client, 'public')), []);
+  assert.deepEqual(await snapshotCatalog(client, 'public'), publicBefore);
+  assert.deepEqual(await snapshotCatalog(client, 'test'), testBefore);
+});
+
+test('the CLI on PostgreSQL 14: init --env test --yes applies everything to schema test, then status shows nothing pending', { skip }, async () => {
+  const url = await server.createDatabase('compat_cli');
+  const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
+  const init = await runCli(['init', '--env', 'test', '--yes'], { cwd, env });
+  assert.equal(init.code, 0, `init exit code\n${init.stderr}`);
+  assert.ok(!init.stdout.includes(server.password) && !init.stderr.includes(server.password), 'no password in the output');
+  const tables = await server.query<{ table_schema: string; n: string }>(
+    `SELECT table_schema, count(*) AS n FROM information_schema.tables WHERE table_name = ANY($1) GROUP BY 1`,
+    [Object.keys(SPEC_TABLES)],
+    'compat_cli',
+  );
+  assert.deepEqual(tables.rows.map((r) => [r.table_schema, Number(r.n)]), [['test', 10]], 'all ten tables in test, none in public');
+
+  const st = await runCli(['status', '--env', 'test', '--json'], { cwd, env });
+  assert.equal(st.code, 0, st.stderr);
+  const result = st.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).at(-1)!;
+  assert.equal(result.event, 'result');
+  assert.equal(result.data.schema, 'test');
+  assert.deepEqual(result.data.pending, []);
+  assert.deepEqual((result.data.applied as Array<{ version: string; status: string }>).map((a) => [a.version, a.status]), VERSIONS.map((v) => [v, 'applied']));
+
+  const human = await runCli(['status', '--env', 'test'], { cwd, env });
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout + human.stderr, new RegExp(`${VERSIONS.length} migrations applied, 0 pending`));
+});
+
+test("doctor against PostgreSQL 14 passes 'Server version >= 14' with the version it found", { skip }, async () => {
+  const url = server.urlFor('compat_cli');
+  const r = await runCli(['doctor', '--env', 'development', '--database-url', url, '--json'], { cwd, env: { HOME: cwd, CI: 'true' } });
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+  const version = lines.find((l) => l.event === 'doctor_check' && l.data.id === 'pg-version');
+  assert.ok(version, `a pg-version check line in:\n${r.stdout}\n${r.stderr}`);
+  assert.equal(version.data.status, 'pass', JSON.stringify(version.data));
+  assert.match(JSON.stringify(version.data), /PostgreSQL 14\.\d+/);
+  const failed = lines.filter((l) => l.event === 'doctor_check' && l.data.status === 'fail');
+  assert.deepEqual(failed.map((l) => l.data.title), [], 'no check fails on 14');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!r.stdout.includes(server.password) && !r.stderr.includes(server.password));
+});

