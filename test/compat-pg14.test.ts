@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { startPostgres14, pg14SkipReason } from './helpers/pg14.js';
+import { findPg14Binaries, pg14SkipReason, startPostgres14 } from './helpers/pg14.js';
 import type { TestPostgres } from './helpers/pg.js';
 import { runCli } from './helpers/cli.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
@@ -234,8 +234,14 @@ test('on PostgreSQL 14 rollback --all then migrate gives an identical catalog, i
 test('the CLI on PostgreSQL 14: init --env test --yes applies everything to schema test, then status shows nothing pending', { skip }, async () => {
   const url = await server.createDatabase('compat_cli');
   const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
-  const init = await runCli(['init', '--env', 'test', '--yes'], { cwd, env });
+  const init = await runCli(['init', '--env', 'test', '--yes', '--json'], { cwd, env });
   assert.equal(init.code, 0, `init exit code\n${init.stderr}`);
+  const log = init.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: Record<string, unknown> });
+  const connected = log.find((l) => l.event === 'connect_done');
+  assert.match(String(connected?.data.serverVersion), /^14\./, 'the CLI talked to PostgreSQL 14');
+  assert.deepEqual(log.filter((l) => l.event === 'notice' && /client_connection_check_interval|startup options/.test(String(l.data.message))), [], 'no startup-option fallback on 14');
+  const done = log.filter((l) => l.event === 'schema_migration' && l.data.status === 'done').map((l) => l.data.version);
+  assert.deepEqual(done, VERSIONS, 'a schema_migration line per applied migration');
   assert.ok(!init.stdout.includes(server.password) && !init.stderr.includes(server.password), 'no password in the output');
   const tables = await server.query<{ table_schema: string; n: string }>(
     `SELECT table_schema, count(*) AS n FROM information_schema.tables WHERE table_name = ANY($1) GROUP BY 1`,
@@ -257,6 +263,28 @@ test('the CLI on PostgreSQL 14: init --env test --yes applies everything to sche
   assert.match(human.stdout + human.stderr, new RegExp(`${VERSIONS.length} migrations applied, 0 pending`));
 });
 
+test('the CLI on PostgreSQL 14: verify passes, seed loads demo data, status --metrics reads the 14 statistics views', { skip }, async () => {
+  const env = { DATABASE_URL: server.urlFor('compat_cli'), HOME: cwd, CI: 'true' };
+  const v = await runCli(['verify', '--env', 'test'], { cwd, env });
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+
+  const seed = await runCli(['seed', '--env', 'test', '--yes', '--users', '20', '--channels', '3', '--messages', '300', '--seed', 'pg14'], { cwd, env });
+  assert.equal(seed.code, 0, seed.stdout + seed.stderr);
+  const counts = await server.query<{ users: string; messages: string; bad_ids: string }>(
+    `SELECT (SELECT count(*) FROM test.users) AS users, (SELECT count(*) FROM test.messages) AS messages,
+            (SELECT count(*) FROM test.messages WHERE id !~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') AS bad_ids`,
+    [],
+    'compat_cli',
+  );
+  assert.deepEqual(counts.rows[0], { users: '20', messages: '300', bad_ids: '0' });
+
+  const m = await runCli(['status', '--env', 'test', '--metrics'], { cwd, env });
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, new RegExp(`^chatgenius_migrations\\{schema="test",state="applied"\\} ${VERSIONS.length}$`, 'm'));
+  assert.match(m.stdout, /^chatgenius_index_scans_total\{[^}]*index="messages_/m, 'index usage from pg_stat_user_indexes on 14');
+  assert.match(m.stdout, /^# TYPE chatgenius_query_duration_seconds histogram$/m);
+});
+
 test("doctor against PostgreSQL 14 passes 'Server version >= 14' with the version it found", { skip }, async () => {
   const url = server.urlFor('compat_cli');
   const r = await runCli(['doctor', '--env', 'development', '--database-url', url, '--json'], { cwd, env: { HOME: cwd, CI: 'true' } });
@@ -269,4 +297,15 @@ test("doctor against PostgreSQL 14 passes 'Server version >= 14' with the versio
   assert.deepEqual(failed.map((l) => l.data.title), [], 'no check fails on 14');
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stdout.includes(server.password) && !r.stderr.includes(server.password));
+});
+
+test('without the PostgreSQL 14 package the helper fails with what to install, and only other platforms skip', async () => {
+  await assert.rejects(findPg14Binaries('pg14-not-installed-here'), (e: Error) => {
+    assert.match(e.message, /PostgreSQL 14 binaries are missing/);
+    assert.match(e.message, /"pg14-not-installed-here"/);
+    assert.match(e.message, /npm ci/);
+    return true;
+  });
+  assert.equal(pg14SkipReason('linux', 'x64'), false, 'linux-x64 never skips: a missing package is a failure');
+  assert.match(String(pg14SkipReason('darwin', 'arm64')), /linux-x64 only .* darwin-arm64/);
 });

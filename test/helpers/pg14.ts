@@ -33,8 +33,8 @@ export function pg14SkipReason(platform: string = process.platform, arch: string
 }
 
 /** The 14 binaries, or an Error that says exactly what is missing and how to get it. */
-export async function findPg14Binaries(): Promise<PgBinaries> {
-  const name = PG14_PACKAGE; // a variable: the package has no types, and must not be resolved at compile time
+export async function findPg14Binaries(name: string = PG14_PACKAGE): Promise<PgBinaries> {
+  // `name` is a variable: the package has no types, and must not be resolved at compile time.
   let mod: Partial<Record<'postgres' | 'initdb' | 'pg_ctl', string>>;
   try {
     mod = (await import(name)) as typeof mod;
