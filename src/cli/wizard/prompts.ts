@@ -59,6 +59,9 @@ export interface Prompter {
   spin<T>(message: string, work: (s: Spinner, signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T>;
 }
 
+/** How long a cancelled step may take to close its connections before the wizard stops waiting. */
+export const ABORT_GRACE_MS = 2000;
+
 type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
 
 function unwrap<T>(v: T): Exclude<T, symbol> {
@@ -146,8 +149,21 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
     };
     output.write(`${colors.gray('│')}\n`);
     start();
+    // The work gets the signal and should settle on abort; if it does not (a driver stuck in a
+    // connect), the wizard does not wait for it beyond a short grace period.
+    const aborted = new Promise<'aborted'>((resolve) => {
+      if (controller.signal.aborted) resolve('aborted');
+      controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
+    const running = work(s, controller.signal);
+    running.catch(() => {});
     try {
-      const out = await work(s, controller.signal);
+      const first = await Promise.race([running.then(() => 'done' as const), aborted]);
+      if (first === 'aborted') {
+        await Promise.race([running.catch(() => {}), new Promise((r) => setTimeout(r, ABORT_GRACE_MS).unref())]);
+        throw new WizardCancelled();
+      }
+      const out = await running;
       if (controller.signal.aborted) throw controller.signal.reason instanceof Error ? controller.signal.reason : new WizardCancelled();
       halt();
       return out;
