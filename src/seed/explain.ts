@@ -1,7 +1,4 @@
-/**
- * explain() rows for the seed command's codes. To be merged into src/explain/index.ts's table
- * (`...seedTable`) by its owner; until then the command's messages carry the same facts.
- */
+/** explain() rows for the seed command's codes (merged into src/explain/index.ts's table). */
 import type { ExplainTable } from '../explain/types.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

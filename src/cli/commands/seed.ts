@@ -1,5 +1,5 @@
 /** `chatgenius-db seed`: fill an applied, empty schema with realistic, deterministic demo data. */
-import { ChatgeniusError, usageError } from '../../errors.js';
+import { usageError } from '../../errors.js';
 import type { ChatgeniusEvent, Emit } from '../../events.js';
 import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/generate.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
@@ -85,34 +85,6 @@ export function progressBar(e: Extract<ChatgeniusEvent, { type: 'seed:progress' 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 export async function run(ctx: CommandContext): Promise<number> {
-  try {
-    return await runSeed(ctx);
-  } catch (e) {
-    return explainSeedError(ctx, e);
-  }
-}
-
-/**
- * The seed's own codes (SEED_*) are explained from src/seed/explain.ts here, the way the
- * reporter explains every other code, until src/explain/index.ts merges that table; any other
- * error goes on to the reporter.
- */
-async function explainSeedError(ctx: CommandContext, e: unknown): Promise<number> {
-  const { seedTable } = await import('../../seed/explain.js');
-  const { knownCodes } = await import('../../explain/index.js');
-  const row = e instanceof ChatgeniusError && !ctx.signal.aborted ? seedTable[e.code] : undefined;
-  if (!row || !(e instanceof ChatgeniusError) || knownCodes().includes(e.code)) throw e;
-  const { reporterFor } = await import('../output/reporter.js');
-  const { formatExplanation } = await import('../output/format.js');
-  const r = reporterFor(ctx);
-  const x = r.redactor.redactValue({ code: e.code, ...row({ code: e.code, message: e.message, details: e.details }) });
-  ctx.io.stderr.write(r.redactor.redact(formatExplanation(x, r.errColors)));
-  r.log('error', 'error', { ...x, exitCode: e.exitCode });
-  r.setResult({ error: x });
-  return e.exitCode;
-}
-
-async function runSeed(ctx: CommandContext): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
   const { checkConsent } = await import('../../run.js');
