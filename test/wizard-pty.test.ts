@@ -1,0 +1,146 @@
+/**
+ * The real binary under a real pseudo-terminal (python3's pty module): a person types through
+ * `init --env local` by pressing Enter on every default, and the schema exists at the end.
+ * And the other side of the rule: no prompt ever appears without a person (stdin not a TTY,
+ * --yes, CI=true).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { binPath, runCli } from './helpers/cli.js';
+import { KEY, spawnInPty } from './helpers/pty.js';
+import { startPostgres, type TestPostgres } from './helpers/pg.js';
+
+let db: TestPostgres;
+const dirs: string[] = [];
+
+before(async () => {
+  db = await startPostgres();
+});
+
+after(async () => {
+  const { stopLocalServer } = await import('../src/local/index.js');
+  for (const d of dirs) {
+    await stopLocalServer(join(d, '.chatgenius')).catch(() => {});
+    await rm(d, { recursive: true, force: true });
+  }
+  await db?.stop();
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'cgdb-wizard-pty-'));
+  dirs.push(d);
+  return d;
+}
+
+const PROMPT_TEXT = /Which environment\?|PostgreSQL host|behind an SSH bastion|Apply \d+ migrations\?|Type the database name/;
+
+describe('the wizard in a real terminal', () => {
+  test('a person types through `init --env local` under a pty by pressing Enter, and the schema exists', { timeout: 110_000 }, async () => {
+    const cwd = await tempDir();
+    const p = spawnInPty(process.execPath, [binPath, 'init', '--env', 'local'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: cwd, TERM: 'xterm-256color' },
+      timeoutMs: 100_000,
+    });
+    await p.waitFor('chatgenius-db: set up the ChatGenius database', 20_000);
+    await p.waitFor(/Apply \d+ migrations\?/, 90_000);
+    p.send(KEY.enter);
+    await p.waitFor('All set.', 60_000);
+    const code = await p.exited;
+    const screen = p.text();
+    assert.equal(code, 0, screen);
+    assert.match(screen, /Starting the local PostgreSQL/);
+    assert.match(screen, /npx chatgenius-db init --env local --yes/);
+
+    const { ensureLocalServer } = await import('../src/local/index.js');
+    const conn = await ensureLocalServer(join(cwd, '.chatgenius'));
+    const client = new pg.Client({ host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database });
+    await client.connect();
+    try {
+      const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.chatgenius_migrations WHERE status = 'applied'`);
+      assert.equal(Number(r.rows[0]!.n), 5);
+      const t = await client.query<{ t: string | null }>(`SELECT to_regclass('public.messages')::text AS t`);
+      assert.equal(t.rows[0]!.t, 'messages');
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('Ctrl-C at a prompt of the real binary under a pty: "Cancelled, nothing changed", exit 130', { timeout: 60_000 }, async () => {
+    const cwd = await tempDir();
+    const database = new URL(await db.createDatabase()).pathname.slice(1);
+    const p = spawnInPty(process.execPath, [binPath, 'init', '--env', 'development'], {
+      cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: cwd,
+        TERM: 'xterm-256color',
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: String(db.port),
+        POSTGRES_DB: database,
+        POSTGRES_USER: db.user,
+        POSTGRES_PASSWORD: db.password,
+      },
+    });
+    await p.waitFor('PostgreSQL host', 20_000);
+    p.send(KEY.ctrlC);
+    const code = await p.exited;
+    assert.equal(code, 130, p.text());
+    assert.match(p.text(), /Cancelled, nothing changed/);
+    const r = await db.query<{ t: string | null }>(`SELECT to_regclass('public.chatgenius_migrations')::text AS t`, [], database);
+    assert.equal(r.rows[0]!.t, null);
+  });
+});
+
+describe('no prompt without a person', () => {
+  test('stdin not a TTY: no prompt, a clear error naming the flag and variable', async () => {
+    const cwd = await tempDir();
+    const r = await runCli(['init', '--env', 'development'], { cwd, env: { HOME: cwd }, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, PROMPT_TEXT);
+    assert.match(r.stderr, /--database-url/);
+    assert.match(r.stderr, /DATABASE_URL/);
+  });
+
+  for (const [name, args, env] of [
+    ['under --yes (in a pty)', ['--yes'], {}],
+    ['with CI=true (in a pty)', [], { CI: 'true' }],
+  ] as const) {
+    test(`${name}: no prompt, the same run as non-interactive`, { timeout: 60_000 }, async () => {
+      const cwd = await tempDir();
+      const database = new URL(await db.createDatabase()).pathname.slice(1);
+      const p = spawnInPty(process.execPath, [binPath, 'init', '--env', 'development', ...args], {
+        cwd,
+        env: {
+          PATH: process.env.PATH,
+          HOME: cwd,
+          TERM: 'xterm-256color',
+          DATABASE_URL: `${db.urlFor(database)}`,
+          ...env,
+        },
+      });
+      const code = await p.exited;
+      const screen = p.text();
+      assert.equal(code, 0, screen);
+      assert.doesNotMatch(screen, PROMPT_TEXT);
+      assert.match(screen, /Applied 5 migrations/);
+    });
+  }
+
+  test('a TTY but --env production without --yes in CI: refused with exit 2, no prompt', { timeout: 60_000 }, async () => {
+    const cwd = await tempDir();
+    const database = new URL(await db.createDatabase()).pathname.slice(1);
+    const p = spawnInPty(process.execPath, [binPath, 'init', '--env', 'production'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: cwd, TERM: 'xterm-256color', CI: 'true', DATABASE_URL: db.urlFor(database) },
+    });
+    const code = await p.exited;
+    assert.equal(code, 2, p.text());
+    assert.doesNotMatch(p.text(), PROMPT_TEXT);
+    assert.match(p.text(), /--confirm-database/);
+  });
+});
