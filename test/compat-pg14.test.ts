@@ -14,6 +14,8 @@ import type pg from 'pg';
 import { findPg14Binaries, pg14SkipReason, startPostgres14 } from './helpers/pg14.js';
 import type { TestPostgres } from './helpers/pg.js';
 import { runCli } from './helpers/cli.js';
+import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
+import { startPostgres } from './helpers/pg.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
 import { SPEC_TABLES, specType } from './helpers/catalog.js';
 import { connectClient } from '../src/db/index.js';
@@ -29,6 +31,7 @@ const VERSIONS = sqlFiles('up').map((f) => f.slice(0, 4));
 let server: TestPostgres;
 let cwd: string;
 const clients: pg.Client[] = [];
+const dirs: MigrationDir[] = [];
 
 before(async () => {
   if (skip) return;
@@ -37,6 +40,7 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  for (const d of dirs) d.cleanup();
   await server?.stop();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
@@ -308,4 +312,114 @@ test('without the PostgreSQL 14 package the helper fails with what to install, a
   });
   assert.equal(pg14SkipReason('linux', 'x64'), false, 'linux-x64 never skips: a missing package is a failure');
   assert.match(String(pg14SkipReason('darwin', 'arm64')), /linux-x64 only .* darwin-arm64/);
+});
+
+function gen(count: number, opts: Parameters<typeof generateMigrations>[1] = {}): MigrationDir {
+  const d = generateMigrations(count, opts);
+  dirs.push(d);
+  return d;
+}
+let genSchema = 0;
+const genOpts = (dir: string, emit?: (e: ChatgeniusEvent) => void) => ({ ...engineOpts(`gen_${++genSchema}`, emit), migrationsDir: dir });
+async function tablesIn(c: pg.Client, schema: string): Promise<string[]> {
+  return (await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema])).rows.map((r) => r.t);
+}
+
+test('on PostgreSQL 14 a batch with a syntax error is rejected whole and mapped to file:line:column; a run-time error keeps the earlier migrations', { skip }, async () => {
+  const { client } = await ourClient(dbUrl);
+  const bad = `${upSql(3)}\nCREATE TABLE oops (\n  id integer PRIMARY KEY,\n  name text NOT NULL,,\n);\n`;
+  const syntax = genOpts(gen(5, { override: { 3: bad } }).dir);
+  const r = await migrate(client, syntax);
+  assert.equal(r.ok, false);
+  assert.deepEqual([r.failure!.phase, r.failure!.code, r.failure!.file, r.failure!.line, r.failure!.column], ['syntax', '42601', '0003_step_3.up.sql', 11, 22]);
+  assert.deepEqual(await tablesIn(client, syntax.schema), ['chatgenius_migrations'], 'nothing ran');
+
+  const runtime = genOpts(gen(5, { append: { 3: `\nUPDATE t_0003\n   SET label = (1/0)::text\n WHERE id = 3;\n` } }).dir);
+  const r2 = await migrate(client, runtime);
+  assert.equal(r2.ok, false);
+  assert.deepEqual([r2.failure!.phase, r2.failure!.code, r2.failure!.line], ['runtime', '22012', 9]);
+  assert.match(r2.failure!.statement ?? '', /SET label = \(1\/0\)::text/);
+  assert.deepEqual(r2.results.map((x) => x.status), ['applied', 'applied', 'failed', 'not-run', 'not-run']);
+  assert.deepEqual(await tablesIn(client, runtime.schema), ['chatgenius_migrations', 't_0001', 't_0002']);
+  const locks = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+  assert.equal(locks.rows[0]!.n, 0, 'the session is usable again and holds no lock');
+});
+
+test('on PostgreSQL 14 a CREATE INDEX CONCURRENTLY file runs outside a transaction, between batched files', { skip }, async () => {
+  const { client } = await ourClient(dbUrl);
+  const m = gen(4, { override: { 3: `CREATE INDEX CONCURRENTLY IF NOT EXISTS t_0002_conc ON t_0002 (label);\n` } });
+  m.write(3, 'DROP INDEX CONCURRENTLY IF EXISTS t_0002_conc;\n', 'down');
+  const o = genOpts(m.dir);
+  const r = await migrate(client, o);
+  assert.equal(r.ok, true, JSON.stringify(r.failure));
+  const idx = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = 't_0002_conc'`, [o.schema]);
+  assert.equal(idx.rowCount, 1);
+  const down = await rollback(client, { ...o, steps: 2 });
+  assert.equal(down.ok, true, JSON.stringify(down.failure));
+  assert.equal((await client.query(`SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 't_0002_conc'`, [o.schema])).rowCount, 0);
+});
+
+test('on PostgreSQL 14 two runs started at once both succeed and apply each migration once', { skip }, async () => {
+  const [a, b] = await Promise.all([ourClient(dbUrl), ourClient(dbUrl)]);
+  const o = genOpts(gen(6).dir);
+  const [ra, rb] = await Promise.all([migrate(a.client, { ...o, lockPollMs: 50 }), migrate(b.client, { ...o, lockPollMs: 50 })]);
+  assert.equal(ra.ok && rb.ok, true);
+  const applied = [...ra.results, ...rb.results].filter((x) => x.status === 'applied').map((x) => x.version).sort();
+  assert.deepEqual(applied, ['0001', '0002', '0003', '0004', '0005', '0006'], 'each applied by exactly one of the two');
+  const rows = await a.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${o.schema}".chatgenius_migrations WHERE status = 'applied'`);
+  assert.equal(rows.rows[0]!.n, 6);
+});
+
+test('on PostgreSQL 14 a client that vanishes mid-query has its backend stopped within about a second (client_connection_check_interval)', { skip }, async () => {
+  const vanish = async (connectionCheck: boolean) => {
+    const c = await connectClient(connectionFor(dbUrl), { connectionCheck, retry: { maxRetries: 1, retryDelayMs: 0 } });
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    void c.query('SELECT pg_sleep(30)').catch(() => {});
+    for (let i = 0; i < 100; i++) {
+      if ((await server.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [pid])).rowCount) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The process "dies": its socket closes without a goodbye.
+    (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2_500) {
+      if (!(await server.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount) return { pid, goneAfterMs: Date.now() - t0 };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { pid, goneAfterMs: undefined };
+  };
+  const withCheck = await vanish(true);
+  assert.ok(withCheck.goneAfterMs !== undefined, 'the orphaned backend stopped within 2.5 s');
+  const without = await vanish(false);
+  assert.equal(without.goneAfterMs, undefined, 'without the check the orphan runs on (so the check is what stopped it)');
+  await server.query('SELECT pg_terminate_backend($1)', [without.pid]);
+  console.log(`# PostgreSQL 14: orphaned backend gone after ${withCheck.goneAfterMs} ms with client_connection_check_interval=1s; still running after 2500 ms without`);
+});
+
+test('the schema the engine builds on PostgreSQL 14 has the same catalog as on PostgreSQL 18', { skip }, async () => {
+  const pg18 = await startPostgres();
+  try {
+    const snap = async (url: string, schema: string) => {
+      const { client } = await ourClient(url, [schema, 'public']);
+      const r = await migrate(client, engineOpts(schema));
+      assert.equal(r.ok, true, JSON.stringify(r.failure));
+      return snapshotCatalog(client, schema);
+    };
+    const url14 = await server.createDatabase('compat_vs18');
+    for (const schema of ['public', 'test']) {
+      const on14 = await snap(url14, schema);
+      const on18 = await snap(pg18.url, schema);
+      // Each release ships its own extension versions (citext 1.6 vs 1.8, pgcrypto 1.3 vs 1.4):
+      // that, and nothing else, may differ.
+      const names = (x: CatalogSnapshot) => x.extensions.map((e) => `${e.name}@${e.schema}`);
+      assert.deepEqual(names(on14), names(on18), `${schema}: the same extensions in the same schema`);
+      const sameVersions = (x: CatalogSnapshot): CatalogSnapshot => ({ ...x, extensions: x.extensions.map((e) => ({ ...e, version: '*' })) });
+      assert.deepEqual(diffCatalog(sameVersions(on18), sameVersions(on14)), [], `${schema}: 18 vs 14`);
+      assert.deepEqual(sameVersions(on14), sameVersions(on18));
+      assert.ok(on14.tables.length >= 10 && on14.functions.length >= 4 && on14.tables.some((t) => t.triggers.length > 0));
+    }
+  } finally {
+    await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
+    await pg18.stop();
+  }
 });
