@@ -17,8 +17,8 @@ import { runCli } from './helpers/cli.js';
 import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
 import { startPostgres } from './helpers/pg.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
-import { SPEC_TABLES, specType } from './helpers/catalog.js';
-import { connectClient } from '../src/db/index.js';
+import { SPEC_SCRIPT, SPEC_TABLES, specType } from './helpers/catalog.js';
+import { closePool, connectClient, setupDatabase } from '../src/db/index.js';
 import { migrate, rollback, status, verify } from '../src/migrate/index.js';
 import { BOOKKEEPING_TABLES, diffCatalog, snapshotCatalog, type CatalogSnapshot } from '../src/migrate/catalog.js';
 import type { ConnectionConfig } from '../src/config/types.js';
@@ -422,4 +422,70 @@ test('the schema the engine builds on PostgreSQL 14 has the same catalog as on P
     await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
     await pg18.stop();
   }
+});
+
+test("the spec's library call setupDatabase(true) on PostgreSQL 14: schema test migrated, every pooled connection on search_path test, public", { skip }, async () => {
+  const url = await server.createDatabase('compat_lib');
+  try {
+    const { pool, migrations } = await setupDatabase({ isTest: true, connection: connectionFor(url), retry: { maxRetries: 1, retryDelayMs: 0 } });
+    assert.equal(migrations?.ok, true, JSON.stringify(migrations?.failure));
+    assert.deepEqual(migrations!.results.map((r) => r.version), VERSIONS);
+    const conns = await Promise.all([pool.connect(), pool.connect()]);
+    try {
+      for (const c of conns) {
+        const r = await c.query<{ sp: string; check: string }>(
+          "SELECT current_setting('search_path') AS sp, current_setting('client_connection_check_interval') AS check",
+        );
+        assert.deepEqual(r.rows[0], { sp: 'test, public', check: '1s' });
+      }
+      const id = (await conns[0]!.query<{ id: string }>(`INSERT INTO users (auth0_id, email, username) VALUES ('l|1', 'l@example.com', 'lib') RETURNING id`)).rows[0]!.id;
+      assert.match(id, ULID_RE);
+      // citext from public is usable from the test schema's search_path.
+      assert.equal((await conns[1]!.query<{ eq: boolean }>(`SELECT 'ABC'::citext = 'abc'::citext AS eq`)).rows[0]!.eq, true);
+    } finally {
+      for (const c of conns) c.release();
+    }
+    const where = await server.query<{ s: string }>(`SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'users'`, [], 'compat_lib');
+    assert.deepEqual(where.rows.map((r) => r.s), ['test']);
+  } finally {
+    await closePool();
+  }
+});
+
+test("baseline --to 0002 on PostgreSQL 14 adopts a database made by the spec's plain script; init then finishes with nothing pending", { skip }, async () => {
+  const url = await server.createDatabase('compat_spec');
+  await server.query(SPEC_SCRIPT, [], 'compat_spec');
+  const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
+  const b = await runCli(['baseline', '--to', '0002', '--yes'], { cwd, env });
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  assert.match(b.stdout, /recorded 2 migrations as applied \(0001_extensions, 0002_tables\)/);
+  const i = await runCli(['init', '--yes'], { cwd, env });
+  assert.equal(i.code, 0, i.stdout + i.stderr);
+  assert.doesNotMatch(i.stdout, /0002_tables/, 'baselined migrations are not run');
+  const st = await runCli(['status', '--json'], { cwd, env });
+  const res = JSON.parse(st.stdout.trim().split('\n').at(-1)!) as { data: { pending: unknown[]; applied: Array<{ version: string }> } };
+  assert.deepEqual(res.data.pending, []);
+  assert.deepEqual(res.data.applied.map((a) => a.version), VERSIONS);
+  const v = await runCli(['verify'], { cwd, env });
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+});
+
+test('on PostgreSQL 14 a role that is not a superuser but owns its database (as on a managed cloud database) runs init: the extensions are trusted', { skip }, async () => {
+  await server.query(`CREATE ROLE app_owner LOGIN PASSWORD 'app-owner-pw'`, [], 'postgres');
+  await server.query(`CREATE DATABASE compat_owned OWNER app_owner`, [], 'postgres');
+  const url = server.urlFor('compat_owned', 'app_owner', 'app-owner-pw');
+  const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
+  const i = await runCli(['init', '--env', 'development', '--yes'], { cwd, env });
+  assert.equal(i.code, 0, i.stdout + i.stderr);
+  const owner = await server.query<{ ext: string; owner: string }>(
+    `SELECT e.extname AS ext, r.rolname AS owner FROM pg_extension e JOIN pg_roles r ON r.oid = e.extowner WHERE e.extname <> 'plpgsql' ORDER BY 1`,
+    [],
+    'compat_owned',
+  );
+  assert.deepEqual(owner.rows, ['citext', 'pgcrypto', 'uuid-ossp'].map((ext) => ({ ext, owner: 'app_owner' })));
+  const super_ = await server.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = 'app_owner'`, [], 'postgres');
+  assert.equal(super_.rows[0]!.s, false);
+  const d = await runCli(['doctor', '--env', 'development', '--json'], { cwd, env });
+  const checks = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).filter((l) => l.event === 'doctor_check');
+  assert.deepEqual(checks.filter((c) => c.data.status === 'fail').map((c) => c.data.title), [], 'doctor passes for the owner role on 14');
 });
