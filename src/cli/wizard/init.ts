@@ -63,6 +63,14 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
       return 0;
     }
     const n = probe.status.pending.length;
+    if (config.dryRun) {
+      // --dry-run: show the SQL it would run; nothing to confirm, nothing changes.
+      p.step('Dry run');
+      const code = await runInitStep(config, ctx);
+      if (code !== 0) return code;
+      p.outro('Dry run: nothing was changed.');
+      return 0;
+    }
     const ok = await confirmChange(p, { env: config.env, database, action: `apply ${n} migration${n === 1 ? '' : 's'}` });
     if (!ok) throw new WizardCancelled();
     p.step('Applying');

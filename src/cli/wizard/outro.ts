@@ -13,8 +13,8 @@ export function outroLines(o: {
 }): string[] {
   const cmd = equivalentCommand(o.command, o.answers, o.extra ?? {});
   const secrets = secretsNeeded(o.answers);
-  const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', '', `  ${cmd}`, ''];
-  if (secrets.length > 0) lines.push(`(with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
+  const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', '', `  ${cmd}`];
+  if (secrets.length > 0) lines.push('', `(with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
   return lines;
 }
 

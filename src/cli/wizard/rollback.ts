@@ -8,7 +8,6 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { noEmit } from '../../events.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { CommandContext } from '../command.js';
-import { reporterFor } from '../output/reporter.js';
 import { confirmChange } from './confirm.js';
 import { showOutro } from './outro.js';
 import { createPrompter, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
@@ -43,6 +42,13 @@ export function stepOptions(applied: Applied[]): SelectOption<number>[] {
   }));
 }
 
+/** Pure: the preselected number of steps: --steps N, --all, or 1. */
+export function initialSteps(flags: Record<string, unknown>, applied: number): number {
+  if (flags.all === true) return applied;
+  const n = typeof flags.steps === 'string' && /^\d+$/.test(flags.steps) ? Number(flags.steps) : 1;
+  return Math.min(Math.max(n, 1), applied);
+}
+
 export interface LossRow {
   table: string;
   rows: number;
@@ -55,7 +61,6 @@ export interface RollbackPreview {
 
 /** Reads the down files of the last `steps` migrations and counts the rows of the tables they drop. */
 async function previewRollback(p: Prompter, config: ResolvedConfig, steps: number, ctx: CommandContext): Promise<RollbackPreview> {
-  const reporter = reporterFor(ctx);
   return p.spin(
     'Reading what the rollback drops',
     async (s, signal) => {
@@ -82,11 +87,7 @@ async function previewRollback(p: Prompter, config: ResolvedConfig, steps: numbe
       }
     },
     ctx.signal,
-  ).catch((e: unknown) => {
-    if (e instanceof WizardCancelled) throw e;
-    reporter.redactor.add();
-    throw e;
-  });
+  );
 }
 
 /** Pure: the data-loss note. */
@@ -118,10 +119,20 @@ export async function rollbackWizard(ctx: CommandContext): Promise<number> {
       p.outro(`Nothing to roll back: no migration is applied on ${probe.label} (schema ${config.schema}).`);
       return 0;
     }
-    const steps = await p.select<number>({ message: 'Roll back down to and including which migration?', options, initialValue: 1 });
+    const steps = await p.select<number>({
+      message: 'Roll back down to and including which migration?',
+      options,
+      initialValue: initialSteps(ctx.flags, options.length),
+    });
     const pv = await previewRollback(p, config, steps, ctx);
     p.note(previewLines(probe.label, config.schema, pv).join('\n'), 'The rollback');
     const database = config.connection?.database ?? 'chatgenius';
+    if (config.dryRun) {
+      p.step('Dry run');
+      const code = await runRollbackStep(config, { steps }, ctx);
+      if (code === 0) p.outro('Dry run: nothing was changed.');
+      return code;
+    }
     const ok = await confirmChange(p, {
       env: config.env,
       database,
