@@ -114,6 +114,15 @@ test('every CLI and engine code has its own explanation (not the generic fallbac
   assert.equal(sql.detail, '> 3 | SELEC 1\n    | ^');
 });
 
+test('a failed earlier run is explained as retried by the next run, repair only to clear the record', () => {
+  const x = explain(new ChatgeniusError('MIGRATION_FAILED_BEFORE', 'm', { version: '0003', name: 'reactions' }));
+  assert.match(x.cause, /0003/);
+  assert.match(x.hint, /run the same command again/i);
+  assert.match(x.hint, /retries the failed migration/);
+  assert.match(x.hint, /repair[^.]*only[^.]*without retrying/);
+  assert.doesNotMatch(x.hint, /clear the record with `chatgenius-db repair --yes` and run again/);
+});
+
 test('the library API exposes the spec names and the engine', async () => {
   const lib = await import('../src/index.js');
   for (const name of [

@@ -169,7 +169,7 @@ const engineRows: ExplainTable = {
   MIGRATION_FAILED_BEFORE: (f) => ({
     title: 'A previous run failed part-way',
     cause: `The journal records a failed run of ${str(f.details.version) ?? 'a migration'}${str(f.details.name) ? ` (${str(f.details.name)})` : ''}.`,
-    hint: 'Fix the migration file, then clear the record with `chatgenius-db repair --yes` and run again.',
+    hint: 'Fix the migration file and run the same command again: the next run retries the failed migration (nothing of it was committed). `chatgenius-db repair --yes` is only for clearing the record without retrying.',
   }),
   MIGRATION_UNKNOWN_VERSION: (f) => ({
     title: `Unknown migration version ${str(f.details.version) ?? ''}`.trim(),
