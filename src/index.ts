@@ -28,3 +28,7 @@ export type {
 } from './migrate/index.js';
 export { snapshotCatalog, diffCatalog } from './migrate/catalog.js';
 export { ensureLocalServer, stopLocalServer, localServerStatus } from './local/index.js';
+export { seedDatabase } from './seed/load.js';
+export type { SeedOptions, SeedResult } from './seed/load.js';
+export { runDoctor } from './ops/doctor.js';
+export { listen } from './ops/listen.js';
