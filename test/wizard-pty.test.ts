@@ -13,12 +13,28 @@ import pg from 'pg';
 import { binPath, runCli } from './helpers/cli.js';
 import { KEY, spawnInPty } from './helpers/pty.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
 
 let db: TestPostgres;
+let ssh: TestSshServer;
+let silent: Server;
+let silentPort: number;
+const silentSockets = new Set<Socket>();
+const userKey = makeUserKey();
 const dirs: string[] = [];
 
 before(async () => {
   db = await startPostgres();
+  ssh = await startSshServer({ authorizedKeys: [userKey.public] });
+  // A database that accepts TCP and never answers: the connecting spinner spins until Ctrl-C.
+  silent = createServer((s) => {
+    silentSockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => silentSockets.delete(s));
+  });
+  silentPort = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
 });
 
 after(async () => {
@@ -27,6 +43,9 @@ after(async () => {
     await stopLocalServer(join(d, '.chatgenius')).catch(() => {});
     await rm(d, { recursive: true, force: true });
   }
+  for (const s of silentSockets) s.destroy();
+  await new Promise((r) => silent?.close(r));
+  await ssh?.close();
   await db?.stop();
 });
 
@@ -93,6 +112,46 @@ describe('the wizard in a real terminal', () => {
     assert.match(p.text(), /Cancelled, nothing changed/);
     const r = await db.query<{ t: string | null }>(`SELECT to_regclass('public.chatgenius_migrations')::text AS t`, [], database);
     assert.equal(r.rows[0]!.t, null);
+  });
+});
+
+describe('Ctrl-C during the connecting spinner of the real binary', () => {
+  test('exits 130 (not clack\'s exit 0), closes the tunnel and changes nothing', { timeout: 60_000 }, async () => {
+    const cwd = await tempDir();
+    const keyPath = join(cwd, 'id_ed25519');
+    await writeFile(keyPath, userKey.private, { mode: 0o600 });
+    const p = spawnInPty(process.execPath, [binPath, 'init'], {
+      cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: cwd,
+        TERM: 'xterm-256color',
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: String(silentPort),
+        POSTGRES_DB: 'chatgenius',
+        POSTGRES_USER: 'postgres',
+        SSH_HOST: ssh.host,
+        SSH_PORT: String(ssh.port),
+        SSH_USER: 'tunnel',
+        SSH_KEY_PATH: keyPath,
+        SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
+      },
+    });
+    const prompts = ['Which environment?', 'PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion', 'SSH host', 'SSH port', 'SSH user', 'Private key file'];
+    for (const prompt of prompts) {
+      await p.waitFor(prompt, 20_000);
+      p.send(KEY.enter);
+    }
+    await p.waitFor(/Tunnel open/, 20_000);
+    assert.ok(ssh.openConnections > 0, 'the tunnel is up while the spinner spins');
+    const sent = Date.now();
+    p.send(KEY.ctrlC);
+    const code = await p.exited;
+    const took = Date.now() - sent;
+    assert.equal(code, 130, p.text());
+    assert.match(p.text(), /Cancelled, nothing changed/);
+    assert.ok(took < 5000, `exited ${took} ms after Ctrl-C`);
+    assert.equal(await ssh.waitForNoConnections(5000), true, 'the tunnel is closed');
   });
 });
 

@@ -34,7 +34,9 @@ async function askAnswers(p: Prompter, ctx: CommandContext, previous: Answers | 
   const a: Answers = { env };
   if (env === 'local') return a;
   const pre = prefillFor(ctx, env);
-  if (pre.problem !== undefined && !previous) {
+  // Nothing configured yet is the normal first run, not a problem worth a warning.
+  const missing = (pre.problem as { code?: string } | undefined)?.code === 'CONFIG_MISSING_VALUE';
+  if (pre.problem !== undefined && !previous && !missing) {
     const x = explain(pre.problem);
     p.warn(`The saved settings could not be used: ${x.title}. ${x.hint}`);
   }
