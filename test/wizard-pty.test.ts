@@ -115,6 +115,35 @@ describe('the wizard in a real terminal', () => {
   });
 });
 
+describe('the guided rollback in a real terminal', () => {
+  test('`rollback` run by a person: pick the newest migration, confirm, and it is rolled back', { timeout: 60_000 }, async () => {
+    const cwd = await tempDir();
+    const url = await db.createDatabase();
+    const database = new URL(url).pathname.slice(1);
+    const init = await runCli(['init', '--env', 'development', '--yes', '--database-url', url], { cwd, env: { HOME: cwd } });
+    assert.equal(init.code, 0, init.stderr);
+    const p = spawnInPty(process.execPath, [binPath, 'rollback', '--env', 'development', '--database-url', url], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: cwd, TERM: 'xterm-256color' },
+    });
+    for (const prompt of ['PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion']) {
+      await p.waitFor(prompt, 20_000);
+      p.send(KEY.enter);
+    }
+    await p.waitFor(/which migration\?[\s\S]*0005_triggers/, 20_000);
+    p.send(KEY.enter);
+    await p.waitFor(/0005_triggers\.down\.sql[\s\S]*No table is dropped/, 20_000);
+    await p.waitFor('Roll back 1 migration?');
+    p.send('y');
+    const code = await p.exited;
+    assert.equal(code, 0, p.text());
+    assert.match(p.text(), /npx chatgenius-db rollback --steps 1 --env development/);
+    assert.doesNotMatch(p.text(), new RegExp(db.password));
+    const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.chatgenius_migrations WHERE status = 'applied'`, [], database);
+    assert.equal(Number(r.rows[0]!.n), 4);
+  });
+});
+
 describe('Ctrl-C during the connecting spinner of the real binary', () => {
   test('exits 130 (not clack\'s exit 0), closes the tunnel and changes nothing', { timeout: 60_000 }, async () => {
     const cwd = await tempDir();
