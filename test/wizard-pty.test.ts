@@ -197,6 +197,7 @@ describe('no prompt without a person', () => {
   for (const [name, args, env] of [
     ['under --yes (in a pty)', ['--yes'], {}],
     ['with CI=true (in a pty)', [], { CI: 'true' }],
+    ['under --json (in a pty)', ['--json'], {}],
   ] as const) {
     test(`${name}: no prompt, the same run as non-interactive`, { timeout: 60_000 }, async () => {
       const cwd = await tempDir();
