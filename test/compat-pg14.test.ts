@@ -7,13 +7,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { findPg14Binaries, pg14SkipReason, startPostgres14 } from './helpers/pg14.js';
 import type { TestPostgres } from './helpers/pg.js';
-import { runCli } from './helpers/cli.js';
+import { binPath, runCli } from './helpers/cli.js';
 import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
 import { startPostgres } from './helpers/pg.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
@@ -488,4 +489,51 @@ test('on PostgreSQL 14 a role that is not a superuser but owns its database (as 
   const d = await runCli(['doctor', '--env', 'development', '--json'], { cwd, env });
   const checks = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).filter((l) => l.event === 'doctor_check');
   assert.deepEqual(checks.filter((c) => c.data.status === 'fail').map((c) => c.data.title), [], 'doctor passes for the owner role on 14');
+});
+
+test('on PostgreSQL 14 an edited applied file fails verify; repair --yes re-records it and verify passes again', { skip }, async () => {
+  const url = await server.createDatabase('compat_repair');
+  const mig = join(cwd, 'sql-copy');
+  cpSync(sqlDir, mig, { recursive: true });
+  const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
+  const args = ['--migrations-dir', mig];
+  assert.equal((await runCli(['init', '--yes', ...args], { cwd, env })).code, 0);
+  appendFileSync(join(mig, sqlFiles('up')[3]!), '\n-- a deliberate comment\n');
+  const bad = await runCli(['verify', ...args], { cwd, env });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr + bad.stdout, /VERIFY_DRIFT/);
+  const rep = await runCli(['repair', '--yes', ...args], { cwd, env });
+  assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+  assert.match(rep.stdout + rep.stderr, /1 checksum re-recorded/);
+  const good = await runCli(['verify', ...args], { cwd, env });
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+});
+
+test('on PostgreSQL 14 `listen` prints a line per notification and stops cleanly on Ctrl-C (exit 0)', { skip }, async () => {
+  const env = { PATH: process.env.PATH, HOME: cwd, CI: 'true', NO_COLOR: '1', DATABASE_URL: server.urlFor('compat_repair') };
+  const child = spawn(process.execPath, [binPath, 'listen', '--env', 'development'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const seen = (re: RegExp, ms = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${re} in:\n${out}`)), ms);
+      const check = () => {
+        if (re.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', (d) => ((out += d), check()));
+      child.stderr.on('data', (d) => ((out += d), check()));
+      check();
+    });
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    await seen(/Listening on .*chatgenius_channels/);
+    const id = (await server.query<{ id: string }>(`INSERT INTO channels (name) VALUES ('from 14') RETURNING id`, [], 'compat_repair')).rows[0]!.id;
+    await seen(new RegExp(`channels\\s+INSERT\\s+id=${id}`));
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await closed, 0, out);
+  assert.ok(!out.includes(server.password));
 });
