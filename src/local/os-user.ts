@@ -41,6 +41,9 @@ export async function serverRunAs(name = 'postgres'): Promise<RunAs | null> {
     await run('groupadd', ['--system', name]).catch(() => undefined);
     await run('useradd', ['--system', '--no-create-home', '--gid', name, '--shell', '/usr/sbin/nologin', name]);
   } catch (err) {
+    // Another process (a second chatgenius-db, a test harness) may have created it meanwhile.
+    const raced = await idOf(name);
+    if (raced) return raced;
     throw new ChatgeniusError(
       'LOCAL_NO_POSTGRES_USER',
       `Running as root, and the "${name}" OS user PostgreSQL needs could not be created`,
