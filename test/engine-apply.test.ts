@@ -84,6 +84,28 @@ test('init on an empty database applies every migration, each with its journal r
   assert.deepEqual(dones, ['0001', '0002', '0003', '0004', '0005']);
 });
 
+test('each migration of one batch has its own start time and duration: a slow 3rd does not add to the others', async () => {
+  const m = gen(5, { append: { 3: 'SELECT pg_sleep(0.3);\n' } });
+  const events: ChatgeniusEvent[] = [];
+  const opts = engine(m.dir, undefined, events);
+  const r = await migrate(client, opts);
+  assert.equal(r.ok, true, JSON.stringify(r.failure));
+  const rows = await journal(opts.schema);
+  assert.equal(rows.length, 5);
+  // applied_at strictly increasing (clock time at each migration's start, not the batch's now()), in microseconds
+  const at = await client.query(`SELECT version, extract(epoch from applied_at)::float8 AS t FROM "${opts.schema}".chatgenius_migrations ORDER BY version`);
+  for (let i = 1; i < at.rows.length; i++) assert.ok(at.rows[i].t > at.rows[i - 1].t, `applied_at of ${at.rows[i].version} after ${at.rows[i - 1].version}`);
+  // the 4th started after the 3rd's sleep
+  assert.ok(at.rows[3].t - at.rows[2].t >= 0.3, `0004 started ${at.rows[3].t - at.rows[2].t}s after 0003`);
+  const journalMs = rows.map((x) => x.duration_ms as number);
+  const done = events.filter((e): e is Extract<ChatgeniusEvent, { type: 'migration:done' }> => e.type === 'migration:done').map((e) => e.durationMs);
+  for (const ms of [journalMs, done]) {
+    assert.equal(ms.length, 5);
+    assert.ok(ms[2]! >= 300, `the sleeping 3rd took ${ms[2]} ms`);
+    for (const i of [0, 1, 3, 4]) assert.ok(ms[i]! < 150, `migration ${i + 1} took ${ms[i]} ms (durations ${ms.join(', ')})`);
+  }
+});
+
 test('re-running on an up-to-date database changes nothing (journal and catalog unchanged) and holds no lock', async () => {
   const m = gen(4);
   const opts = engine(m.dir);

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { BatchText } from './batch-text.js';
-import { createJournalSql, deleteRowSql, journalName, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, STEP_ELAPSED_MS, type RunIdentity } from './journal.js';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { codeFrame, lineColumn, quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
@@ -101,8 +101,10 @@ export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
   ].join(';\n') + ';\n';
 }
 
+/** A notice that tells the client where the batch is; a start marker also records the step's start time. */
 function markerSql(kind: 'start' | 'stmt', id: string): string {
-  return `DO $chatgenius_db$BEGIN RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
+  const start = kind === 'start' ? `${markStepStartSql()}; ` : '';
+  return `DO $chatgenius_db$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
 }
 
 function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
@@ -110,7 +112,7 @@ function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
 }
 
 function stepDoneSql(step: Step): string {
-  return `SELECT ${quoteLiteral(`${step.direction}:${step.file.version}`)} AS chatgenius_db_step, (extract(epoch from clock_timestamp() - now()) * 1000)::integer AS ms`;
+  return `SELECT ${quoteLiteral(`${step.direction}:${step.file.version}`)} AS chatgenius_db_step, ${STEP_ELAPSED_MS} AS ms`;
 }
 
 function textOf(step: Step): string {
