@@ -10,7 +10,7 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { freePort } from './helpers/ports.js';
 import { connectClient, executeSchemaFile, closePool } from '../src/db/index.js';
 import { explain, knownCodes } from '../src/explain/index.js';
-import { codeFrame, positionToLineColumn } from '../src/explain/frame.js';
+import { codeFrame, codeFrameIn, positionToLineColumn } from '../src/explain/frame.js';
 import { ChatgeniusError } from '../src/errors.js';
 import type { ConnectionConfig } from '../src/config/types.js';
 
@@ -200,7 +200,7 @@ test('42601 with file, line, column and source line in the facts renders a code 
   });
   const x = explain(err);
   assert.equal(x.title, 'SQL syntax error in sql/0002_core.up.sql:12:9');
-  assert.equal(x.detail, 'sql/0002_core.up.sql:12:9\n  12 | \tid int,, name text\n     | \t       ^');
+  assert.equal(x.detail, 'sql/0002_core.up.sql:12:9\n> 12 | \tid int,, name text\n     | \t       ^');
 });
 
 test('positionToLineColumn counts characters as PostgreSQL does (multi-byte text before the error)', () => {
@@ -208,7 +208,13 @@ test('positionToLineColumn counts characters as PostgreSQL does (multi-byte text
   // Line 1 is 11 characters (but 17 UTF-16 units); 'ü' is character 21 (1-based).
   assert.deepEqual(positionToLineColumn(sql, 21), { line: 2, column: 9, sourceLine: "SELECT 'ü';" });
   assert.deepEqual(positionToLineColumn(sql, Array.from(sql).length - 7), { line: 3, column: 1, sourceLine: 'SELEC 1;' });
-  assert.equal(codeFrame({ line: 3, column: 4, sourceLine: 'abcdef' }), '  3 | abcdef\n    |    ^');
+  assert.equal(codeFrame({ line: 3, column: 4, sourceLine: 'abcdef' }), '> 3 | abcdef\n    |    ^');
+  // the engine's form: a whole file's text, the line before for context, columns in characters
+  assert.equal(codeFrameIn("SELECT 'é🚀';\nSELECT 'ü' FRM x;\n", 2, 16), "  1 | SELECT 'é🚀';\n> 2 | SELECT 'ü' FRM x;\n    |                ^");
+  const long = `${'x'.repeat(200)}ERR${'y'.repeat(200)}`;
+  const cut = codeFrame({ line: 1, column: 201, sourceLine: long }, 40).split('\n');
+  assert.equal(cut[0]!.length, '> 1 | '.length + 41, 'a long line is cut around the column');
+  assert.equal(cut[1]!.indexOf('^'), cut[0]!.indexOf('ERR'), 'the caret stays under the column');
 });
 
 test('a real syntax error position maps to the right line and column', async () => {

@@ -17,7 +17,8 @@ import { BatchText } from './batch-text.js';
 import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, STEP_ELAPSED_MS, type RunIdentity } from './journal.js';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
-import { codeFrame, lineColumn, quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
+import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
+import { codeFrameIn, lineColumn } from '../explain/frame.js';
 import type { JournalRow, MigrationFailure, MigrationFile, MigrationResult } from './types.js';
 
 export interface RunContext {
@@ -314,7 +315,7 @@ function failureFor(step: Step, err: unknown, fileText: string, stmt: SqlStateme
     version: step.file.version,
     name: step.file.name,
     file: fileOf(step),
-    ...(at ? { line: at.line, column: at.column, frame: codeFrame(fileText, at.line, at.column) } : {}),
+    ...(at ? { line: at.line, column: at.column, frame: codeFrameIn(fileText, at.line, at.column) } : {}),
     ...(e.code ? { code: e.code } : {}),
     message: String(e.message ?? err),
     ...(e.detail ? { detail: e.detail } : {}),

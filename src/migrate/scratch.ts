@@ -8,7 +8,8 @@ import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { BatchText } from './batch-text.js';
 import { nonTransactionalReason } from './files.js';
-import { lineColumn, quoteIdent, quoteLiteral, splitStatements } from './sql-text.js';
+import { quoteIdent, quoteLiteral, splitStatements } from './sql-text.js';
+import { lineColumn } from '../explain/frame.js';
 import type { MigrationFile } from './types.js';
 
 /** The up text of a file as it can run inside a transaction. */

@@ -1,9 +1,10 @@
 /**
  * Pure helpers for SQL text: splitting a file into statements (respecting quotes, dollar quotes,
- * comments and BEGIN ATOMIC bodies), quoting identifiers and literals, turning offsets into
- * line:column and drawing a code frame with a caret. No I/O.
+ * comments and BEGIN ATOMIC bodies), quoting identifiers and literals. Offsets -> line:column
+ * and code frames come from src/explain/frame.ts (the one implementation). No I/O.
  */
 import { ChatgeniusError } from '../errors.js';
+import { lineColumn } from '../explain/frame.js';
 
 export interface SqlStatement {
   /** The statement text without the trailing semicolon (comments before it included). */
@@ -154,50 +155,6 @@ function skipQuoted(sql: string, i: number, q: string, backslashEscapes: boolean
     j++;
   }
   return sql.length;
-}
-
-/** 1-based line and column (in characters) of a UTF-16 offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  const stop = Math.min(offset, text.length);
-  for (let k = 0; k < stop; k++) {
-    if (text.charCodeAt(k) === 10) {
-      line++;
-      lineStart = k + 1;
-    }
-  }
-  return { line, column: [...text.slice(lineStart, stop)].length + 1 };
-}
-
-/**
- * PostgreSQL's `position` counts characters (code points), 1-based. Convert it to a 0-based
- * UTF-16 offset into `text`.
- */
-export function positionToOffset(text: string, position: number): number {
-  let cp = 0;
-  let k = 0;
-  while (k < text.length && cp < position - 1) {
-    const code = text.codePointAt(k)!;
-    k += code > 0xffff ? 2 : 1;
-    cp++;
-  }
-  return k;
-}
-
-/** `  12 | SELECT 1/0;` then a caret under `column`; a line before for context. */
-export function codeFrame(text: string, line: number, column: number): string {
-  const lines = text.split(/\r?\n/);
-  const from = Math.max(1, line - 1);
-  const width = String(line).length;
-  const out: string[] = [];
-  for (let l = from; l <= Math.min(line, lines.length); l++) {
-    out.push(`${l === line ? '>' : ' '} ${String(l).padStart(width)} | ${lines[l - 1] ?? ''}`);
-  }
-  const lineText = lines[line - 1] ?? '';
-  const pad = [...lineText].slice(0, Math.max(0, column - 1)).map((ch) => (ch === '\t' ? '\t' : ' ')).join('');
-  out.push(`  ${' '.repeat(width)} | ${pad}^`);
-  return out.join('\n');
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
