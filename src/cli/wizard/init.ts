@@ -66,7 +66,7 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     if (config.dryRun) {
       // --dry-run: show the SQL it would run; nothing to confirm, nothing changes.
       p.step('Dry run');
-      const code = await runInitStep(config, ctx);
+      const code = await runInitStep(config, ctx, p);
       if (code !== 0) return code;
       p.outro('Dry run: nothing was changed.');
       return 0;
@@ -74,7 +74,7 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     const ok = await confirmChange(p, { env: config.env, database, action: `apply ${n} migration${n === 1 ? '' : 's'}` });
     if (!ok) throw new WizardCancelled();
     p.step('Applying');
-    const code = await runInitStep(config, ctx);
+    const code = await runInitStep(config, ctx, p);
     if (code !== 0) return code;
     await offerSave(p, answers, config.projectDir);
     showOutro(p, {

@@ -9,6 +9,7 @@ import { noEmit } from '../../events.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
+import { hostKeyConfirmer } from './connect.js';
 import { showOutro } from './outro.js';
 import { createPrompter, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
 import { runRollbackStep } from './run.js';
@@ -67,7 +68,7 @@ async function previewRollback(p: Prompter, config: ResolvedConfig, steps: numbe
       const { openTarget } = await import('../../run.js');
       const { rollback, quoteIdent } = await import('../../migrate/index.js');
       const { engineOptions } = await import('../../run.js');
-      const t = await openTarget(config, { emit: noEmit, signal });
+      const t = await openTarget(config, { emit: noEmit, signal, confirmHostKey: hostKeyConfirmer(p, () => s) });
       try {
         const plan = await rollback(t.client, { ...engineOptions(config, noEmit, signal), dryRun: true, emit: noEmit, steps });
         const downFiles = plan.plan.steps.map((st) => st.downFile);
@@ -129,7 +130,7 @@ export async function rollbackWizard(ctx: CommandContext): Promise<number> {
     const database = config.connection?.database ?? 'chatgenius';
     if (config.dryRun) {
       p.step('Dry run');
-      const code = await runRollbackStep(config, { steps }, ctx);
+      const code = await runRollbackStep(config, { steps }, ctx, p);
       if (code === 0) p.outro('Dry run: nothing was changed.');
       return code;
     }
@@ -141,7 +142,7 @@ export async function rollbackWizard(ctx: CommandContext): Promise<number> {
     });
     if (!ok) throw new WizardCancelled();
     p.step('Rolling back');
-    const code = await runRollbackStep(config, { steps }, ctx);
+    const code = await runRollbackStep(config, { steps }, ctx, p);
     if (code !== 0) return code;
     showOutro(p, {
       command: 'rollback',
