@@ -128,6 +128,25 @@ describe('guided init', () => {
     const text = await readFile(saved, 'utf8');
     assert.match(text, new RegExp(`DATABASE_URL=postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database}`));
     assert.ok(!text.includes(db.password), 'the password is saved only when asked');
+
+    // The next run finds the saved settings: only the password comes from the environment now.
+    const again = await startWizard('init', { cwd: w.cwd, env: { POSTGRES_PASSWORD: db.password, CHATGENIUS_MAX_RETRIES: '1' } });
+    await again.term.waitFor(/Which environment\?[\s\S]*development[^\n]*detected/);
+    again.term.send(KEY.enter);
+    await again.term.waitFor(/PostgreSQL host\n│  127\.0\.0\.1/);
+    again.term.send(KEY.enter);
+    await again.term.waitFor(new RegExp(`PostgreSQL port\\n│  ${db.port}`));
+    again.term.send(KEY.enter);
+    await again.term.waitFor(new RegExp(`Database name\\n│  ${database}`));
+    for (const prompt of ['User', 'Password', 'behind an SSH bastion']) {
+      again.term.send(KEY.enter);
+      await again.term.waitFor(prompt);
+    }
+    again.term.send(KEY.enter);
+    await again.term.waitFor(/Up to date: 5 migrations applied, nothing to do/, 30_000);
+    await again.term.waitFor('Save these settings');
+    again.term.send('n');
+    assert.equal(await again.done, 0, again.term.text());
     await rm(w.cwd, { recursive: true, force: true });
   });
 
