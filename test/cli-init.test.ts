@@ -232,7 +232,7 @@ test('Ctrl-C while waiting for the migration lock exits 130, releases everything
   const code = await exited;
   assert.equal(code, 130, out + err);
   assert.ok(Date.now() - t0 < 10_000, 'cancelled promptly');
-  assert.match(err, /Cancel/);
+  assert.match(err, /Cancelling: closing connections and releasing the lock/);
   const log = parseLines(await readFile(logFile, 'utf8'));
   assert.equal(log.at(-1)!.event, 'result');
   assert.equal(log.at(-1)!.data!.exitCode, 130);
@@ -292,4 +292,28 @@ CREATE TRIGGER t_guard BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_guard(
   assert.match(String(te.data!.message), /value forbidden is not allowed/);
   assert.equal(lb.at(-1)!.event, 'result');
   assert.equal(lb.at(-1)!.data!.exitCode, 1);
+});
+
+test('Ctrl-C ends listen normally: exit 0, a stop message, no "Cancelling ... lock" line', async () => {
+  const url = await pg.createDatabase('listen_stop');
+  const child = spawn(process.execPath, [binPath, 'listen', 'messages', '--env', 'development', '--database-url', url], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/Listening on/.test(out) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /Listening on/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /Stopping: closing the connection/);
+    assert.doesNotMatch(out, /Cancelling|releasing the lock/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });

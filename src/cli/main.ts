@@ -12,6 +12,8 @@ import { connectionOptions, type CliIO, type CommandContext, type CommandModule,
 interface RegistryEntry {
   summary: string;
   load: () => Promise<unknown>;
+  /** Ctrl-C is this command's normal end (exit 0), not a cancel of unfinished work. */
+  interruptIsNormalEnd?: boolean;
 }
 
 const load = (name: string) => () => import(`./commands/${name}.js`);
@@ -23,13 +25,20 @@ export const registry: Record<string, RegistryEntry> = {
   status: { summary: 'List applied and pending migrations (--metrics: Prometheus text)', load: load('status') },
   verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
   doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
-  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen') },
+  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
   new: { summary: 'Write the next NNNN_name.up.sql / .down.sql pair', load: load('new') },
   baseline: { summary: 'Adopt a database whose tables already exist: --to VERSION', load: load('baseline') },
   repair: { summary: 'Re-record an applied file deliberately changed; clear a failed-run record', load: load('repair') },
 };
+
+/** What the first Ctrl-C prints: a cancel for commands with work to finish, a plain stop for listen. */
+export function interruptMessage(command: string): string {
+  return registry[command]?.interruptIsNormalEnd
+    ? 'Stopping: closing the connection (Ctrl-C again to exit at once)'
+    : 'Cancelling: closing connections and releasing the lock (Ctrl-C again to exit at once)';
+}
 
 export function readVersion(): string {
   try {
@@ -226,11 +235,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write('\nCancelling: closing connections and releasing the lock (Ctrl-C again to exit at once)\n');
+      io.stderr.write(`\n${interruptMessage(name)}\n`);
       controller.abort(new CancelledError());
     } else {
-      reporter.finish(130);
-      process.exit(130);
+      const exitCode = entry.interruptIsNormalEnd ? 0 : 130;
+      reporter.finish(exitCode);
+      process.exit(exitCode);
     }
   };
   const handleSignals = deps.handleSignals ?? true;
