@@ -30,6 +30,8 @@ export interface OpenedTarget {
   target: ConnectionConfig;
   /** Closes the client, then the tunnel. Always, idempotent. */
   close(): Promise<void>;
+  /** The tunnel's SSH_TUNNEL_DROPPED error when the SSH connection dropped while in use. */
+  dropError(): Error | undefined;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
@@ -103,10 +105,13 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }
+  // The tunnel itself emits tunnel:closed (with the reason) on a drop: only keep the error, so a
+  // command that then fails on the lost connection reports the drop, not its symptom.
+  let dropped: Error | undefined;
   tunnel?.onDrop((err) => {
-    emit({ type: 'tunnel:closed', host: config.tunnel?.host ?? '', reason: err.message });
+    dropped = err;
   });
-  return { client, connection, target, close };
+  return { client, connection, target, close, dropError: () => dropped };
 }
 
 /** What a command is about to do, for the consent rules. */

@@ -219,6 +219,8 @@ describe('the CLI through an SSH tunnel', () => {
     assert.equal(code, 1, run.out.text);
     assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after the drop`);
     assert.match(run.out.text, /SSH tunnel .*dropped/, 'the drop is reported');
+    // The tunnel's closing is told once.
+    assert.equal(run.out.text.match(/SSH tunnel to \S+ closed:/g)?.length, 1, run.out.text);
     await run.assertBoundary();
     const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });
     assert.equal(again.code, 0, again.stderr);
