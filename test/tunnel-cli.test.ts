@@ -219,7 +219,12 @@ describe('the CLI through an SSH tunnel', () => {
     assert.equal(code, 1, run.out.text);
     assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after the drop`);
     assert.match(run.out.text, /SSH tunnel .*dropped/, 'the drop is reported');
-    // The tunnel's closing is told once.
+    // The final error is the drop (not its symptom, a "SQL error" on the lost connection) ...
+    assert.match(run.out.text, /SSH tunnel dropped \(SSH_TUNNEL_DROPPED\)/, run.out.text);
+    assert.match(run.out.text, /during migration 0002_slow: it was rolled back/);
+    assert.match(run.out.text, /migration boundary: run the same command again to finish/);
+    assert.doesNotMatch(run.out.text, /MIGRATION_SQL_ERROR|Fix the statement/);
+    // ... and the tunnel's closing is told once.
     assert.equal(run.out.text.match(/SSH tunnel to \S+ closed:/g)?.length, 1, run.out.text);
     await run.assertBoundary();
     const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });

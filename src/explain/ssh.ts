@@ -106,7 +106,7 @@ export const sshTable: ExplainTable = {
   }),
   SSH_TUNNEL_DROPPED: (f) => ({
     title: 'SSH tunnel dropped',
-    cause: `The SSH connection to ${target(f)} was lost while in use (${s(f.details.sshMessage, 'connection lost')}).`,
+    cause: `The SSH connection to ${target(f)} was lost while in use (${s(f.details.sshMessage, 'connection lost')})${typeof f.details.migration === 'string' ? `, during migration ${f.details.migration}: it was rolled back, nothing of it committed` : ''}.`,
     hint: 'Each migration commits on its own, so the database is at a migration boundary: run the same command again to finish. Frequent drops: check the network or VPN.',
   }),
   SSH_TUNNEL_CLOSED: () => ({

@@ -40,10 +40,41 @@ export async function withTarget<T>(
     return out;
   } catch (e) {
     if (ctx.signal.aborted) throw new CancelledError('Cancelled: the database is left at a migration boundary; run again to finish');
+    const dropped = t.dropError();
+    if (dropped && failedOnLostConnection(e)) throw tunnelDroppedError(dropped, e);
     throw e;
   } finally {
     await t.close();
   }
+}
+
+/**
+ * Did the command fail because its connection went away (rather than on a real SQL error)?
+ * A migration failure carries the pg error's SQLSTATE; a lost connection has none, or a Node
+ * code, or a connection-class SQLSTATE (08xxx, 57P0x).
+ */
+export function failedOnLostConnection(err: unknown): boolean {
+  const sqlstate =
+    err instanceof ChatgeniusError && err.code === 'MIGRATION_SQL_ERROR'
+      ? err.details.sqlstate
+      : err instanceof ChatgeniusError
+        ? err.code
+        : (err as { code?: unknown } | null)?.code;
+  if (typeof sqlstate !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlstate)) return true;
+  return sqlstate.startsWith('08') || sqlstate.startsWith('57P');
+}
+
+/** SSH_TUNNEL_DROPPED for the user, naming the migration that was cut off (it was rolled back). */
+export function tunnelDroppedError(drop: Error, failure: unknown): ChatgeniusError {
+  const base = drop instanceof ChatgeniusError ? drop.details : { sshMessage: drop.message };
+  const d = failure instanceof ChatgeniusError ? failure.details : {};
+  const migration = typeof d.version === 'string' ? `${d.version}${typeof d.name === 'string' ? `_${d.name}` : ''}` : undefined;
+  return new ChatgeniusError(
+    'SSH_TUNNEL_DROPPED',
+    `${drop.message}${migration ? ` (while running ${migration}, which was rolled back)` : ''}; the database is at a migration boundary: run the same command again to finish`,
+    { ...base, ...(migration ? { migration } : {}) },
+    { cause: drop },
+  );
 }
 
 /** How the target is shown: postgres://u:****@host:port/db, plus the bastion when tunnelled. */
