@@ -75,7 +75,13 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
   try {
     throwIfAborted(signal);
     const { connectClient } = await import('./db/index.js');
-    client = await connectClient(connection, { retry: config.retry, emit, ...(signal ? { signal } : {}) });
+    // Through a tunnel the certificate (verify-full) must match the real database host, not 127.0.0.1.
+    client = await connectClient(connection, {
+      retry: config.retry,
+      emit,
+      ...(tunnel ? { tlsServerName: target.host } : {}),
+      ...(signal ? { signal } : {}),
+    });
   } catch (e) {
     await tunnel?.close().catch(() => {});
     throw e;

@@ -15,6 +15,11 @@ import { connectClient, setupDatabase, closePool } from '../src/db/index.js';
 import { explain } from '../src/explain/index.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 import type { ConnectionConfig } from '../src/config/types.js';
+import { makeUserKey, startSshServer } from './helpers/ssh-server.js';
+import { resolveConfig } from '../src/config/index.js';
+import { openTarget } from '../src/run.js';
+import { tlsServerNameFor } from '../src/ops/doctor-pg.js';
+import type { DoctorContext } from '../src/ops/doctor-context.js';
 
 /* ---- a minimal DER encoder: enough for one self-signed ECDSA P-256 certificate ---- */
 function der(tag: number, ...content: Buffer[]): Buffer {
@@ -199,4 +204,52 @@ test('setupDatabase(true) over TLS: every pooled connection encrypted, search_pa
   } finally {
     await closePool(pool);
   }
+});
+
+test('through a real SSH tunnel, init\'s openTarget with verify-full checks the certificate against the database host, not 127.0.0.1', async () => {
+  const key = makeUserKey();
+  const keyPath = join(dir, 'id_tunnel');
+  await writeFile(keyPath, key.private, { mode: 0o600 });
+  const ssh = await startSshServer({ authorizedKeys: [key.public] });
+  try {
+    const config = resolveConfig({
+      flags: {},
+      cwd: dir,
+      env: {
+        HOME: dir,
+        CHATGENIUS_ENV: 'development',
+        POSTGRES_HOST: 'localhost', // the name in the certificate, as the bastion sees the database
+        POSTGRES_PORT: String(pg.port),
+        POSTGRES_DB: pg.database,
+        POSTGRES_USER: pg.user,
+        POSTGRES_PASSWORD: pg.password,
+        PGSSLMODE: 'verify-full',
+        PGSSLROOTCERT: certFile,
+        SSH_HOST: ssh.host,
+        SSH_PORT: String(ssh.port),
+        SSH_USER: 'tunnel',
+        SSH_KEY_PATH: keyPath,
+        SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
+      },
+    });
+    assert.ok(config.tunnel, 'a tunnel is configured');
+    const t = await openTarget({ ...config, retry: { maxRetries: 1, retryDelayMs: 0 } }, { emit: () => {} });
+    try {
+      assert.equal(t.connection.host, '127.0.0.1', 'dialled the tunnel');
+      assert.ok(ssh.forwardRequests > 0, 'through the bastion');
+      const r = await t.client.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()');
+      assert.equal(r.rows[0]!.ssl, true);
+    } finally {
+      await t.close();
+    }
+  } finally {
+    await ssh.close();
+  }
+});
+
+test('doctor through a tunnel checks the certificate against the configured database host', () => {
+  const configured = { ...conn, host: 'db.internal.example' };
+  const tunnel = { localHost: '127.0.0.1', localPort: 40000 } as unknown as DoctorContext['tunnel'];
+  assert.equal(tlsServerNameFor({ connection: configured, tunnel } as DoctorContext), 'db.internal.example');
+  assert.equal(tlsServerNameFor({ connection: configured } as DoctorContext), undefined, 'direct: the host itself is checked');
 });

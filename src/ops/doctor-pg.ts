@@ -20,12 +20,22 @@ export function targetConnection(ctx: DoctorContext): ConnectionConfig | null {
   return conn;
 }
 
+/**
+ * Through a tunnel we dial 127.0.0.1:<local port>, but the server's certificate names the
+ * database host: verify-full must check that name (and send it as SNI), not 127.0.0.1.
+ */
+export function tlsServerNameFor(ctx: DoctorContext): string | undefined {
+  return ctx.tunnel ? (ctx.connection ?? ctx.config?.connection)?.host : undefined;
+}
+
 async function connect(ctx: DoctorContext, conn: ConnectionConfig) {
   const { connectClient } = await import('../db/index.js');
+  const tlsServerName = tlsServerNameFor(ctx);
   const opts: Parameters<typeof connectClient>[1] = {
     retry: { maxRetries: 1, retryDelayMs: 0 },
     applicationName: DOCTOR_APP,
     emit: ctx.emit,
+    ...(tlsServerName ? { tlsServerName } : {}),
   };
   if (ctx.signal) opts!.signal = ctx.signal;
   return connectClient(conn, opts);
