@@ -8,9 +8,9 @@ import { CancelledError } from '../errors.js';
 import { noEmit } from '../events.js';
 import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
-import { acquireAndRead, readState, releaseLock } from './lock.js';
+import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { runSteps, scriptFor, stepsOf, type RunContext } from './runner.js';
+import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
@@ -37,7 +37,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     if (plan.drift.length) throw driftError(plan.drift);
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
-    const ctx: RunContext = { client, schema, emit, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true };
+    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true });
     return {
       ok: true,
       dryRun: true,
@@ -53,9 +53,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
   const { state, waitedMs, holder } = await acquireAndRead(client, schema, {
     release: { kind: 'all-applied', versions: files.map((f) => f.version) },
     emit,
-    ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
-    ...(opts.lockWaitTimeoutMs !== undefined ? { waitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...waitOptions(opts),
   });
   let holds = state.locked;
   try {
@@ -67,18 +65,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
-    const ctx: RunContext = {
-      client,
-      schema,
-      emit,
-      lockTimeoutMs: opts.lockTimeoutMs,
-      statementTimeoutMs: opts.statementTimeoutMs,
-      who,
-      createJournal: !state.journalExists,
-      serverVersionNum: state.serverVersionNum,
-      holdsLock: holds,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    };
+    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
     if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');

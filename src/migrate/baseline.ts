@@ -8,7 +8,7 @@ import { noEmit } from '../events.js';
 import { diffCatalog, snapshotTables } from './catalog.js';
 import { compareVersions, readMigrations } from './files.js';
 import { createJournalSql, recordAppliedSql, runIdentity } from './journal.js';
-import { acquireAndRead, releaseLock, unlockSql } from './lock.js';
+import { acquireAndRead, releaseLock, unlockSql, waitOptions } from './lock.js';
 import { withScratchSchema } from './scratch.js';
 import { validateSchemaName } from './sql-text.js';
 import type { BaselineResult, EngineOptions } from './types.js';
@@ -27,8 +27,7 @@ export async function baseline(client: pg.Client, opts: EngineOptions & { to: st
   const { state } = await acquireAndRead(client, schema, {
     release: { kind: 'never' },
     emit,
-    ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...waitOptions(opts),
   });
   let holds = state.locked;
   try {

@@ -12,6 +12,7 @@
  * One round trip per snapshot. Never prints. `pg` is only a type import here.
  */
 import type pg from 'pg';
+import { quoteIdent, quoteLiteral } from './sql-text.js';
 
 export interface ExtensionSnapshot {
   name: string;
@@ -222,16 +223,6 @@ export function byKey<T>(key: (x: T) => string): (a: T, b: T) => number {
   };
 }
 
-/** Escape a string as an SQL literal (standard_conforming_strings on; E'' when it has a backslash). */
-export function sqlLiteral(s: string): string {
-  const q = `'${s.replace(/'/g, "''")}'`;
-  return s.includes('\\') ? `E${q.replace(/\\/g, '\\\\')}` : q;
-}
-
-function quoteIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
 /** `search_path=test, public` -> `search_path=$schema, public` for schema `test`. */
 export function normaliseConfig(entry: string, schema: string): string {
   const m = /^search_path=(.*)$/s.exec(entry);
@@ -246,7 +237,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 
 /** Run several statements in one round trip with search_path set for rendering, restored after. */
 async function readAll(client: pg.Client, schema: string, statements: string[]): Promise<Row[][]> {
-  const lit = sqlLiteral(schema);
+  const lit = quoteLiteral(schema);
   const sql = [
     `SELECT pg_catalog.set_config('chatgenius.saved_search_path', pg_catalog.current_setting('search_path'), false)`,
     `SELECT pg_catalog.set_config('search_path', pg_catalog.format('%I, public', ${lit}::text), false)`,
@@ -262,7 +253,7 @@ async function readAll(client: pg.Client, schema: string, statements: string[]):
 
 export async function snapshotCatalog(client: pg.Client, schema: string, options: SnapshotOptions = {}): Promise<CatalogSnapshot> {
   const ignore = new Set(options.ignoreTables ?? []);
-  const [exts, tables, cols, cons, idx, trg, views, seqs, funcs, types] = await readAll(client, schema, snapshotSql(sqlLiteral(schema)));
+  const [exts, tables, cols, cons, idx, trg, views, seqs, funcs, types] = await readAll(client, schema, snapshotSql(quoteLiteral(schema)));
   const keep = (r: Row) => !ignore.has(str(r.table));
   const group = <T>(rows: Row[], map: (r: Row) => T): Map<string, Array<{ r: Row; v: T }>> => {
     const m = new Map<string, Array<{ r: Row; v: T }>>();
@@ -357,7 +348,7 @@ export async function snapshotCatalog(client: pg.Client, schema: string, options
  */
 export async function snapshotTables(client: pg.Client, schema: string, options: SnapshotOptions = {}): Promise<TablesSnapshot> {
   const ignore = new Set(options.ignoreTables ?? BOOKKEEPING_TABLES);
-  const ns = sqlLiteral(schema);
+  const ns = quoteLiteral(schema);
   const [rows] = await readAll(client, schema, [
     `SELECT c.relname AS table, a.attnum AS num, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -16,6 +16,7 @@ import { CancelledError, ChatgeniusError } from '../errors.js';
 import type { Emit, LockHolder } from '../events.js';
 import { journalName, parseJournalRows, selectJournalJsonSql } from './journal.js';
 import { quoteLiteral } from './sql-text.js';
+import { sleep } from '../db/retry.js';
 import type { JournalRow } from './types.js';
 
 export function lockKeysSql(schema: string): [string, string] {
@@ -126,19 +127,17 @@ export async function readState(client: pg.Client, schema: string, opts: { tryLo
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** acquireAndRead's waiting options (poll interval, give-up time, Ctrl-C) from the engine options. */
+export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: number; signal?: AbortSignal }): {
+  pollMs?: number;
+  waitTimeoutMs?: number;
+  signal?: AbortSignal;
+} {
+  return {
+    ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
+    ...(opts.lockWaitTimeoutMs !== undefined ? { waitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { noEmit } from '../events.js';
 import { readMigrations } from './files.js';
 import { journalName } from './journal.js';
-import { acquireAndRead, readState, releaseLock, unlockSql } from './lock.js';
+import { acquireAndRead, readState, releaseLock, unlockSql, waitOptions } from './lock.js';
 import { planUp } from './plan.js';
 import { quoteLiteral, validateSchemaName } from './sql-text.js';
 import type { EngineOptions, RepairEntry, RepairResult } from './types.js';
@@ -19,7 +19,7 @@ export async function repair(client: pg.Client, opts: EngineOptions & { version?
   const same = (v: string) => opts.version === undefined || BigInt(v) === BigInt(opts.version);
   const state = opts.dryRun
     ? await readState(client, schema, { tryLock: false, release: { kind: 'never' } })
-    : (await acquireAndRead(client, schema, { release: { kind: 'never' }, emit, ...(opts.signal ? { signal: opts.signal } : {}) })).state;
+    : (await acquireAndRead(client, schema, { release: { kind: 'never' }, emit, ...waitOptions(opts) })).state;
   let holds = state.locked;
   try {
     const plan = planUp(files, state.journal);

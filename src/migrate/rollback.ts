@@ -8,9 +8,9 @@ import { CancelledError, ChatgeniusError } from '../errors.js';
 import { noEmit } from '../events.js';
 import { readMigrations } from './files.js';
 import { journalName, runIdentity } from './journal.js';
-import { acquireAndRead, readState, releaseLock } from './lock.js';
+import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { planDown, type DownOptions } from './plan.js';
-import { runSteps, scriptFor, stepsOf, type RunContext } from './runner.js';
+import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { DownPlan, EngineOptions, JournalRow, RollbackResult } from './types.js';
 
@@ -45,7 +45,7 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     const plan = planDown(files, state.journal, down);
     if (plan.missing.length) throw missingError(plan.missing);
     const steps = planEvent(plan, state.serverVersionNum, state.journal.filter((r) => r.status === 'applied').length);
-    const ctx: RunContext = { client, schema, emit, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: true };
+    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: true });
     const fin = finalSql(state.journalExists);
     return {
       ok: true,
@@ -63,9 +63,7 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     // Nothing applied: nothing to do, let go at once. `all` also clears failed-run rows, so it keeps the lock.
     release: opts.all ? { kind: 'never' } : { kind: 'none-applied' },
     emit,
-    ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
-    ...(opts.lockWaitTimeoutMs !== undefined ? { waitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...waitOptions(opts),
   });
   let holds = state.locked;
   try {
@@ -75,18 +73,7 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings: [] as string[] };
     const fin = holds ? finalSql(state.journalExists && state.journal.length > 0) : undefined;
     if (steps.length === 0 && !fin) return { ok: true, ...base, results: [] };
-    const ctx: RunContext = {
-      client,
-      schema,
-      emit,
-      lockTimeoutMs: opts.lockTimeoutMs,
-      statementTimeoutMs: opts.statementTimeoutMs,
-      who,
-      createJournal: false,
-      serverVersionNum: state.serverVersionNum,
-      holdsLock: holds,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    };
+    const ctx = runContext(client, opts, { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: holds });
     const out = await runSteps(ctx, steps, fin ? { finalSql: fin } : {});
     holds = false;
     if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');

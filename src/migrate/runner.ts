@@ -36,6 +36,21 @@ export interface RunContext {
   signal?: AbortSignal;
 }
 
+/** A RunContext from the engine options and what the lock + journal read found. */
+export function runContext(
+  client: pg.Client,
+  opts: { lockTimeoutMs: number; statementTimeoutMs: number; signal?: AbortSignal },
+  run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock'>,
+): RunContext {
+  return {
+    client,
+    ...run,
+    lockTimeoutMs: opts.lockTimeoutMs,
+    statementTimeoutMs: opts.statementTimeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+}
+
 export interface Step {
   file: MigrationFile;
   direction: 'up' | 'down';
