@@ -224,7 +224,12 @@ export async function connectTuned(
         connection?.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {
           if (msg.parameterName === 'server_version') serverVersion = msg.parameterValue;
         });
-        const onAbort = () => void client.end().catch(() => {});
+        // Not client.end(): while logging in it only half-closes the socket and marks the client as
+        // ending, so pg's connect() never settles (it waits for its own 10 s timeout). Destroying
+        // the socket makes connect() reject at once; the catch below turns that into CancelledError.
+        const onAbort = () => {
+          (connection as unknown as { stream?: { destroy?: () => void } } | undefined)?.stream?.destroy?.();
+        };
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         try {
           await client.connect();
