@@ -293,6 +293,7 @@ test('updated_at moves when a row changes (soft delete included) and stays when 
 });
 
 type Note = { channel: string; payload: Record<string, unknown> };
+const idsOf = (n: Note) => n.payload.ids as Record<string, unknown>;
 
 async function listener(channels: string[]): Promise<{ notes: Note[]; waitFor(n: number, ms?: number): Promise<Note[]> }> {
   const c = await server.client();
@@ -366,7 +367,8 @@ test('when pg_notify fails inside the trigger, the write still happens and a WAR
   // name too long: chatgenius_<53 characters>. Same trigger function, real failure.
   const long = `t${'x'.repeat(52)}`;
   await db.query(`CREATE TABLE ${long} (id text PRIMARY KEY)`);
-  await db.query(`CREATE TRIGGER long_notify AFTER INSERT ON ${long} FOR EACH ROW EXECUTE FUNCTION chatgenius_notify('id')`);
+  await db.query(`CREATE TRIGGER long_notify AFTER INSERT ON ${long} REFERENCING NEW TABLE AS changed_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION chatgenius_notify('id')`);
   const warnings: string[] = [];
   const onNotice = (n: { severity?: string; message?: string }) => warnings.push(`${n.severity}: ${n.message}`);
   db.on('notice', onNotice);
@@ -379,4 +381,72 @@ test('when pg_notify fails inside the trigger, the write still happens and a WAR
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0], `WARNING: chatgenius_notify: no notification for public.${long} (INSERT): channel name too long [SQLSTATE 22023]`);
   await db.query(`DROP TABLE ${long}`);
+});
+
+test('a 500-row INSERT, a multi-row UPDATE and a cascading DELETE send one notification per changed row', async () => {
+  const l = await listener(['chatgenius_messages', 'chatgenius_reactions']);
+  const u = await user();
+  const c = await channel();
+  const ids = (await db.query<{ id: string }>(
+    `INSERT INTO messages (channel_id, user_id, content) SELECT $1, $2, 'bulk ' || g FROM generate_series(1, 500) g RETURNING id`,
+    [c, u],
+  )).rows.map((r) => r.id);
+  const inserted = await l.waitFor(500);
+  assert.equal(inserted.length, 500);
+  assert.deepEqual(inserted.map((x) => idsOf(x).id), ids, 'one per row, in insert order');
+  assert.ok(inserted.every((x) => x.payload.op === 'INSERT' && idsOf(x).channel_id === c && idsOf(x).user_id === u));
+
+  await db.query(`UPDATE messages SET content = 'edited' WHERE id = ANY($1)`, [ids.slice(0, 3)]);
+  const updated = await l.waitFor(3);
+  assert.deepEqual(updated.map((x) => [x.payload.op, idsOf(x).id]).sort(), ids.slice(0, 3).map((id) => ['UPDATE', id]).sort());
+  // An UPDATE that matches no row notifies nobody.
+  await db.query(`UPDATE messages SET content = 'none' WHERE id = 'no such id'`);
+  assert.deepEqual(await l.waitFor(1, 300), []);
+
+  // Reactions go with their message (ON DELETE CASCADE): each deleted row notifies, with the old row's ids.
+  const r1 = (await db.query(`INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, 'a') RETURNING id`, [ids[0], u])).rows[0].id;
+  const r2 = (await db.query(`INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, 'b') RETURNING id`, [ids[0], u])).rows[0].id;
+  assert.equal((await l.waitFor(2)).length, 2);
+  await db.query(`DELETE FROM messages WHERE id = $1`, [ids[0]]);
+  const deleted = await l.waitFor(3);
+  assert.deepEqual(
+    deleted.map((x) => [x.channel, x.payload.op, x.payload.ids]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    [
+      ['chatgenius_messages', 'DELETE', { id: ids[0], channel_id: c, user_id: u }],
+      ['chatgenius_reactions', 'DELETE', { id: r1, message_id: ids[0], user_id: u }],
+      ['chatgenius_reactions', 'DELETE', { id: r2, message_id: ids[0], user_id: u }],
+    ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  );
+  await db.query(`DELETE FROM messages WHERE id = ANY($1)`, [ids]);
+  assert.equal((await l.waitFor(499)).length, 499);
+});
+
+test('any table can notify: other id columns (dynamic path), JSON-escaped values and nulls, and a row-level attachment is refused with a WARNING', async () => {
+  await db.query(`CREATE TABLE notify_other (code int PRIMARY KEY, "odd""name" text)`);
+  await db.query(`CREATE TRIGGER notify_other_ins AFTER INSERT ON notify_other REFERENCING NEW TABLE AS changed_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION chatgenius_notify('code', 'odd"name')`);
+  await db.query(`CREATE TRIGGER notify_other_upd AFTER UPDATE ON notify_other FOR EACH ROW EXECUTE FUNCTION chatgenius_notify('code')`);
+  const l = await listener(['chatgenius_notify_other']);
+  const warnings: string[] = [];
+  const onNotice = (n: { severity?: string; message?: string }) => warnings.push(`${n.severity}: ${n.message}`);
+  db.on('notice', onNotice);
+  try {
+    await db.query(`SET search_path TO ''`);
+    await db.query(`INSERT INTO public.notify_other VALUES (1, 'a"b\\c'), (2, NULL)`);
+    await db.query(`UPDATE public.notify_other SET code = 3 WHERE code = 2`);
+  } finally {
+    db.off('notice', onNotice);
+    await db.query('RESET search_path');
+  }
+  const got = await l.waitFor(2);
+  assert.deepEqual(got.map((x) => [x.payload.table, x.payload.op, x.payload.ids]), [
+    ['notify_other', 'INSERT', { code: 1, 'odd"name': 'a"b\\c' }],
+    ['notify_other', 'INSERT', { code: 2, 'odd"name': null }],
+  ]);
+  assert.deepEqual(await l.waitFor(1, 300), [], 'the row-level trigger sent nothing');
+  assert.deepEqual(warnings, [
+    'WARNING: chatgenius_notify: no notification for public.notify_other (UPDATE): attach it FOR EACH STATEMENT with REFERENCING NEW TABLE (OLD TABLE for DELETE) AS changed_rows [SQLSTATE P0001]',
+  ]);
+  assert.equal(await count(`SELECT count(*) AS n FROM notify_other WHERE code = 3`), 1, 'the update went on');
+  await db.query(`DROP TABLE notify_other`);
 });
