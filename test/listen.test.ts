@@ -112,7 +112,7 @@ test('listen prints, in order, the notifications of a chat script and survives p
   try {
     const ready = await s.waitFor((l) => l.event === 'listening', 'the listening line');
     const channels = (ready.data as { channels: string[] }).channels;
-    for (const ch of ['chatgenius_messages', 'chatgenius_reactions', 'chatgenius_user_status']) assert.ok(channels.includes(ch), `listens on ${ch}: ${channels.join(',')}`);
+    for (const ch of ['chatgenius_messages', 'chatgenius_reactions', 'chatgenius_user_status', 'chatgenius_seed']) assert.ok(channels.includes(ch), `listens on ${ch}: ${channels.join(',')}`);
     const pid = (ready.data as { pid: number }).pid;
     assert.ok(pid > 0);
 
@@ -153,6 +153,7 @@ test('listen prints, in order, the notifications of a chat script and survives p
     const after = await s.waitFor((l) => l.event === 'notification' && payloadOf(l).ids.id === m2.rows[0]!.id, 'a notification after the reconnect', before);
     assert.equal(payloadOf(after).op, 'INSERT');
 
+
     s.child.kill('SIGINT');
     const exit = await s.exited;
     assert.equal(exit.code, 0, s.stderr);
@@ -162,6 +163,41 @@ test('listen prints, in order, the notifications of a chat script and survives p
     assert.equal(new Set(s.lines.map((l) => l.correlationId)).size, 1, 'one correlationId per run');
   } finally {
     if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  }
+});
+
+test('listen without channel arguments also shows the one summary notification of a seed, and nothing per seeded row', async () => {
+  const url = await db.createDatabase();
+  const { default: pgLib } = await import('pg');
+  const fresh = new pgLib.Client({ connectionString: url });
+  await fresh.connect();
+  await applySqlFiles(fresh, 'public', 'up');
+  const s = new Streaming(
+    ['listen', '--json', '--env', 'development', '--database-url', url, '--schema', 'public'],
+    { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true' },
+    home,
+  );
+  try {
+    const ready = await s.waitFor((l) => l.event === 'listening', 'the listening line');
+    assert.equal((ready.data as { channels: string[] }).channels.at(-1), 'chatgenius_seed');
+    const { seedDatabase } = await import('../src/seed/load.js');
+    const seeded = await seedDatabase(fresh, { users: 12, channels: 3, messages: 40, seed: 'listen', schema: 'public', analyze: false });
+    const summary = await s.waitFor((l) => l.event === 'notification' && payloadOf(l).op === 'SEED', 'the seed summary');
+    assert.equal((summary.data as { channel: string }).channel, 'chatgenius_seed');
+    assert.deepEqual((payloadOf(summary) as unknown as { counts: unknown }).counts, seeded.counts);
+    // A write after the seed notifies as usual; it arrives after the summary, and nothing came in between.
+    const [m] = (await fresh.query<{ id: string }>('select id from messages order by id limit 1')).rows;
+    await fresh.query('update messages set content = $1 where id = $2', ['edited', m!.id]);
+    await s.waitFor((l) => l.event === 'notification' && payloadOf(l).op === 'UPDATE', 'the update notification');
+    assert.deepEqual(notifications(s).map((l) => `${(l.data as { channel: string }).channel} ${payloadOf(l).op}`), [
+      'chatgenius_seed SEED',
+      'chatgenius_messages UPDATE',
+    ]);
+    s.child.kill('SIGINT');
+    assert.equal((await s.exited).code, 0, s.stderr);
+  } finally {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await fresh.end();
   }
 });
 

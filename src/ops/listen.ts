@@ -21,7 +21,7 @@ export type ListenStatus =
 
 export interface ListenOptions {
   config: ResolvedConfig;
-  /** Channels or table names from the command line; empty: every notifying table of the schema. */
+  /** Channels or table names from the command line; empty: every notifying table of the schema, and the seed channel. */
   channels: string[];
   emit: Emit;
   signal: AbortSignal;
@@ -37,6 +37,18 @@ export interface ListenSummary {
   received: number;
   reconnects: number;
   channels: string[];
+}
+
+/**
+ * The channel of the one summary notification `seed` sends at commit (src/seed/load.ts
+ * SEED_CHANNEL; repeated here so that `listen` does not load the seed module). No trigger sends
+ * on it, so it is not found by notifyingChannels: listened to by default, never "silent".
+ */
+export const SEED_CHANNEL = 'chatgenius_seed';
+
+/** Without channel arguments: every notifying table's channel, then the seed channel. */
+export function defaultChannels(notifying: string[]): string[] {
+  return notifying.length === 0 ? [] : [...notifying.filter((c) => c !== SEED_CHANNEL), SEED_CHANNEL];
 }
 
 /** Tables of `schema` with a trigger whose function calls pg_notify: their channels. */
@@ -114,8 +126,8 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     try {
       if (summary.channels.length === 0) {
         const notifying = await notifyingChannels(client, config.schema);
-        summary.channels = requested.length > 0 ? requested : notifying;
-        const silent = requested.filter((c) => !notifying.includes(c));
+        summary.channels = requested.length > 0 ? requested : defaultChannels(notifying);
+        const silent = requested.filter((c) => !notifying.includes(c) && c !== SEED_CHANNEL);
         if (silent.length > 0) opts.onStatus({ type: 'silent-channels', channels: silent });
         if (summary.channels.length === 0) {
           throw new ChatgeniusError('LISTEN_NO_CHANNELS', `No notification triggers in schema ${config.schema}`, { schema: config.schema });
