@@ -41,8 +41,8 @@ CREATE TRIGGER channel_read_cursors_set_updated_at BEFORE UPDATE ON channel_read
 --   for INSERT/UPDATE, the OLD TABLE for DELETE). PostgreSQL allows a transition table only on
 --   a trigger with one event, hence three triggers per table. A 500-row INSERT runs the function
 --   once, not 500 times;
--- - the payload is built from the id columns alone (never a JSON image of the whole row, content
---   included) by plain string concatenation, each value JSON-encoded by to_json;
+-- - the payload is built from the id columns alone (row_to_json of just those columns, never a
+--   JSON image of the whole row, content included) and a head and tail made once per statement;
 -- - the id columns of our tables have static queries (planned once per trigger and session);
 --   any other list of id columns works too, through dynamic SQL (planned per statement: slower).
 --
@@ -65,16 +65,13 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     channel TEXT := 'chatgenius_' || TG_TABLE_NAME;
-    -- The payload around the ids' values: {"schema":"public","table":"messages","op":"INSERT","ids":{
-    -- ... },"at":"2026-01-10T12:00:00.123456+00:00"} (one time for all rows of the statement).
+    -- The payload around the ids object: {"schema":"public","table":"messages","op":"INSERT","ids":
+    -- ... ,"at":"2026-01-10T12:00:00.123456+00:00"} (one time for all rows of the statement).
     head TEXT;
     tail TEXT;
     -- The id columns, e.g. 'id,channel_id,user_id' (text, not TG_ARGV = ARRAY[...]: comparing
     -- arrays here costs more than the whole notification of a one-row insert).
     argv TEXT := pg_catalog.array_to_string(TG_ARGV, ',');
-    -- Any other id columns: the same per-row expression, built here for EXECUTE.
-    expr TEXT := '';
-    col TEXT;
 BEGIN
     BEGIN
         IF TG_LEVEL <> 'STATEMENT' THEN
@@ -82,44 +79,31 @@ BEGIN
         END IF;
         head := '{"schema":' || pg_catalog.to_json(TG_TABLE_SCHEMA::TEXT)::TEXT
             || ',"table":' || pg_catalog.to_json(TG_TABLE_NAME::TEXT)::TEXT
-            || ',"op":"' || TG_OP || '","ids":{';
-        tail := '},"at":' || pg_catalog.to_json(pg_catalog.clock_timestamp())::TEXT || '}';
+            || ',"op":"' || TG_OP || '","ids":';
+        tail := ',"at":' || pg_catalog.to_json(pg_catalog.clock_timestamp())::TEXT || '}';
+        -- ids: row_to_json of the id columns alone ({"id":"01J...","channel_id":"01J...",...}).
         IF argv = 'id,channel_id,user_id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"id":' || COALESCE(pg_catalog.to_json(r.id)::TEXT, 'null')
-                || ',"channel_id":' || COALESCE(pg_catalog.to_json(r.channel_id)::TEXT, 'null')
-                || ',"user_id":' || COALESCE(pg_catalog.to_json(r.user_id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.id, r.channel_id, r.user_id FROM changed_rows r) x;
         ELSIF argv = 'id,message_id,user_id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"id":' || COALESCE(pg_catalog.to_json(r.id)::TEXT, 'null')
-                || ',"message_id":' || COALESCE(pg_catalog.to_json(r.message_id)::TEXT, 'null')
-                || ',"user_id":' || COALESCE(pg_catalog.to_json(r.user_id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.id, r.message_id, r.user_id FROM changed_rows r) x;
         ELSIF argv = 'channel_id,user_id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"channel_id":' || COALESCE(pg_catalog.to_json(r.channel_id)::TEXT, 'null')
-                || ',"user_id":' || COALESCE(pg_catalog.to_json(r.user_id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.channel_id, r.user_id FROM changed_rows r) x;
         ELSIF argv = 'message_id,user_id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"message_id":' || COALESCE(pg_catalog.to_json(r.message_id)::TEXT, 'null')
-                || ',"user_id":' || COALESCE(pg_catalog.to_json(r.user_id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.message_id, r.user_id FROM changed_rows r) x;
         ELSIF argv = 'id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"id":' || COALESCE(pg_catalog.to_json(r.id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.id FROM changed_rows r) x;
         ELSIF argv = 'user_id' THEN
-            PERFORM pg_catalog.pg_notify(channel, head
-                || '"user_id":' || COALESCE(pg_catalog.to_json(r.user_id)::TEXT, 'null') || tail)
-            FROM changed_rows r;
+            PERFORM pg_catalog.pg_notify(channel, head || pg_catalog.row_to_json(x)::TEXT || tail)
+               FROM (SELECT r.user_id FROM changed_rows r) x;
         ELSE
-            FOREACH col IN ARRAY TG_ARGV LOOP
-                expr := expr || pg_catalog.format(' || %L || COALESCE(pg_catalog.to_json(r.%I)::TEXT, ''null'')',
-                    CASE WHEN expr = '' THEN '' ELSE ',' END || pg_catalog.to_json(col)::TEXT || ':', col);
-            END LOOP;
-            EXECUTE 'SELECT pg_catalog.count(pg_catalog.pg_notify($1, $2' || expr || ' || $3)) FROM changed_rows r'
+            EXECUTE 'SELECT pg_catalog.count(pg_catalog.pg_notify($1, $2 || pg_catalog.row_to_json(x)::TEXT || $3)) FROM (SELECT '
+                || (SELECT pg_catalog.string_agg(pg_catalog.format('r.%I', c), ', ') FROM pg_catalog.unnest(TG_ARGV) AS c)
+                || ' FROM changed_rows r) x'
                 USING channel, head, tail;
         END IF;
     EXCEPTION WHEN OTHERS THEN
