@@ -182,6 +182,26 @@ test("a database made by the spec's plain script is the state after 0002, so it 
   assert.deepEqual((await snapshotCatalog(spec, 'public')).tables, []);
 });
 
+test('0005 down also rolls back a database that got the first 0005 (one row-level notify trigger per table for all events)', async () => {
+  const { c } = await freshDb();
+  await applyUpRange(c, 'public', 0, 4);
+  const before0005 = await snapshotCatalog(c, 'public');
+  await applyFile(c, 'public', '0005_triggers.up.sql');
+  // The first 0005's layout: <table>_notify AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW.
+  const first: Array<[string, string]> = [
+    ['messages', `'id', 'channel_id', 'user_id'`], ['reactions', `'id', 'message_id', 'user_id'`], ['channel_members', `'channel_id', 'user_id'`],
+    ['channels', `'id'`], ['user_status', `'user_id'`], ['message_reads', `'message_id', 'user_id'`],
+  ];
+  for (const [t, args] of first) {
+    await c.query(`DROP TRIGGER ${t}_notify ON ${t}; DROP TRIGGER ${t}_notify_update ON ${t}; DROP TRIGGER ${t}_notify_delete ON ${t};
+                   CREATE TRIGGER ${t}_notify AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION chatgenius_notify(${args})`);
+  }
+  const triggers = await c.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE '%\\_notify%' AND NOT tgisinternal`);
+  assert.deepEqual(triggers.rows, [{ n: 6 }]);
+  await applyFile(c, 'public', '0005_triggers.down.sql');
+  assert.deepEqual(diffCatalog(before0005, await snapshotCatalog(c, 'public')), []);
+});
+
 test('diffCatalog names what differs, so drift can be reported in words', async () => {
   const { c } = await freshDb();
   await applySqlFiles(c, 'public', 'up');
