@@ -11,7 +11,8 @@ notification channels and prints each notification as it arrives. The triggers s
 
 CHANNEL is a table (messages) or a channel (chatgenius_messages); without one, every
 table of the schema that has a notification trigger, plus chatgenius_seed (the one summary
-the seed command sends). Only notifications of the target schema are shown (public and test share the channel names).
+the seed command sends). Only notifications of the target schema are shown (public and
+test share the channel names).
 
 If the connection drops (server restart, pg_terminate_backend, a dropped tunnel) listen
 says so on stderr, reconnects with the environment's retry policy and goes on.
