@@ -52,7 +52,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * the first non-transient one at once, or CancelledError when `signal` aborts.
  *
  * ```ts
- * await executeWithRetry(() => pool.query('select 1'), 5, { delayMs: 500, emit: console.log });
+ * await executeWithRetry(() => pool.query('select 1'), 5, { delayMs: 500, emit: (event) => logger.write(event) });
  * ```
  */
 export async function executeWithRetry<T>(
