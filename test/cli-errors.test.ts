@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { makeUserKey } from './helpers/ssh-server.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { freePort } from './helpers/ports.js';
@@ -30,7 +30,7 @@ before(async () => {
   closedPort = await freePort();
   // A real (unencrypted) key, so the tunnel case gets as far as the TCP connection.
   keyPath = join(root, 'id_ed25519');
-  await writeFile(keyPath, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  await writeFile(keyPath, makeUserKey().private, { mode: 0o600 });
   // A role that may connect but not CREATE (PostgreSQL 15+: public is not writable by others).
   await pg.query(`CREATE ROLE nocreate LOGIN PASSWORD '${SECRET}'`);
   const db = await pg.createDatabase('nocreate_db');

@@ -5,26 +5,20 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import type { TestPostgres } from './helpers/pg.js';
+import type { TestSshServer } from './helpers/ssh-server.js';
+import { startBastion, type Bastion } from './helpers/bastion.js';
 import { SSHTunnel } from '../src/tunnel/index.js';
 import { setupDatabase, closePool, poolInfo } from '../src/db/index.js';
 
+let world: Bastion;
 let db: TestPostgres;
 let ssh: TestSshServer;
 let dir: string;
-let keyPath: string;
-const key = makeUserKey();
 
 before(async () => {
-  db = await startPostgres();
-  dir = await mkdtemp(join(tmpdir(), 'cgdb-db-tunnel-'));
-  keyPath = join(dir, 'id_ed25519');
-  await writeFile(keyPath, key.private, { mode: 0o600 });
-  ssh = await startSshServer({ authorizedKeys: [key.public] });
+  world = await startBastion('cgdb-db-tunnel-');
+  ({ db, ssh, dir } = world);
 });
 after(async () => {
   await closePool();
@@ -34,26 +28,11 @@ after(async () => {
     /* not initialised */
   }
   SSHTunnel.resetInstance();
-  await ssh?.close();
-  await db?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function env(): NodeJS.ProcessEnv {
-  return {
-    HOME: dir,
-    CHATGENIUS_ENV: 'development',
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: db.database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    SSH_HOST: ssh.host,
-    SSH_PORT: String(ssh.port),
-    SSH_USER: 'tunnel',
-    SSH_KEY_PATH: keyPath,
-    SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
-  };
+  return world.env({ CHATGENIUS_ENV: 'development', SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint });
 }
 
 test('setupDatabase(true) after SSHTunnel.connect() routes every pooled connection through the tunnel', async () => {

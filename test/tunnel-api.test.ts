@@ -4,28 +4,26 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import type { TestPostgres } from './helpers/pg.js';
+import { makeUserKey, type TestSshServer } from './helpers/ssh-server.js';
+import { startBastion, type Bastion } from './helpers/bastion.js';
 import { freePort } from './helpers/ports.js';
 import { SSHTunnel, SSHTunnelError, activeTunnel, inspectKey } from '../src/tunnel/index.js';
 
+let world: Bastion;
 let db: TestPostgres;
 let ssh: TestSshServer;
 let dir: string;
 let keyPath: string;
-const key = makeUserKey();
+let key: Bastion['key'];
 
 before(async () => {
-  db = await startPostgres();
-  dir = await mkdtemp(join(tmpdir(), 'cgdb-tunnel-api-'));
-  keyPath = join(dir, 'id_ed25519');
-  await writeFile(keyPath, key.private, { mode: 0o600 });
-  ssh = await startSshServer({ authorizedKeys: [key.public] });
+  world = await startBastion('cgdb-tunnel-api-');
+  ({ db, ssh, dir, keyPath, key } = world);
 });
 
 afterEach(async () => {
@@ -38,29 +36,11 @@ afterEach(async () => {
 });
 
 after(async () => {
-  await ssh?.close();
-  await db?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function env(over: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const e: Record<string, string | undefined> = {
-    HOME: dir,
-    CHATGENIUS_ENV: 'development',
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: db.database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    SSH_HOST: ssh.host,
-    SSH_PORT: String(ssh.port),
-    SSH_USER: 'tunnel',
-    SSH_KEY_PATH: keyPath,
-    SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
-    ...over,
-  };
-  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-  return e as NodeJS.ProcessEnv;
+  return world.env({ CHATGENIUS_ENV: 'development', SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint, ...over });
 }
 
 function portRefuses(port: number): Promise<boolean> {

@@ -4,48 +4,31 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import type { TestPostgres } from './helpers/pg.js';
 import { makeHostKey, makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
+import { startBastion, type Bastion } from './helpers/bastion.js';
 import { binPath, runCli, type CliResult } from './helpers/cli.js';
 
+let world: Bastion;
 let db: TestPostgres;
 let ssh: TestSshServer;
 let dir: string;
-let keyPath: string;
-const key = makeUserKey();
+let key: Bastion['key'];
 
 before(async () => {
-  db = await startPostgres();
-  dir = await mkdtemp(join(tmpdir(), 'cgdb-tunnel-cli-'));
-  keyPath = join(dir, 'id_ed25519');
-  await writeFile(keyPath, key.private, { mode: 0o600 });
-  ssh = await startSshServer({ authorizedKeys: [key.public] });
+  world = await startBastion('cgdb-tunnel-cli-');
+  ({ db, ssh, dir, key } = world);
 });
 
 after(async () => {
-  await ssh?.close();
-  await db?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function env(over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    HOME: dir,
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: db.database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    SSH_HOST: ssh.host,
-    SSH_PORT: String(ssh.port),
-    SSH_USER: 'tunnel',
-    SSH_KEY_PATH: keyPath,
-    ...over,
-  };
+  return world.env(over);
 }
 
 interface LogLine {
