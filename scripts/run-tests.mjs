@@ -22,9 +22,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, FORCE_COLOR: '0' },
-});
+// A hung test fails after 3 minutes instead of holding CI to its 90-minute limit, and the whole
+// run has a 30-minute watchdog (the suite takes about 2.5 minutes on 2 cores).
+const testTimeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 180_000);
+const watchdogMs = Number(process.env.TEST_WATCHDOG_MS ?? 30 * 60_000);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${testTimeoutMs}`, ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' }, timeout: watchdogMs, killSignal: 'SIGKILL' },
+);
+if (r.error || r.signal) {
+  console.error(`Test run stopped: ${r.error?.message ?? r.signal} (watchdog ${watchdogMs / 60_000} min).`);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);
