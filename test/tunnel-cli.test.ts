@@ -141,7 +141,7 @@ describe('the CLI through an SSH tunnel', () => {
     // The bastion is replaced by one with another host key, on the same port.
     const port = ssh.port;
     await ssh.close();
-    ssh = await startSshServer({ authorizedKeys: [key.public], port, hostKey: makeHostKey() });
+    ssh = world.ssh = await startSshServer({ authorizedKeys: [key.public], port, hostKey: makeHostKey() });
     const r = await runCli(['status', '--env', 'development', '--accept-new-host-key'], { env: env(), cwd: project });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /SSH_HOST_KEY_CHANGED/);

@@ -11,6 +11,7 @@ import { makeUserKey, startSshServer, type SshServerOptions, type TestSshServer 
 
 export interface Bastion {
   db: TestPostgres;
+  /** The bastion; a test may replace it (e.g. a new host key), and close() closes the current one. */
   ssh: TestSshServer;
   /** Temp dir used as HOME and project dir; holds the user key. */
   dir: string;
@@ -36,7 +37,7 @@ export async function startBastion(prefix: string, sshOptions: SshServerOptions 
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  return {
+  const world: Bastion = {
     db,
     ssh,
     dir,
@@ -50,8 +51,8 @@ export async function startBastion(prefix: string, sshOptions: SshServerOptions 
         POSTGRES_DB: db.database,
         POSTGRES_USER: db.user,
         POSTGRES_PASSWORD: db.password,
-        SSH_HOST: ssh.host,
-        SSH_PORT: String(ssh.port),
+        SSH_HOST: world.ssh.host,
+        SSH_PORT: String(world.ssh.port),
         SSH_USER: 'tunnel',
         SSH_KEY_PATH: keyPath,
         ...over,
@@ -60,9 +61,10 @@ export async function startBastion(prefix: string, sshOptions: SshServerOptions 
       return e as NodeJS.ProcessEnv;
     },
     async close() {
-      await ssh.close();
+      await world.ssh.close();
       await db.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
