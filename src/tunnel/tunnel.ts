@@ -17,6 +17,7 @@ import { classifyForwardError, classifySshError, isTransientSshError, SSHTunnelE
 import { verifyHostKey, knownHostsFiles, type ConfirmHostKey } from './host-key.js';
 import { loadAuth, type SshAuth } from './keys.js';
 import { knownKeyTypes } from './known-hosts.js';
+import { executeWithRetry } from '../db/retry.js';
 
 export interface OpenTunnel {
   localHost: '127.0.0.1';
@@ -58,21 +59,6 @@ export function preferredHostKeyAlgorithms(knownTypes: string[]): string[] {
   const algosFor = (t: string) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]);
   const first = knownTypes.flatMap(algosFor).filter((a) => HOST_KEY_ALGOS.includes(a));
   return [...new Set([...first, ...HOST_KEY_ALGOS])];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 const noop = () => {};
@@ -186,24 +172,23 @@ async function connectWithRetry(cfg: TunnelConfig, opts: OpenTunnelOptions & { e
   const auth = await loadAuth(cfg); // key problems fail here, before the network, never retried
   const types = await knownKeyTypes(cfg.host, cfg.port, knownHostsFiles(cfg));
   const algorithms = preferredHostKeyAlgorithms(types);
-  const maxRetries = Math.max(1, opts.retry?.maxRetries ?? 1);
-  const delayMs = opts.retry?.retryDelayMs ?? 1000;
-  for (let attempt = 1; ; attempt++) {
-    if (opts.signal?.aborted) throw new CancelledError();
-    opts.emit({ type: 'tunnel:connecting', host: cfg.host, port: cfg.port, attempt });
-    try {
-      const o: { emit: Emit; confirmHostKey?: ConfirmHostKey; signal?: AbortSignal } = { emit: opts.emit };
-      if (opts.confirmHostKey) o.confirmHostKey = opts.confirmHostKey;
-      if (opts.signal) o.signal = opts.signal;
-      return await connectOnce(cfg, auth, algorithms, o);
-    } catch (err) {
-      if (!isTransientSshError(err) || attempt >= maxRetries) throw err;
-      const wait = delayMs * attempt;
-      const e = err as SSHTunnelError;
-      opts.emit({ type: 'retry', operation: 'ssh connect', attempt, maxRetries, delayMs: wait, code: e.code, message: e.message });
-      await sleep(wait, opts.signal);
-    }
-  }
+  const o: { emit: Emit; confirmHostKey?: ConfirmHostKey; signal?: AbortSignal } = { emit: opts.emit };
+  if (opts.confirmHostKey) o.confirmHostKey = opts.confirmHostKey;
+  if (opts.signal) o.signal = opts.signal;
+  return executeWithRetry(
+    (attempt) => {
+      opts.emit({ type: 'tunnel:connecting', host: cfg.host, port: cfg.port, attempt });
+      return connectOnce(cfg, auth, algorithms, o);
+    },
+    Math.max(1, opts.retry?.maxRetries ?? 1),
+    {
+      delayMs: opts.retry?.retryDelayMs ?? 1000,
+      emit: opts.emit,
+      operation: 'ssh connect',
+      isTransient: isTransientSshError,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
 }
 
 function forwardOut(client: Client, srcHost: string, srcPort: number, remote: { host: string; port: number }): Promise<ClientChannel> {
