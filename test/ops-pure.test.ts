@@ -6,7 +6,7 @@ import { poolerEvidence } from '../src/ops/pooler.js';
 import { isForSchema, listenSql, normalizeChannel, parsePayload, prettyLine } from '../src/ops/notification.js';
 import { queryName } from '../src/ops/metrics.js';
 import { showVariable } from '../src/ops/envfiles.js';
-import { explainOps } from '../src/ops/explain.js';
+import { explain } from '../src/explain/index.js';
 import { ChatgeniusError } from '../src/errors.js';
 
 type Ctx = { ran: string[] };
@@ -100,11 +100,11 @@ test('env variables are shown with secrets masked', () => {
   assert.equal(showVariable('POSTGRES_HOST', 'db.internal'), 'POSTGRES_HOST=db.internal');
 });
 
-test('explainOps knows the doctor and listen codes and falls back to the shared table', () => {
-  const x = explainOps(new ChatgeniusError('DOCTOR_NO_CREATE', 'no', { schema: 's', role: 'r', database: 'd', schemaExists: true }));
+test('explain() knows the doctor and listen codes as well as the shared network codes', () => {
+  const x = explain(new ChatgeniusError('DOCTOR_NO_CREATE', 'no', { schema: 's', role: 'r', database: 'd', schemaExists: true }));
   assert.equal(x.title, 'No CREATE privilege');
   assert.match(x.hint, /GRANT CREATE, USAGE ON SCHEMA "s" TO "r"/);
-  assert.match(explainOps(new ChatgeniusError('LISTEN_NO_CHANNELS', 'none', { schema: 'x' })).hint, /chatgenius-db init/);
-  const refused = explainOps(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 1 }));
+  assert.match(explain(new ChatgeniusError('LISTEN_NO_CHANNELS', 'none', { schema: 'x' })).hint, /chatgenius-db init/);
+  const refused = explain(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 1 }));
   assert.notEqual(refused.title, 'Something went wrong');
 });

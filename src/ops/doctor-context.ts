@@ -6,8 +6,7 @@ import type pg from 'pg';
 import type { ConnectionConfig, ResolvedConfig } from '../config/types.js';
 import type { ChatgeniusEvent, Emit } from '../events.js';
 import type { CheckResult } from './checks.js';
-import { explainOps } from './explain.js';
-import { errorFacts } from '../explain/index.js';
+import { errorFacts, explain } from '../explain/index.js';
 
 export interface TunnelLike {
   localHost: string;
@@ -44,7 +43,7 @@ export interface DoctorContext {
 
 /** A failed check from an error: the explanation's title and hint, the error code. Never a secret. */
 export function failWith(err: unknown, status: 'fail' | 'warn' = 'fail', summaryPrefix?: string): CheckResult {
-  const x = explainOps(err);
+  const x = explain(err);
   const facts = errorFacts(err);
   const cause = x.cause && x.cause !== facts.message ? x.cause : facts.message;
   return {

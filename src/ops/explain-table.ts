@@ -1,7 +1,6 @@
 /**
- * explain() rows for the operations commands (doctor, listen, status --metrics): DOCTOR_*,
- * LISTEN_* codes (`opsTable`: merge it into src/explain/index.ts with `...opsTable`, no cycle: this
- * file imports only types), and `opsFallbackTable` for network / login codes the shared table may not name.
+ * explain() rows for the operations commands (doctor, listen, status --metrics): the DOCTOR_* and
+ * LISTEN_* codes. Merged into the one explain() table by src/explain/index.ts.
  */
 import type { ExplainTable } from '../explain/types.js';
 
@@ -93,43 +92,3 @@ export const opsTable: ExplainTable = {
     hint: 'Name a table (messages) or a channel (chatgenius_messages).',
   }),
 };
-
-/** Fallbacks for network and login codes, used by explainOps only when the shared table has no row for them (do not merge these). */
-export const opsFallbackTable: ExplainTable = {
-  ECONNREFUSED: (f) => ({
-    title: 'Connection refused',
-    cause: `Nothing is listening at ${s(f.details.address)}:${s(f.details.port)} (the server is stopped, or the host/port is wrong).`,
-    hint: 'Start PostgreSQL (for --env local: chatgenius-db local start), or fix POSTGRES_HOST / POSTGRES_PORT / DATABASE_URL.',
-  }),
-  ENOTFOUND: (f) => ({
-    title: 'Host not found',
-    cause: `The name ${s(f.details.hostname)} does not resolve.`,
-    hint: 'Check the host name in DATABASE_URL / POSTGRES_HOST / SSH_HOST, or your DNS / VPN.',
-  }),
-  ETIMEDOUT: (f) => ({
-    title: 'Connection timed out',
-    cause: f.message,
-    hint: 'A firewall or a security group may drop the packets; check the host, the port and that your network (VPN) reaches it.',
-  }),
-  ECONNRESET: (f) => ({
-    title: 'Connection closed by the other side',
-    cause: f.message,
-    hint: 'Check that the port is PostgreSQL\'s (not SSH or HTTP), and that any proxy or tunnel in between is up.',
-  }),
-  '28P01': () => ({
-    title: 'Wrong password',
-    cause: 'PostgreSQL refused the password for this user.',
-    hint: 'Fix POSTGRES_PASSWORD (or the password in DATABASE_URL) in .env.local; check POSTGRES_USER too.',
-  }),
-  '28000': (f) => ({
-    title: 'Login refused',
-    cause: f.message,
-    hint: 'Check POSTGRES_USER and the server\'s pg_hba.conf for this user, database and address.',
-  }),
-  '3D000': (f) => ({
-    title: 'Database does not exist',
-    cause: f.message,
-    hint: 'Create it (createdb <name>) or fix POSTGRES_DB / the database in DATABASE_URL.',
-  }),
-};
-

@@ -104,7 +104,6 @@ export async function runMetrics(ctx: CommandContext): Promise<number> {
   const { reporterFor } = await import('../cli/output/reporter.js');
   const { loadConfig, withTarget } = await import('../cli/output/runner.js');
   const { engineOptions } = await import('../run.js');
-  const { reportOpsError } = await import('./report.js');
   const prom = await import('prom-client');
   const r = reporterFor(ctx);
   try {
@@ -161,6 +160,6 @@ export async function runMetrics(ctx: CommandContext): Promise<number> {
     r.log('info', 'metrics', { indexes: facts.indexes.length, triggerFunctions: facts.functions.length, trackFunctions: facts.trackFunctions });
     return 0;
   } catch (e) {
-    return reportOpsError(r, ctx.io, e);
+    return r.fail(e);
   }
 }

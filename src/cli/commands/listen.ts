@@ -41,7 +41,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { resolveConfig } = await import('../../config/index.js');
   const { listen } = await import('../../ops/listen.js');
   const { prettyLine, normalizeChannel } = await import('../../ops/notification.js');
-  const { reportOpsError } = await import('../../ops/report.js');
   const { toLogEntry } = await import('../../log/logger.js');
   const { createColors } = await import('../output/colors.js');
   const r = reporterFor(ctx);
@@ -96,7 +95,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0; // Ctrl-C is listen's normal end
   } catch (e) {
     if (ctx.signal.aborted) return 0;
-    return reportOpsError(r, ctx.io, e);
+    return r.fail(e);
   }
 }
 
