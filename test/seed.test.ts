@@ -220,6 +220,19 @@ describe('seed into a real PostgreSQL', () => {
     assert.equal(await count('SELECT count(*) AS n FROM seed_a.messages'), before);
   });
 
+  test('a library caller passing a hostile schema name is refused before any SQL runs', async () => {
+    const statements: string[] = [];
+    const spy = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'query') return (q: unknown, ...rest: unknown[]) => { statements.push(String(q)); return target.query(q as string, ...(rest as [])); };
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    await assert.rejects(seedDatabase(spy, { ...SMALL, seed: 'x', schema: 'seed_a"; DROP TABLE seed_a.users; --' }), { code: 'MIGRATION_BAD_SCHEMA' });
+    assert.deepEqual(statements, []);
+    assert.ok((await count('SELECT count(*) AS n FROM seed_a.users')) > 0);
+  });
+
   test('seeding a schema without the tables says to run init first', async () => {
     await assert.rejects(seedDatabase(client, { ...SMALL, seed: 'x', schema: 'nothing_here' }), (e: { code?: string; message?: string }) => {
       assert.equal(e.code, 'SEED_SCHEMA_MISSING');

@@ -25,9 +25,4 @@ export const seedTable: ExplainTable = {
     cause: `Trigger ${str(f.details.trigger) ?? ''} on ${str(f.details.schema) ?? ''}.${str(f.details.table) ?? ''} could not be disabled (${str(f.details.sqlstate) ?? 'no privilege'}): the role is neither a superuser nor the table's owner, and seeding with the triggers on would send one NOTIFY per row.`,
     hint: 'Run seed as the role that ran init (the tables\' owner) or as a superuser. Nothing was changed.',
   }),
-  SEED_BAD_SCHEMA: (f) => ({
-    title: 'Bad schema name',
-    cause: `"${str(f.details.schema) ?? ''}" is not a plain identifier (letters, digits, _ and $, at most 63).`,
-    hint: 'Pass --schema with a plain name such as public or test.',
-  }),
 };

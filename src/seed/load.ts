@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
+import { quoteIdent, validateSchemaName } from '../migrate/sql-text.js';
 import { copyFrom, copyLine } from './copy.js';
 import {
   DEFAULT_SEED,
@@ -63,11 +64,8 @@ const CHUNK = 256 * 1024;
 /** The NOTIFY channel of the one summary notification a seed sends at commit. */
 export const SEED_CHANNEL = 'chatgenius_seed';
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
-export function quoteIdent(name: string): string {
-  if (!IDENT.test(name)) throw new ChatgeniusError('SEED_BAD_SCHEMA', `Bad schema name ${JSON.stringify(name)}`, { schema: name }, { exitCode: 2 });
-  return `"${name}"`;
-}
+/** The schema, validated by the engine's rule (seed fills what the engine built) and quoted. */
+const quoteSchema = (schema: string): string => quoteIdent(validateSchemaName(schema));
 
 /**
  * Tables some schema versions keep up to date with triggers; while triggers are off during the
@@ -104,7 +102,7 @@ export async function missingTables(client: pg.Client, schema: string): Promise<
 
 /** Refuse before anything is written: schema not applied, or data already there. */
 export async function checkTarget(client: pg.Client, schema: string): Promise<void> {
-  const s = quoteIdent(schema);
+  const s = quoteSchema(schema);
   const missing = await missingTables(client, schema);
   if (missing.length > 0) {
     throw new ChatgeniusError(
@@ -163,7 +161,7 @@ async function quietTriggers(client: pg.Client, schema: string): Promise<{ mode:
     await client.query('RELEASE SAVEPOINT seed_replica');
   }
   const toDisable = mode === 'replica' ? all.filter((t) => t.enabled === 'A' || t.enabled === 'R') : all;
-  const s = quoteIdent(schema);
+  const s = quoteSchema(schema);
   for (const t of toDisable) {
     try {
       await client.query(`ALTER TABLE ${s}.${quoteName(t.table)} DISABLE TRIGGER ${quoteName(t.name)}`);
@@ -180,7 +178,7 @@ async function quietTriggers(client: pg.Client, schema: string): Promise<{ mode:
 }
 
 async function restoreTriggers(client: pg.Client, schema: string, disabled: TriggerRow[]): Promise<void> {
-  const s = quoteIdent(schema);
+  const s = quoteSchema(schema);
   for (const t of disabled) {
     const how = t.enabled === 'A' ? 'ENABLE ALWAYS' : t.enabled === 'R' ? 'ENABLE REPLICA' : 'ENABLE';
     await client.query(`ALTER TABLE ${s}.${quoteName(t.table)} ${how} TRIGGER ${quoteName(t.name)}`);
@@ -242,14 +240,14 @@ class Spool {
 }
 
 function copySql(schema: string, table: TableName): string {
-  return `COPY ${quoteIdent(schema)}.${table} (${TABLE_COLUMNS[table].join(', ')}) FROM STDIN`;
+  return `COPY ${quoteSchema(schema)}.${table} (${TABLE_COLUMNS[table].join(', ')}) FROM STDIN`;
 }
 
 /** Seed an empty, applied schema. Throws ChatgeniusError before writing anything if it can't. */
 export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promise<SeedResult> {
   const emit = opts.emit ?? noEmit;
   const schema = opts.schema;
-  const s = quoteIdent(schema);
+  const s = quoteSchema(schema);
   const seed = String(opts.seed ?? DEFAULT_SEED);
   const gen = generateSeed({
     users: opts.users,
