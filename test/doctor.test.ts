@@ -1,12 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from './helpers/pg.js';
+import type { TestPostgres } from './helpers/pg.js';
+import { startBastion, type Bastion } from './helpers/bastion.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
 
+let world: Bastion;
 let db: TestPostgres;
 let ssh: TestSshServer;
 let dir: string;
@@ -14,21 +15,14 @@ let keyPath: string;
 let knownHosts: string;
 
 before(async () => {
-  db = await startPostgres();
-  const user = makeUserKey();
-  ssh = await startSshServer({ authorizedKeys: [user.public] });
-  dir = mkdtempSync(join(tmpdir(), 'cgdb-doctor-'));
-  keyPath = join(dir, 'id_ed25519');
-  writeFileSync(keyPath, user.private, { mode: 0o600 });
-  chmodSync(keyPath, 0o600);
+  world = await startBastion('cgdb-doctor-');
+  ({ db, ssh, dir, keyPath } = world);
   knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
 });
 
 after(async () => {
-  await ssh?.close();
-  await db?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 function doctor(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
@@ -37,19 +31,7 @@ function doctor(args: string[], env: Record<string, string | undefined> = {}): P
 
 /** The env of a setup that reaches PostgreSQL through the SSH server. */
 function tunnelEnv(over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    SSH_HOST: '127.0.0.1',
-    SSH_PORT: String(ssh.port),
-    SSH_USER: 'tunnel',
-    SSH_KEY_PATH: keyPath,
-    SSH_KNOWN_HOSTS: knownHosts,
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: db.database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    ...over,
-  };
+  return world.env({ HOME: undefined, SSH_HOST: '127.0.0.1', SSH_KNOWN_HOSTS: knownHosts, ...over });
 }
 
 /** The line of one check (its mark, title, summary) and the lines under it up to the next check. */
