@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { startSilentServer } from './helpers/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
@@ -19,9 +19,8 @@ let db: TestPostgres;
 let ssh: TestSshServer;
 let home: string;
 let keyPath: string;
-let silent: Server;
+let silent: Awaited<ReturnType<typeof startSilentServer>>;
 let silentPort: number;
-const silentSockets = new Set<Socket>();
 const key = makeUserKey();
 
 before(async () => {
@@ -31,17 +30,12 @@ before(async () => {
   await writeFile(keyPath, key.private, { mode: 0o600 });
   ssh = await startSshServer({ authorizedKeys: [key.public] });
   // A "database" that accepts TCP and never answers: the spinner spins until cancelled.
-  silent = createServer((s) => {
-    silentSockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => silentSockets.delete(s));
-  });
-  silentPort = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
+  silent = await startSilentServer();
+  silentPort = silent.port;
 });
 
 after(async () => {
-  for (const s of silentSockets) s.destroy();
-  await new Promise((r) => silent?.close(r));
+  await silent?.close();
   await ssh?.close();
   await db?.stop();
   await rm(home, { recursive: true, force: true });

@@ -14,14 +14,13 @@ import { binPath, runCli } from './helpers/cli.js';
 import { KEY, spawnInPty } from './helpers/pty.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
-import { createServer, type Server, type Socket } from 'node:net';
+import { startSilentServer } from './helpers/ports.js';
 import { writeFile } from 'node:fs/promises';
 
 let db: TestPostgres;
 let ssh: TestSshServer;
-let silent: Server;
+let silent: Awaited<ReturnType<typeof startSilentServer>>;
 let silentPort: number;
-const silentSockets = new Set<Socket>();
 const userKey = makeUserKey();
 const dirs: string[] = [];
 
@@ -29,12 +28,8 @@ before(async () => {
   db = await startPostgres();
   ssh = await startSshServer({ authorizedKeys: [userKey.public] });
   // A database that accepts TCP and never answers: the connecting spinner spins until Ctrl-C.
-  silent = createServer((s) => {
-    silentSockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => silentSockets.delete(s));
-  });
-  silentPort = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
+  silent = await startSilentServer();
+  silentPort = silent.port;
 });
 
 after(async () => {
@@ -43,8 +38,7 @@ after(async () => {
     await stopLocalServer(join(d, '.chatgenius')).catch(() => {});
     await rm(d, { recursive: true, force: true });
   }
-  for (const s of silentSockets) s.destroy();
-  await new Promise((r) => silent?.close(r));
+  await silent?.close();
   await ssh?.close();
   await db?.stop();
 });
