@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { findPg14Binaries, pg14SkipReason, startPostgres14 } from './helpers/pg14.js';
 import type { TestPostgres } from './helpers/pg.js';
 import { binPath, runCli } from './helpers/cli.js';
-import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
+import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { startPostgres } from './helpers/pg.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
 import { SPEC_SCRIPT, SPEC_TABLES, specType } from './helpers/catalog.js';
@@ -32,7 +32,7 @@ const VERSIONS = sqlFiles('up').map((f) => f.slice(0, 4));
 let server: TestPostgres;
 let cwd: string;
 const clients: pg.Client[] = [];
-const dirs: MigrationDir[] = [];
+const { gen, cleanup: cleanupDirs } = migrationDirs();
 
 before(async () => {
   if (skip) return;
@@ -41,7 +41,7 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.end().catch(() => {})));
-  for (const d of dirs) d.cleanup();
+  cleanupDirs();
   await server?.stop();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
@@ -315,11 +315,6 @@ test('without the PostgreSQL 14 package the helper fails with what to install, a
   assert.match(String(pg14SkipReason('darwin', 'arm64')), /linux-x64 only .* darwin-arm64/);
 });
 
-function gen(count: number, opts: Parameters<typeof generateMigrations>[1] = {}): MigrationDir {
-  const d = generateMigrations(count, opts);
-  dirs.push(d);
-  return d;
-}
 let genSchema = 0;
 const genOpts = (dir: string, emit?: (e: ChatgeniusEvent) => void) => ({ ...engineOpts(`gen_${++genSchema}`, emit), migrationsDir: dir });
 async function tablesIn(c: pg.Client, schema: string): Promise<string[]> {

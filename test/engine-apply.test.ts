@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
+import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { sqlDir } from './helpers/schema.js';
 import { migrate, status, verify, readMigrations } from '../src/migrate/index.js';
 import { snapshotCatalog } from '../src/migrate/catalog.js';
@@ -17,7 +17,7 @@ import { ChatgeniusError } from '../src/errors.js';
 
 let server: TestPostgres;
 let client: pg.Client;
-const dirs: MigrationDir[] = [];
+const { gen, cleanup: cleanupDirs } = migrationDirs();
 let schemaCounter = 0;
 
 before(async () => {
@@ -25,15 +25,9 @@ before(async () => {
   client = await server.client();
 });
 after(async () => {
-  for (const d of dirs) d.cleanup();
+  cleanupDirs();
   await server.stop();
 });
-
-function gen(count: number, opts: Parameters<typeof generateMigrations>[1] = {}): MigrationDir {
-  const d = generateMigrations(count, opts);
-  dirs.push(d);
-  return d;
-}
 
 function engine(dir: string, schema = `app_${++schemaCounter}`, events: ChatgeniusEvent[] = []) {
   return { schema, migrationsDir: dir, lockTimeoutMs: 5_000, statementTimeoutMs: 30_000, toolVersion: '9.9.9-test', emit: (e: ChatgeniusEvent) => events.push(e) };
@@ -234,8 +228,7 @@ test('dry run and status change nothing: no schema, no journal, no lock left', a
   // after a real run, a dry run of a newer file changes nothing either
   assert.equal((await migrate(client, opts)).ok, true);
   const j1 = await journal(opts.schema);
-  const m4 = generateMigrations(4);
-  dirs.push(m4);
+  const m4 = gen(4);
   const dry2 = await migrate(client, { ...opts, migrationsDir: m4.dir, dryRun: true });
   assert.deepEqual(dry2.plan.pending.map((p) => p.version), ['0004']);
   assert.deepEqual(await journal(opts.schema), j1);

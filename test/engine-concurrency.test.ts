@@ -8,14 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
+import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { migrate } from '../src/migrate/index.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 
 const childScript = fileURLToPath(new URL('./helpers/engine-child.ts', import.meta.url));
 let server: TestPostgres;
 let client: pg.Client;
-const dirs: MigrationDir[] = [];
+const { gen, cleanup: cleanupDirs } = migrationDirs();
 const children = new Set<ChildProcess>();
 
 before(async () => {
@@ -24,15 +24,9 @@ before(async () => {
 });
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
-  for (const d of dirs) d.cleanup();
+  cleanupDirs();
   await server.stop();
 });
-
-function gen(count: number, opts: Parameters<typeof generateMigrations>[1] = {}): MigrationDir {
-  const d = generateMigrations(count, opts);
-  dirs.push(d);
-  return d;
-}
 
 interface ChildRun {
   child: ChildProcess;

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { startProxy, type CountingProxy } from './helpers/proxy.js';
-import { generateMigrations, upSql, type MigrationDir } from './helpers/engine-fixtures.js';
+import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { baseline, migrate, repair, rollback, status, verify } from '../src/migrate/index.js';
 import { ChatgeniusError } from '../src/errors.js';
 
 let server: TestPostgres;
 let client: pg.Client;
 let proxy: CountingProxy;
-const dirs: MigrationDir[] = [];
+const { gen, cleanup: cleanupDirs } = migrationDirs();
 let n = 0;
 
 before(async () => {
@@ -23,16 +23,11 @@ before(async () => {
   proxy = await startProxy({ host: server.host, port: server.port });
 });
 after(async () => {
-  for (const d of dirs) d.cleanup();
+  cleanupDirs();
   await proxy.close();
   await server.stop();
 });
 
-function gen(count: number, opts: Parameters<typeof generateMigrations>[1] = {}): MigrationDir {
-  const d = generateMigrations(count, opts);
-  dirs.push(d);
-  return d;
-}
 const opts = (dir: string, schema = `s_${++n}`) => ({ schema, migrationsDir: dir, lockTimeoutMs: 5_000, statementTimeoutMs: 30_000 });
 
 async function versions(schema: string): Promise<string[]> {

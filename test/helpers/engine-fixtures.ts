@@ -56,3 +56,18 @@ export function generateMigrations(count: number, opts: GenOptions = {}): Migrat
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Generated migration folders for one test file: `gen()` makes one, `cleanup()` (in `after`) removes them all. */
+export function migrationDirs(): { gen(count: number, opts?: GenOptions): MigrationDir; cleanup(): void } {
+  const dirs: MigrationDir[] = [];
+  return {
+    gen(count, opts = {}) {
+      const d = generateMigrations(count, opts);
+      dirs.push(d);
+      return d;
+    },
+    cleanup() {
+      for (const d of dirs.splice(0)) d.cleanup();
+    },
+  };
+}
