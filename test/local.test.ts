@@ -12,6 +12,7 @@ import {
   resetLocalServer,
   stopLocalServer,
 } from '../src/local/index.js';
+import { processAlive } from '../src/local/server.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 import type { ChatgeniusError } from '../src/errors.js';
 import { explain } from '../src/explain/index.js';
@@ -22,15 +23,6 @@ const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
 const projectDir = mkdtempSync(join(tmpdir(), 'cgdb-local-'));
 const stateDir = join(projectDir, '.chatgenius');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function storedState(): { port: number; password: string; user: string; database: string } {
   return JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
@@ -101,7 +93,7 @@ describe('the embedded PostgreSQL of --env local', () => {
     assert.equal(st.running, true);
     assert.equal(st.port, firstPort);
     firstPid = st.pid!;
-    assert.ok(alive(firstPid));
+    assert.ok(processAlive(firstPid));
   });
 
   test('local.json holds the port and password with mode 0600, in a state dir others cannot list and git ignores', () => {
@@ -167,7 +159,7 @@ describe('the embedded PostgreSQL of --env local', () => {
   test('stop stops it; the next ensure starts it again on the same port with the data kept', async () => {
     const s = await stopLocalServer(stateDir);
     assert.equal(s.stopped, true);
-    assert.equal(alive(firstPid), false);
+    assert.equal(processAlive(firstPid), false);
     const st = await localServerStatus(stateDir);
     assert.equal(st.running, false);
     await assert.rejects(query('SELECT 1'), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
@@ -199,7 +191,7 @@ describe('the embedded PostgreSQL of --env local', () => {
     const pid = (await localServerStatus(stateDir)).pid!;
     const r = await resetLocalServer(stateDir);
     assert.deepEqual(r, { stopped: true, deleted: true });
-    assert.equal(alive(pid), false);
+    assert.equal(processAlive(pid), false);
     assert.equal(existsSync(join(stateDir, 'pgdata')), false);
     assert.equal(existsSync(join(stateDir, 'local.json')), false);
     assert.equal((await localServerStatus(stateDir)).initialised, false);

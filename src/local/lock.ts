@@ -4,15 +4,7 @@
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { ChatgeniusError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from './server.js';
 
 export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -25,7 +17,7 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeou
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !processAlive(holder)) {
         await unlink(lockFile).catch(() => undefined);
         continue;
       }
