@@ -61,15 +61,7 @@ async function startWizard(o: { env: Record<string, string | undefined>; flags?:
 }
 
 function pgEnv(database: string, over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    CHATGENIUS_MAX_RETRIES: '1',
-    ...over,
-  };
+  return { ...db.env(database), CHATGENIUS_MAX_RETRIES: '1', ...over };
 }
 
 function sshEnv(over: Record<string, string | undefined> = {}): Record<string, string | undefined> {

@@ -68,15 +68,7 @@ export async function startWizard(
 }
 
 function pgEnv(database: string, over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    POSTGRES_HOST: '127.0.0.1',
-    POSTGRES_PORT: String(db.port),
-    POSTGRES_DB: database,
-    POSTGRES_USER: db.user,
-    POSTGRES_PASSWORD: db.password,
-    CHATGENIUS_MAX_RETRIES: '1',
-    ...over,
-  };
+  return { ...db.env(database), CHATGENIUS_MAX_RETRIES: '1', ...over };
 }
 
 async function freshDb(): Promise<string> {

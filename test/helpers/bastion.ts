@@ -46,11 +46,7 @@ export async function startBastion(prefix: string, sshOptions: SshServerOptions 
     env(over = {}) {
       const e: Record<string, string | undefined> = {
         HOME: dir,
-        POSTGRES_HOST: '127.0.0.1',
-        POSTGRES_PORT: String(db.port),
-        POSTGRES_DB: db.database,
-        POSTGRES_USER: db.user,
-        POSTGRES_PASSWORD: db.password,
+        ...db.env(),
         SSH_HOST: world.ssh.host,
         SSH_PORT: String(world.ssh.port),
         SSH_USER: 'tunnel',

@@ -25,6 +25,8 @@ export interface TestPostgres {
   client(database?: string): Promise<pg.Client>;
   /** Run one query on a short-lived connection. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<R>>;
+  /** POSTGRES_HOST/PORT/DB/USER/PASSWORD pointing at `database` (default: the test database). */
+  env(database?: string): Record<string, string>;
   /** Create a fresh database and return its URL. */
   createDatabase(name?: string): Promise<string>;
   /** Stop the server (keeps the data) and start it again later with start(). */
@@ -118,6 +120,13 @@ export async function clusterApi(c: {
       return cl;
     },
     query,
+    env: (db = database) => ({
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(port),
+      POSTGRES_DB: db,
+      POSTGRES_USER: user,
+      POSTGRES_PASSWORD: password,
+    }),
     async createDatabase(name) {
       const db = name ?? `db_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
       await query(`CREATE DATABASE "${db}"`, [], 'postgres');
