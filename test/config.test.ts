@@ -333,6 +333,7 @@ describe('bad input gives a coded error naming the flag, the variable and the so
     { name: 'DATABASE_URL without host in .env.local', files: { '.env.local': `DATABASE_URL=postgres://u:${SECRET}@/db\n` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL', '.env.local', 'no host'] },
     { name: 'DATABASE_URL with a raw space', env: { DATABASE_URL: `postgres://u:${SECRET} x@h:5432:1/db` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL'] },
     { name: '--schema bad-name', flags: { env: 'development', schema: 'bad-name' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema', 'CHATGENIUS_SCHEMA'] },
+    { name: '--schema MySchema (upper case: the engine would refuse it later)', flags: { env: 'development', schema: 'MySchema' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema', 'lower-case'] },
     { name: '--schema pg_catalog', flags: { env: 'development', schema: 'pg_catalog' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['reserved'] },
     { name: '--schema of 64 characters', flags: { env: 'development', schema: longName }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['63'] },
     { name: 'CHATGENIUS_SCHEMA=1abc', flags: { env: 'development' }, env: { ...dev, CHATGENIUS_SCHEMA: '1abc' }, code: 'CONFIG_BAD_SCHEMA', exit: 1, mentions: ['CHATGENIUS_SCHEMA'] },

@@ -51,12 +51,14 @@ export function parseSslMode(text: string): Parsed<SslMode> {
 }
 
 /**
- * A schema name we will quote but still keep simple: letters, digits, underscore, starting with
- * a letter or underscore, at most 63 bytes, not a system schema.
+ * A schema name we will quote but still keep simple: the engine's rule (lower-case letters,
+ * digits, underscore, starting with a letter or underscore; at most 63 bytes), not a system
+ * schema. Upper case is refused here, with the flag and variable named, rather than later by the
+ * engine: unquoted, PostgreSQL would fold `MySchema` to `myschema` anyway.
  */
 export function parseSchemaName(text: string): Parsed<string> {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) {
-    return bad('is not a valid schema name (letters, digits and _, starting with a letter or _)');
+  if (!/^[a-z_][a-z0-9_]*$/.test(text)) {
+    return bad('is not a valid schema name (lower-case letters, digits and _, starting with a letter or _)');
   }
   if (text.length > 63) return bad('is longer than 63 characters');
   const lower = text.toLowerCase();
