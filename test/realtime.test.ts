@@ -75,7 +75,7 @@ async function scriptReachesListen(s: Streaming, mode: 'notify' | 'logical'): Pr
   for (const p of got) {
     assert.deepEqual(Object.keys(p), ['schema', 'table', 'op', 'ids', 'at'], 'the documented payload, nothing more');
     assert.equal(p.schema, 'public');
-    assert.match(p.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$/);
+    assert.match(p.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d:\d\d$/); // PostgreSQL drops trailing zeros
     assert.ok(Math.abs(Date.parse(p.at) - Date.now()) < 60_000);
   }
   assert.ok(!JSON.stringify(s.lines).includes('secret hello'), 'never message content');
