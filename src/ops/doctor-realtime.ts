@@ -19,7 +19,6 @@ export const realtimeCheck: Check<DoctorContext> = {
     const s = await realtimeStatus(ctx.client!, ctx.config!.schema);
     const unmet = s.prerequisites.filter((p) => !p.ok && (p.id !== 'publication' || s.mode === 'notify'));
     const details = [
-      ...s.prerequisites.map((p) => `${p.ok ? 'ok' : 'missing'}: ${p.found}`),
       ...s.slots.map((sl) => `slot ${sl.name} (${sl.temporary ? 'temporary' : 'permanent'}, ${sl.active ? 'active' : 'inactive'}): lag ${formatBytes(sl.lagBytes)}, retains ${formatBytes(sl.retainedBytes)} of WAL`),
     ];
     const stuck = s.slots.filter((sl) => !sl.active && !sl.temporary);
