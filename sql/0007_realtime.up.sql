@@ -47,10 +47,12 @@ BEGIN
     END IF;
     channel := 'chatgenius_' OPERATOR(pg_catalog.||) TG_TABLE_NAME::TEXT;
     IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR pg_catalog.octet_length(channel) OPERATOR(pg_catalog.>) 63 THEN
+        -- The same WARNING as when these failed inside the old EXCEPTION block (sql/0005),
+        -- with the SQLSTATE the failure would have had.
         RAISE WARNING 'chatgenius_notify: no notification for %.% (%): %', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP,
             CASE WHEN TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT'
-                 THEN 'attach it FOR EACH STATEMENT with REFERENCING NEW TABLE (OLD TABLE for DELETE) AS changed_rows'
-                 ELSE 'channel name ' OPERATOR(pg_catalog.||) channel OPERATOR(pg_catalog.||) ' is longer than 63 bytes' END;
+                 THEN 'attach it FOR EACH STATEMENT with REFERENCING NEW TABLE (OLD TABLE for DELETE) AS changed_rows [SQLSTATE P0001]'
+                 ELSE 'channel name too long [SQLSTATE 22023]' END;
         RETURN NULL;
     END IF;
     -- {"schema":"public","table":"messages","op":"INSERT","ids": ... ,"at":"2026-01-10T12:00:00.123456+00:00"}
