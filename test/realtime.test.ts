@@ -15,6 +15,8 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { applySqlFiles } from './helpers/schema.js';
 import { runCli } from './helpers/cli.js';
 import { Streaming } from './helpers/streaming.js';
+import { makeUserKey, startSshServer } from './helpers/ssh-server.js';
+import { writeFileSync } from 'node:fs';
 import { checkPrerequisites, type LogicalFacts } from '../src/ops/realtime.js';
 import { changeToPayload, isoMicros } from '../src/ops/realtime-stream.js';
 import { explain } from '../src/explain/index.js';
@@ -236,4 +238,46 @@ test('a decoded change becomes the notify payload: ids only, DELETE with its key
   assert.deepEqual(changeToPayload({ tag: 'delete', relation: rel, key: { id: 'A' } }, tables, at)?.ids, { id: 'A' });
   assert.equal(changeToPayload({ tag: 'insert', relation: { schema: 'public', name: 'files' }, new: { id: 'F' } }, tables, at), null);
   assert.equal(changeToPayload({ tag: 'truncate' }, tables, at), null);
+});
+
+test('in production a switch needs --confirm-database NAME (exit 2, nothing changed); realtime without an action is a usage error', async () => {
+  const prod = (extra: string[]) => runCli(['realtime', 'use', 'logical', '--json', '--env', 'production', '--database-url', db.url, '--no-tunnel', ...extra], { env: cliEnv(), cwd: home });
+  const r = await prod([]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stdout + r.stderr, /PRODUCTION_CONFIRMATION_REQUIRED/);
+  assert.match(r.stderr, new RegExp(`--confirm-database ${db.database}`));
+  assert.deepEqual((await client.query('select pubname from pg_publication')).rows, [], 'nothing changed');
+  const ok = await prod(['--confirm-database', db.database]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(resultOf(ok.stdout).data.mode, 'logical');
+  assert.equal((await realtime(['use', 'notify'])).code, 0);
+  const bad = await runCli(['realtime', 'use', 'kafka', ...conn()], { env: cliEnv(), cwd: home });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /realtime status \| realtime use notify \| realtime use logical/);
+});
+
+test('logical mode through an SSH tunnel: the replication connection goes through the tunnel too', async () => {
+  const user = makeUserKey();
+  const ssh = await startSshServer({ authorizedKeys: [user.public] });
+  const keyPath = join(home, 'id_rt');
+  writeFileSync(keyPath, user.private, { mode: 0o600 });
+  const knownHosts = join(home, 'known_hosts_rt');
+  writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
+  assert.equal((await realtime(['use', 'logical'])).code, 0);
+  const s = new Streaming(['listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], {
+    ...cliEnv(), ...db.env(), SSH_HOST: '127.0.0.1', SSH_PORT: String(ssh.port), SSH_USER: 'tunnel', SSH_KEY_PATH: keyPath, SSH_KNOWN_HOSTS: knownHosts,
+  }, home);
+  try {
+    const ready = await s.waitFor((l) => l.event === 'listening', 'listening');
+    assert.equal((ready.data as { mode: string }).mode, 'logical');
+    assert.equal(ssh.openForwards, 2, 'the session and the replication stream both go through the tunnel');
+    const from = s.lines.length;
+    const m = (await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'via tunnel') returning id", [channelId, userId])).rows[0]!.id;
+    const n = await s.waitFor((l) => l.event === 'notification', 'the change', from);
+    assert.deepEqual(payloadOf(n).ids, { id: m, channel_id: channelId, user_id: userId });
+  } finally {
+    assert.equal((await s.stop()).code, 0, s.stderr);
+    await ssh.close();
+    assert.equal((await realtime(['use', 'notify'])).code, 0);
+  }
 });

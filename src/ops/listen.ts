@@ -148,11 +148,18 @@ async function logicalSession(opts: ListenOptions, target: OpenedTarget, summary
   });
   try {
     opts.onStatus({ type: 'listening', channels: summary.channels, pid: stream.pid, reconnect, mode: 'logical', slot: stream.slot });
-    await target.client.query(listenSql([MODE_CHANNEL]));
+    // Beside the stream: the mode channel (a switch back to notify), and seed's one summary
+    // notification (seed's own NOTIFY, not a trigger's), when listened to.
+    const seed = summary.channels.includes(SEED_CHANNEL);
+    await target.client.query(listenSql(seed ? [MODE_CHANNEL, SEED_CHANNEL] : [MODE_CHANNEL]));
     const modeChange = new Promise<Error>((resolve) => {
       target.client.on('notification', (m: pg.Notification) => {
         const p = parsePayload(m.payload);
-        if (m.channel === MODE_CHANNEL && typeof p === 'object' && p.schema === config.schema && p.mode === 'notify') {
+        if (m.channel === SEED_CHANNEL) {
+          if (!isForSchema(p, config.schema)) return;
+          summary.received++;
+          opts.onNotification({ channel: m.channel, payload: p, senderPid: m.processId, receivedAt: new Date() });
+        } else if (m.channel === MODE_CHANNEL && typeof p === 'object' && p.schema === config.schema && p.mode === 'notify') {
           opts.onStatus({ type: 'mode-changed', mode: 'notify' });
           resolve(new ModeChanged());
         }
