@@ -52,11 +52,26 @@ interface Run {
   delivered: number | null;
   /** Mean time inside chatgenius_notify per statement (µs), from pg_stat_user_functions: robust to a busy machine. */
   fnMicros: number | null;
+  /** CPU per inserted row (µs): the writers' backends. */
+  writerCpu: number;
+  /** CPU per inserted row (µs) spent delivering: the LISTEN backend or WAL sender, plus the listen process. */
+  deliveryCpu: number;
+}
+
+/** CPU time (ms, user + system) a process has used so far: a cost that a busy machine does not inflate. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
 
 /** The real `listen` as a child process, counting the message rows it prints. */
 class Listener {
   delivered = 0;
+  serverPid = 0;
   private buf = '';
   private ready: Promise<string>;
   readonly child;
@@ -76,7 +91,11 @@ class Listener {
         const line = this.buf.slice(0, i);
         this.buf = this.buf.slice(i + 1);
         if (line.includes('"event":"notification"')) this.delivered++;
-        else if (line.includes('"event":"listening"')) onReady((JSON.parse(line) as { data: { mode: string } }).data.mode);
+        else if (line.includes('"event":"listening"')) {
+          const d = (JSON.parse(line) as { data: { mode: string; pid: number } }).data;
+          this.serverPid = d.pid; // the LISTEN backend (notify) or the WAL sender (logical)
+          onReady(d.mode);
+        }
       }
     });
   }
@@ -96,8 +115,10 @@ class Listener {
   }
 }
 
-async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { channel: string; user: string }[], commit: 'sync' | 'async'): Promise<number> {
+async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { channel: string; user: string }[], commit: 'sync' | 'async'): Promise<{ total: number; cpuMs: number }> {
   const clients = await Promise.all(Array.from({ length: writers }, () => db.client()));
+  const pids = await Promise.all(clients.map(async (c) => Number((await c.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p)));
+  const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
   if (commit === 'async') await Promise.all(clients.map((c) => c.query('set synchronous_commit = off')));
   let total = 0;
   const end = Date.now() + ms;
@@ -110,8 +131,9 @@ async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { c
       }
     }),
   );
+  const cpu = pids.reduce((a, p) => a + cpuMs(p), 0) - cpu0;
   await Promise.all(clients.map((c) => c.end()));
-  return total;
+  return { total, cpuMs: cpu };
 }
 
 async function main(): Promise<void> {
@@ -148,15 +170,18 @@ async function main(): Promise<void> {
             if (got !== (mode === 'logical' ? 'logical' : 'notify')) throw new Error(`listen is in ${got} mode, expected ${mode}`);
           }
           await admin.query('select pg_stat_reset()');
-          const inserted = await insertFor(db, writers, seconds * 1000, ids, commit);
+          const deliveryPids = listener ? [listener.serverPid, listener.child.pid!] : [];
+          const d0 = deliveryPids.reduce((a, p) => a + cpuMs(p), 0);
+          const { total: inserted, cpuMs: wCpu } = await insertFor(db, writers, seconds * 1000, ids, commit);
           const delivered = listener ? await listener.drain(inserted) : null;
+          const dCpu = deliveryPids.reduce((a, p) => a + cpuMs(p), 0) - d0;
           await listener?.stop();
           await new Promise((r) => setTimeout(r, 600)); // backends report their function stats at most every 500 ms... and at exit
           const fs = await admin.query<{ calls: string; total: number }>(`select calls, total_time as total from pg_stat_user_functions where funcname = 'chatgenius_notify'`);
           const fnMicros = fs.rows[0] && Number(fs.rows[0].calls) > 0 ? (fs.rows[0].total * 1000) / Number(fs.rows[0].calls) : null;
-          const run = { commit, mode, writers, rowsPerSec: inserted / seconds, inserted, delivered, fnMicros };
+          const run = { commit, mode, writers, rowsPerSec: inserted / seconds, inserted, delivered, fnMicros, writerCpu: (wCpu * 1000) / inserted, deliveryCpu: (dCpu * 1000) / inserted };
           runs.push(run);
-          log(`  round ${round}  ${commit.padEnd(5)}  ${String(writers).padStart(2)} writers  ${mode.padEnd(8)} ${fmt(run.rowsPerSec).padStart(7)} rows/s${delivered === null ? '' : `  delivered ${fmt(delivered)}/${fmt(inserted)}${delivered === inserted ? '' : '  MISSING'}`}${fnMicros === null ? '' : `  trigger ${fnMicros.toFixed(1)} µs/statement`}`);
+          log(`  round ${round}  ${commit.padEnd(5)}  ${String(writers).padStart(2)} writers  ${mode.padEnd(8)} ${fmt(run.rowsPerSec).padStart(7)} rows/s${delivered === null ? '' : `  delivered ${fmt(delivered)}/${fmt(inserted)}${delivered === inserted ? '' : '  MISSING'}`}  CPU/row: writers ${run.writerCpu.toFixed(0)} µs${listener ? `, delivery ${run.deliveryCpu.toFixed(0)} µs` : ''}${fnMicros === null ? '' : `  trigger ${fnMicros.toFixed(1)} µs/statement (wall)`}`);
         }
       }
     }
@@ -178,6 +203,15 @@ async function main(): Promise<void> {
           return `${fmt(r.rowsPerSec)}${ratio}${allDelivered(m, w) ? '' : ' MISSING ROWS'}`;
         });
         log(`| ${w} | ${cells.join(' | ')} |`);
+      }
+      const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      log('');
+      log('CPU per inserted row, µs (median over cells; robust to a busy machine): writers\' backends / delivery (LISTEN backend or WAL sender + the listen process)');
+      log('');
+      log(`| writers | ${modes.join(' | ')} |`);
+      log(`|---|${modes.map(() => '---').join('|')}|`);
+      for (const w of writerCounts) {
+        log(`| ${w} | ${modes.map((m) => { const rs = cell(m, w); return `${med(rs.map((r) => r.writerCpu)).toFixed(0)}${m === 'off' ? '' : ` / ${med(rs.map((r) => r.deliveryCpu)).toFixed(0)}`}`; }).join(' | ')} |`);
       }
       const fn = (m: Mode) => {
         const xs = runs.filter((r) => r.commit === commit && r.mode === m && r.fnMicros !== null).map((r) => r.fnMicros!).sort((a, b) => a - b);
