@@ -121,7 +121,9 @@ test('mermaid: accepted by Mermaid\'s own parser, every table and column, one re
   assert.equal(parsed && parsed.diagramType, 'er');
   await assert.rejects(mermaid.parse(r.stdout.replace('erDiagram', 'erDiagram\n    users {{ broken')), 'the parser does reject bad text');
   for (const t of truth.tables) assert.match(r.stdout, new RegExp(`^    ${t} \\{$`, 'm'), `entity ${t}`);
-  for (const c of truth.columns) assert.match(r.stdout, new RegExp(`^        \\S+ ${c.column}\\b`, 'm'), `${c.table}.${c.column}`);
+  const entity = (t: string) => r.stdout.slice(r.stdout.indexOf(`    ${t} {`), r.stdout.indexOf('    }', r.stdout.indexOf(`    ${t} {`)));
+  for (const c of truth.columns) assert.match(entity(c.table), new RegExp(`^        \\S+ ${c.column}\\b`, 'm'), `${c.table}.${c.column}`);
+  for (const k of truth.primaryKeys) assert.match(entity(k.table), new RegExp(`^        \\S+ ${k.column} PK\\b`, 'm'), `${k.table}.${k.column} marked PK`);
   const rels = r.stdout.split('\n').filter((l) => /^\s+\w+ [|}][|o]--[o|][{|] \w+ : /.test(l));
   assert.equal(rels.length, truth.references.length, 'one relationship per foreign key');
   for (const f of truth.references) assert.ok(rels.some((l) => l.includes(`${f.parent} `) && l.includes(` ${f.table} : "${f.columns}`)), `${f.parent} -> ${f.table}`);
@@ -153,7 +155,9 @@ test('svg: well-formed XML holding every table and column name, one edge per for
       assert.ok(!overlap, `${a.table} and ${b.table} do not overlap`);
     }
   }
-  for (const c of truth.columns) assert.ok(svg.includes(`data-column="${c.column}"`), `${c.table}.${c.column} drawn`);
+  const box = (t: string) => svg.slice(svg.indexOf(`<g class="table" data-table="${t}">`), svg.indexOf('</g>', svg.indexOf(`<g class="table" data-table="${t}">`)));
+  for (const c of truth.columns) assert.ok(box(c.table).includes(`data-column="${c.column}"`), `${c.table}.${c.column} drawn in its box`);
+  for (const k of truth.primaryKeys) assert.match(box(k.table), new RegExp(`class="pk" data-column="${k.column}"[^>]*><tspan class="mark">PK`), `${k.table}.${k.column} marked PK`);
   assert.equal((svg.match(/<polyline class="fk"/g) ?? []).length >= truth.references.length, true, 'an edge per foreign key');
 });
 
