@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     'no-legacy': { type: 'boolean', default: false },
     /** sync: durable commits (the app's default: each commit waits for its WAL flush); async: synchronous_commit off (CPU cost only). */
     commit: { type: 'string', default: 'sync,async' },
+    /** Statements per trigger-CPU sample (0: skip that section). */
+    statements: { type: 'string', default: '20000' },
   },
 });
 const seconds = Number(args.seconds);
@@ -136,6 +138,41 @@ async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { c
   return { total, cpuMs: cpu };
 }
 
+/**
+ * The trigger's own cost, isolated: N single-row INSERT statements in one server-side loop (each
+ * fires the statement trigger; one commit, so no commit lock and no fsync), measured as the
+ * backend's CPU time, modes interleaved, 5 samples each, median. What a writer pays per
+ * statement for the function itself, whatever the machine's load.
+ */
+async function triggerCpu(admin: pg.Client, oldFn: string, newFn: string, who: { channel: string; user: string }, n: number): Promise<void> {
+  if (n <= 0) return;
+  const pid = Number((await admin.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p);
+  const loop = `do $$ begin for i in 1..${n} loop insert into messages (channel_id, user_id, content) values ('${who.channel}', '${who.user}', 'x'); end loop; end $$`;
+  const samples: Record<Mode, number[]> = { off: [], '0005': [], notify: [], logical: [] };
+  await admin.query('set search_path to public');
+  for (let i = 0; i < 5; i++) {
+    for (const mode of ['off', '0005', 'notify', 'logical'] as Mode[]) {
+      await admin.query(mode === '0005' ? oldFn : newFn);
+      await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+      if (mode === 'logical') await useLogical(admin, 'public', 'bench');
+      else await useNotify(admin, 'public');
+      await admin.query('begin');
+      const c0 = cpuMs(pid);
+      await admin.query(loop);
+      samples[mode].push(((cpuMs(pid) - c0) * 1000) / n);
+      await admin.query('rollback');
+    }
+  }
+  await useNotify(admin, 'public');
+  await admin.query(newFn);
+  await admin.query('alter table messages enable trigger messages_notify');
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+  const off = med(samples.off);
+  log(`Backend CPU per single-row INSERT statement (µs, median of 5 x ${fmt(n)}; server-side loop, one transaction):`);
+  log(`  triggers off ${off.toFixed(1)}  |  0005 function ${med(samples['0005']).toFixed(1)} (+${(med(samples['0005']) - off).toFixed(1)})  |  0007 notify ${med(samples.notify).toFixed(1)} (+${(med(samples.notify) - off).toFixed(1)})  |  0007 logical mode ${med(samples.logical).toFixed(1)} (+${(med(samples.logical) - off).toFixed(1)})`);
+  log('');
+}
+
 async function main(): Promise<void> {
   const db = await startPostgres({ postgresFlags: ['-c', 'wal_level=logical', '-c', 'max_connections=60', '-c', 'track_functions=pl'] });
   const admin = await db.client();
@@ -153,6 +190,7 @@ async function main(): Promise<void> {
     const oldFn = readFileSync(join(sqlDir, '0007_realtime.down.sql'), 'utf8');
     const newFn = readFileSync(join(sqlDir, '0007_realtime.up.sql'), 'utf8');
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', CI: 'true', DATABASE_URL: db.url };
+    await triggerCpu(admin, oldFn, newFn, ids[0]!, Number(args.statements));
     const runs: Run[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const commit of commitKinds)
