@@ -10,7 +10,7 @@ import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
@@ -68,7 +68,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
-    if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
+    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
     return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
   } finally {
     if (holds) await releaseLock(client, schema).catch(() => undefined);

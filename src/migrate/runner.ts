@@ -13,8 +13,9 @@
 import type pg from 'pg';
 import { CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
-import { BatchText } from './batch-text.js';
-import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, STEP_ELAPSED_MS, type RunIdentity } from './journal.js';
+import { BatchText, segmentTextSql, type BatchSegment } from './batch-text.js';
+import { requestCancel } from '../db/cancel.js';
+import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
@@ -69,6 +70,13 @@ export interface RunOutcome {
 
 const MARK = 'chatgenius-db:';
 
+/** A library caller's words for a cancelled run: what committed, and that running again finishes. */
+export function cancelledMessage(results: MigrationResult[]): string {
+  const done = results.filter((r) => r.status === 'applied' || r.status === 'rolled-back');
+  const what = done.length ? `Cancelled after ${done.map((r) => `${r.version}_${r.name}`).join(', ')} committed` : 'Cancelled before any migration committed';
+  return `${what}; the database is at a migration boundary: run the same command again to finish.`;
+}
+
 export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number): Step[] {
   return files.map((file) => {
     const tx = direction === 'up' ? file.upTransactional : file.downTransactional;
@@ -117,18 +125,21 @@ export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
   ].join(';\n') + ';\n';
 }
 
-/** A notice that tells the client where the batch is; a start marker also records the step's start time. */
-function markerSql(kind: 'start' | 'stmt', id: string): string {
+/**
+ * A notice that tells the client where the batch is, as it runs (the server sends a NOTICE at
+ * once, while the rest of the batch goes on): `start` (also records the step's start time),
+ * `done` (right after the step's COMMIT: it is durable), `stmt` (replay position).
+ */
+function markerSql(kind: 'start' | 'done' | 'stmt', id: string): string {
   const start = kind === 'start' ? `${markStepStartSql()}; ` : '';
   return `DO $chatgenius_db$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
 }
 
-function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
-  return step.direction === 'up' ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs) : deleteRowSql(ctx.schema, step.file.version);
-}
-
-function stepDoneSql(step: Step): string {
-  return `SELECT ${quoteLiteral(`${step.direction}:${step.file.version}`)} AS chatgenius_db_step, ${STEP_ELAPSED_MS} AS ms`;
+/** The step's journal change; `seg` (the file's place in the batch) lets the row copy the text from the running statement. */
+function journalSql(ctx: RunContext, step: Step, durationMs?: number, seg?: BatchSegment): string {
+  return step.direction === 'up'
+    ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs, seg ? segmentTextSql(seg) : undefined)
+    : deleteRowSql(ctx.schema, step.file.version);
 }
 
 function textOf(step: Step): string {
@@ -144,12 +155,13 @@ export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean;
   const b = new BatchText();
   if (opts.prefix) b.raw(prefixSql(ctx));
   for (const step of steps) {
+    const id = `${step.direction}:${step.file.version}`;
     b.sql('BEGIN');
-    b.sql(markerSql('start', `${step.direction}:${step.file.version}`));
-    b.file(step.file, step.direction);
-    b.sql(journalSql(ctx, step));
-    b.sql(stepDoneSql(step));
+    b.sql(markerSql('start', id));
+    const seg = b.file(step.file, step.direction);
+    b.sql(journalSql(ctx, step, undefined, seg));
     b.sql('COMMIT');
+    b.sql(markerSql('done', id));
   }
   if (opts.finalSql) b.sql(opts.finalSql);
   if (opts.tail) b.raw(tailSql(ctx));
@@ -198,17 +210,22 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
   const startTimes = new Map<string, number>();
   let lastStmt = -1;
 
+  const stepById = (id: string) => steps.find((s) => `${s.direction}:${s.file.version}` === id);
   const onNotice = (msg: { message?: string; severity?: string }) => {
     const text = String(msg.message ?? '');
     if (text.startsWith(MARK)) {
       const [kind, ...rest] = text.slice(MARK.length).split(':');
+      const id = rest.join(':');
       if (kind === 'start') {
-        const id = rest.join(':');
         lastStart = { id, at: Date.now() };
         startTimes.set(id, Date.now());
-        const [direction, version] = [rest[0] as 'up' | 'down', rest.slice(1).join(':')];
-        const step = steps.find((s) => s.direction === direction && s.file.version === version);
-        if (step) emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction });
+        const step = stepById(id);
+        if (step) emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction: step.direction });
+      } else if (kind === 'done') {
+        // Committed: say so now, not when the whole batch returns (a kill or a hang later must not hide it).
+        const step = stepById(id);
+        const began = startTimes.get(id);
+        if (step) done(step, began === undefined ? 0 : Date.now() - began);
       } else if (kind === 'stmt') lastStmt = Number(rest[0]);
       return;
     }
@@ -222,7 +239,10 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
     });
   };
 
+  const announced = new Set<Step>();
   const done = (step: Step, durationMs: number) => {
+    if (announced.has(step)) return;
+    announced.add(step);
     const r = results.get(step)!;
     r.status = step.direction === 'up' ? 'applied' : 'rolled-back';
     r.durationMs = durationMs;
@@ -248,21 +268,26 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
         const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
         const t0 = Date.now();
-        let res: pg.QueryResult[];
+        // Ctrl-C while the batch runs: cancel the statement (the session stays, so the commit
+        // notices already on their way still arrive and the journal can be read back).
+        const onAbort = () => void requestCancel(client);
+        ctx.signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          res = await query(batch.text);
+          await query(batch.text);
         } catch (err) {
           quiet = true;
+          if (ctx.signal?.aborted) {
+            await settleCancel(ctx, err, group.steps, results, done, query, startTimes);
+            return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
+          }
           const failure = await diagnose(ctx, err, batch, group.steps, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes);
           return { results: [...results.values()], failure, sql: sent.join('\n') };
+        } finally {
+          ctx.signal?.removeEventListener('abort', onAbort);
         }
         prefixSent = true;
-        const ms = new Map<string, number>();
-        for (const r of res) {
-          const row = r.rows?.[0] as { chatgenius_db_step?: string; ms?: number } | undefined;
-          if (row?.chatgenius_db_step !== undefined) ms.set(row.chatgenius_db_step, Number(row.ms));
-        }
-        for (const s of group.steps) done(s, ms.get(`${s.direction}:${s.file.version}`) ?? Date.now() - t0);
+        // Every step announced itself as it committed; this covers a notice that went missing.
+        for (const s of group.steps) done(s, Date.now() - t0);
       } else {
         const step = group.step;
         if (!prefixSent) {
@@ -354,6 +379,53 @@ async function recordFailure(
   });
 }
 
+/**
+ * A batch stopped by Ctrl-C. With the session still there (the cancel request answered 57014):
+ * one trip rolls back, reads the journal (the truth about what committed, even a COMMIT whose
+ * notice the cancel cut off) and releases the lock. With the connection gone: what the notices
+ * said, and the running migration was rolled back by the server.
+ */
+async function settleCancel(
+  ctx: RunContext,
+  err: unknown,
+  steps: Step[],
+  results: Map<Step, MigrationResult>,
+  done: (s: Step, ms: number) => void,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+  startTimes: Map<string, number>,
+): Promise<void> {
+  let confirmed = false;
+  if (isDatabaseError(err)) {
+    try {
+      const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })};\n${tailSql(ctx)}`);
+      const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+      if (row) {
+        const journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+        const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
+        for (const s of steps) {
+          if (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version)) {
+            done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
+          }
+        }
+        confirmed = true;
+      }
+    } catch {
+      /* the connection went too: fall back on what the notices said */
+    }
+  }
+  const running = steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`));
+  if (running) {
+    ctx.emit({
+      type: 'migration:interrupted',
+      version: running.file.version,
+      name: running.file.name,
+      direction: running.direction,
+      reason: 'cancelled',
+      confirmed,
+    });
+  }
+}
+
 async function diagnose(
   ctx: RunContext,
   err: unknown,
@@ -370,8 +442,7 @@ async function diagnose(
   if (!isDatabaseError(err)) {
     // The connection is gone (or the driver failed): the server rolls back the open transaction
     // and releases the lock. Report which migration was running.
-    const started = [...startTimes.keys()].at(-1);
-    const step = steps.find((s) => `${s.direction}:${s.file.version}` === started) ?? steps[0]!;
+    const step = steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`)) ?? steps.find((s) => results.get(s)!.status === 'not-run') ?? steps[0]!;
     const failure: MigrationFailure = { version: step.file.version, name: step.file.name, file: fileOf(step), message: String(e.message ?? err), phase: 'runtime', ...(e.code ? { code: e.code } : {}) };
     results.get(step)!.status = 'failed';
     ctx.emit({ type: 'migration:failed', version: step.file.version, name: step.file.name, direction: step.direction, ...(e.code ? { code: e.code } : {}), message: failure.message });
