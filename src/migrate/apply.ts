@@ -28,7 +28,7 @@ function warningsOf(plan: UpPlan): string[] {
 export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
-  const files = await readMigrations(opts.migrationsDir);
+  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
   const who = runIdentity(opts.toolVersion);
 
   if (opts.dryRun) {

@@ -26,7 +26,7 @@ function missingError(missing: JournalRow[]): ChatgeniusError {
 export async function rollback(client: pg.Client, opts: EngineOptions & DownOptions): Promise<RollbackResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
-  const files = await readMigrations(opts.migrationsDir);
+  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
   const who = runIdentity(opts.toolVersion);
   const down: DownOptions = {
     ...(opts.to !== undefined ? { to: opts.to } : {}),
