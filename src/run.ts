@@ -77,7 +77,7 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
   let client: pg.Client;
   try {
     throwIfAborted(signal);
-    const { connectClient } = await import('./db/index.js');
+    const { connectClient } = await import('./db/connect.js');
     // Through a tunnel the certificate (verify-full) must match the real database host, not 127.0.0.1.
     client = await connectClient(connection, {
       retry: config.retry,

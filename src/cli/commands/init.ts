@@ -80,7 +80,7 @@ export async function runInit(
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { migrate } = await import('../../migrate/index.js');
+    const { migrate } = await import('../../migrate/apply.js');
     const label = targetLabel(config, t);
     const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
@@ -137,7 +137,7 @@ export async function runInit(
  * meanwhile, so connecting right after costs no module load.
  */
 export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
-  for (const m of [import('pg'), import('../../run.js'), import('../../db/index.js'), import('../../migrate/index.js')]) m.catch(() => undefined);
+  for (const m of [import('pg'), import('../../run.js'), import('../../db/connect.js'), import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js')]) m.catch(() => undefined);
   const { readMigrations } = await import('../../migrate/files.js');
   const { findSyntaxError } = await import('../syntax-check.js');
   const files = await readMigrations(dir);

@@ -101,7 +101,7 @@ export async function runRollback(
   const { checkedFiles } = await import('./init.js');
   const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { rollback } = await import('../../migrate/index.js');
+    const { rollback } = await import('../../migrate/rollback.js');
     const label = targetLabel(config, t);
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
     const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target, files }).catch((e: unknown) => {
