@@ -59,7 +59,7 @@ export function runIdentity(toolVersion?: string): RunIdentity {
  * in one multi-statement batch every transaction shares the same now() (the time the batch
  * arrived), so applied_at would be equal for all and durations would add up across the batch.
  */
-export const STEP_START_SETTING = 'chatgenius_db.step_start';
+export const STEP_START_SETTING = 'chatgenius_db.t';
 
 /** SQL expression: this step's start (clock_timestamp() captured by markStepStartSql). */
 export const STEP_START = `current_setting(${quoteLiteral(STEP_START_SETTING)})::timestamptz`;
@@ -86,6 +86,23 @@ export function recordAppliedSql(schema: string, f: MigrationFile, who: RunIdent
   return `DELETE FROM ${journalName(schema)} WHERE version = ${quoteLiteral(f.version)};
 INSERT INTO ${journalName(schema)} (version, name, checksum, applied_at, duration_ms, os_user, client_host, tool_version, up_sql)
 VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${appliedAt}, ${duration}, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, ${upSql ?? quoteLiteral(f.up)})`;
+}
+
+/**
+ * The journal row of a migration run in a batch, as a statement prepared once per run: each
+ * migration then sends only `EXECUTE name(version, name, checksum, up_sql)`, not the whole INSERT.
+ * A failed-run row of the same version is replaced. applied_at / duration_ms come from the step's
+ * start marker (it must have run in the same transaction).
+ */
+export function prepareAppliedSql(schema: string, statement: string, who: RunIdentity): string {
+  return `PREPARE ${quoteIdent(statement)} (text, text, text, text) AS INSERT INTO ${journalName(schema)} AS j (version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, up_sql, error_code, error_message, error_statement, error_line, error_column)
+VALUES ($1, $2, $3, 'applied', ${STEP_START}, ${STEP_ELAPSED_MS}, current_user, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, $4, NULL, NULL, NULL, NULL, NULL)
+ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = 'applied', applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, db_user = EXCLUDED.db_user, os_user = EXCLUDED.os_user, client_host = EXCLUDED.client_host, tool_version = EXCLUDED.tool_version, up_sql = EXCLUDED.up_sql, error_code = NULL, error_message = NULL, error_statement = NULL, error_line = NULL, error_column = NULL`;
+}
+
+/** Record `f` with the statement prepareAppliedSql made; `upSql` is the SQL expression of the recorded text. */
+export function executeAppliedSql(statement: string, f: MigrationFile, upSql: string): string {
+  return `EXECUTE ${quoteIdent(statement)}(${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${upSql})`;
 }
 
 /** A 'failed' row, written after ROLLBACK; never overwrites an 'applied' row. */

@@ -15,7 +15,8 @@ import { CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { BatchText, segmentTextSql, type BatchSegment } from './batch-text.js';
 import { requestCancel } from '../db/cancel.js';
-import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import { createJournalSql, deleteRowSql, executeAppliedSql, markStepStartSql, prepareAppliedSql, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import { randomBytes } from 'node:crypto';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
@@ -35,6 +36,8 @@ export interface RunContext {
   /** This run holds the advisory lock: the last trip releases it. */
   holdsLock: boolean;
   signal?: AbortSignal;
+  /** Name of this run's prepared journal INSERT (unique per run, so a leftover never collides). */
+  journalStatement: string;
 }
 
 /** A RunContext from the engine options and what the lock + journal read found. */
@@ -46,6 +49,7 @@ export function runContext(
   return {
     client,
     ...run,
+    journalStatement: `chatgenius_db_applied_${randomBytes(4).toString('hex')}`,
     lockTimeoutMs: opts.lockTimeoutMs,
     statementTimeoutMs: opts.statementTimeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -100,8 +104,11 @@ function searchPath(schema: string): string {
   return schema === 'public' ? quoteIdent('public') : `${quoteIdent(schema)}, public`;
 }
 
-/** Session settings (committed in a transaction of their own), journal creation when needed. */
-export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal'>): string {
+/**
+ * Session settings (committed in a transaction of their own), journal creation when needed, and
+ * (`prepare`: the run has migrations to apply in a batch) the prepared journal INSERT.
+ */
+export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal' | 'journalStatement' | 'who'>, prepare = false): string {
   const ms = (n: number) => quoteLiteral(`${Math.max(0, Math.trunc(n))}ms`);
   return [
     'BEGIN',
@@ -110,13 +117,19 @@ export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'st
     `SET search_path TO ${searchPath(ctx.schema)}`,
     `SET client_min_messages = notice`,
     ...(ctx.createJournal ? [createJournalSql(ctx.schema)] : []),
+    ...(prepare ? [prepareAppliedSql(ctx.schema, ctx.journalStatement, ctx.who)] : []),
     'COMMIT',
   ].join(';\n') + ';\n';
 }
 
-/** Undo the session settings and release the lock. */
-export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
+/**
+ * Undo the session settings and release the lock; `deallocate`: the prepared journal INSERT too
+ * (only in the batch that prepared it succeeding; the failure paths leave it: a DEALLOCATE of a
+ * statement a rejected batch never prepared would fail the unlock with it, and the name is per run).
+ */
+export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock' | 'journalStatement'>, deallocate = false): string {
   return [
+    ...(deallocate ? [`DEALLOCATE ${quoteIdent(ctx.journalStatement)}`] : []),
     'RESET lock_timeout',
     'RESET statement_timeout',
     'RESET search_path',
@@ -132,14 +145,18 @@ export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
  */
 function markerSql(kind: 'start' | 'done' | 'stmt', id: string): string {
   const start = kind === 'start' ? `${markStepStartSql()}; ` : '';
-  return `DO $chatgenius_db$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
+  return `DO $c$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$c$`;
 }
 
 /** The step's journal change; `seg` (the file's place in the batch) lets the row copy the text from the running statement. */
 function journalSql(ctx: RunContext, step: Step, durationMs?: number, seg?: BatchSegment): string {
-  return step.direction === 'up'
-    ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs, seg ? segmentTextSql(seg) : undefined)
-    : deleteRowSql(ctx.schema, step.file.version);
+  if (step.direction === 'down') return deleteRowSql(ctx.schema, step.file.version);
+  return seg ? executeAppliedSql(ctx.journalStatement, step.file, segmentTextSql(seg)) : recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs);
+}
+
+/** Batches record up steps with the prepared INSERT: prepare it when there is one. */
+function needsPrepared(steps: Step[]): boolean {
+  return steps.some((s) => s.direction === 'up' && s.transactional);
 }
 
 function textOf(step: Step): string {
@@ -151,9 +168,9 @@ function fileOf(step: Step): string {
 }
 
 /** The batch for a group of transactional steps. */
-export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean; finalSql?: string; tail: boolean }): BatchText {
+export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean; finalSql?: string; tail: boolean; prepared: boolean }): BatchText {
   const b = new BatchText();
-  if (opts.prefix) b.raw(prefixSql(ctx));
+  if (opts.prefix) b.raw(prefixSql(ctx, opts.prepared));
   for (const step of steps) {
     const id = `${step.direction}:${step.file.version}`;
     b.sql('BEGIN');
@@ -164,25 +181,26 @@ export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean;
     b.sql(markerSql('done', id));
   }
   if (opts.finalSql) b.sql(opts.finalSql);
-  if (opts.tail) b.raw(tailSql(ctx));
+  if (opts.tail) b.raw(tailSql(ctx, opts.prepared));
   return b;
 }
 
 /** Everything a run would send, as text (dry run). */
 export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): string {
   const groups = groupSteps(steps);
+  const prepared = needsPrepared(steps);
   const parts: string[] = [];
   groups.forEach((g, i) => {
     const first = i === 0;
     const last = i === groups.length - 1;
     if (g.kind === 'tx') {
-      parts.push(txBatch(ctx, g.steps, { prefix: first, tail: last, ...(last && finalSql ? { finalSql } : {}) }).text);
+      parts.push(txBatch(ctx, g.steps, { prefix: first, tail: last, prepared, ...(last && finalSql ? { finalSql } : {}) }).text);
     } else {
-      if (first) parts.push(prefixSql(ctx));
+      if (first) parts.push(prefixSql(ctx, prepared));
       parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
       for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
       parts.push(`${journalSql(ctx, g.step, 0)};\n`);
-      if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx)}`);
+      if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
     }
   });
   return parts.join('-- (next round trip)\n');
@@ -204,6 +222,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
   }
   const sent: string[] = [];
   const groups = groupSteps(steps);
+  const prepared = needsPrepared(steps);
   let prefixSent = false;
   let quiet = false;
   let lastStart: { id: string; at: number } | null = null;
@@ -266,7 +285,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
       }
       if (group.kind === 'tx') {
         startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
-        const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
+        const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, prepared, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
         const t0 = Date.now();
         // Ctrl-C while the batch runs: cancel the statement (the session stays, so the commit
         // notices already on their way still arrive and the journal can be read back).
@@ -291,7 +310,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
       } else {
         const step = group.step;
         if (!prefixSent) {
-          await query(prefixSql(ctx));
+          await query(prefixSql(ctx, prepared));
           prefixSent = true;
         }
         emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction: step.direction });
@@ -311,7 +330,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
           }
         }
         const ms = Date.now() - t0;
-        await query(`${journalSql(ctx, step, ms)};\n${last && opts.finalSql ? `${opts.finalSql};\n` : ''}${last ? tailSql(ctx) : ''}`);
+        await query(`${journalSql(ctx, step, ms)};\n${last && opts.finalSql ? `${opts.finalSql};\n` : ''}${last ? tailSql(ctx, prepared) : ''}`);
         done(step, ms);
       }
     }
