@@ -91,18 +91,17 @@ VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.ch
 /**
  * The journal row of a migration run in a batch, as a statement prepared once per run: each
  * migration then sends only `EXECUTE name(version, name, checksum, up_sql)`, not the whole INSERT.
- * A failed-run row of the same version is replaced. applied_at / duration_ms come from the step's
- * start marker (it must have run in the same transaction).
+ * status, db_user and the error columns take their defaults. applied_at / duration_ms come from
+ * the step's start marker (it must have run in the same transaction). A failed-run row of the same
+ * version must be deleted first (deleteRowSql): the batch knows which, from the journal it read.
  */
 export function prepareAppliedSql(schema: string, statement: string, who: RunIdentity): string {
-  return `PREPARE ${quoteIdent(statement)} (text, text, text, text) AS INSERT INTO ${journalName(schema)} AS j (version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, up_sql, error_code, error_message, error_statement, error_line, error_column)
-VALUES ($1, $2, $3, 'applied', ${STEP_START}, ${STEP_ELAPSED_MS}, current_user, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, $4, NULL, NULL, NULL, NULL, NULL)
-ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = 'applied', applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, db_user = EXCLUDED.db_user, os_user = EXCLUDED.os_user, client_host = EXCLUDED.client_host, tool_version = EXCLUDED.tool_version, up_sql = EXCLUDED.up_sql, error_code = NULL, error_message = NULL, error_statement = NULL, error_line = NULL, error_column = NULL`;
+  return `PREPARE ${statement} (text, text, text, text) AS INSERT INTO ${journalName(schema)} (version, name, checksum, applied_at, duration_ms, os_user, client_host, tool_version, up_sql) VALUES ($1, $2, $3, ${STEP_START}, ${STEP_ELAPSED_MS}, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, $4)`;
 }
 
 /** Record `f` with the statement prepareAppliedSql made; `upSql` is the SQL expression of the recorded text. */
 export function executeAppliedSql(statement: string, f: MigrationFile, upSql: string): string {
-  return `EXECUTE ${quoteIdent(statement)}(${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${upSql})`;
+  return `EXECUTE ${statement}(${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${upSql})`;
 }
 
 /** A 'failed' row, written after ROLLBACK; never overwrites an 'applied' row. */

@@ -38,18 +38,20 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Name of this run's prepared journal INSERT (unique per run, so a leftover never collides). */
   journalStatement: string;
+  /** Versions that already have a journal row (a failed run's): deleted before the new row goes in. */
+  journalRows?: ReadonlySet<string>;
 }
 
 /** A RunContext from the engine options and what the lock + journal read found. */
 export function runContext(
   client: pg.Client,
   opts: { lockTimeoutMs: number; statementTimeoutMs: number; signal?: AbortSignal },
-  run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock'>,
+  run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock' | 'journalRows'>,
 ): RunContext {
   return {
     client,
     ...run,
-    journalStatement: `chatgenius_db_applied_${randomBytes(4).toString('hex')}`,
+    journalStatement: `cgdb_${randomBytes(4).toString('hex')}`,
     lockTimeoutMs: opts.lockTimeoutMs,
     statementTimeoutMs: opts.statementTimeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -129,7 +131,7 @@ export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'st
  */
 export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock' | 'journalStatement'>, deallocate = false): string {
   return [
-    ...(deallocate ? [`DEALLOCATE ${quoteIdent(ctx.journalStatement)}`] : []),
+    ...(deallocate ? [`DEALLOCATE ${ctx.journalStatement}`] : []),
     'RESET lock_timeout',
     'RESET statement_timeout',
     'RESET search_path',
@@ -151,7 +153,9 @@ function markerSql(kind: 'start' | 'done' | 'stmt', id: string): string {
 /** The step's journal change; `seg` (the file's place in the batch) lets the row copy the text from the running statement. */
 function journalSql(ctx: RunContext, step: Step, durationMs?: number, seg?: BatchSegment): string {
   if (step.direction === 'down') return deleteRowSql(ctx.schema, step.file.version);
-  return seg ? executeAppliedSql(ctx.journalStatement, step.file, segmentTextSql(seg)) : recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs);
+  if (!seg) return recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs);
+  const replace = ctx.journalRows?.has(step.file.version) ? `${deleteRowSql(ctx.schema, step.file.version)};\n` : '';
+  return `${replace}${executeAppliedSql(ctx.journalStatement, step.file, segmentTextSql(seg))}`;
 }
 
 /** Batches record up steps with the prepared INSERT: prepare it when there is one. */
