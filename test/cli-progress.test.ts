@@ -148,6 +148,24 @@ test('Ctrl-C after some commits reports exactly those, says 0003 was rolled back
   assert.deepEqual(await applied('progress_int'), ['0001', '0002', '0003', '0004']);
 });
 
+test('a connection lost mid-batch: the committed ones were printed, the cut-off one is named as rolled back, run again to finish', async () => {
+  const url = await pg.createDatabase('progress_lost');
+  const d = await slowSet('lost');
+  const run = start(['init', '--env', 'development', '--yes', '--database-url', url, '--migrations-dir', d]);
+  await until('0003 sleeping on the server', () => sleeping('progress_lost'));
+  await pg.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'progress_lost' AND wait_event = 'PgSleep'", [], 'postgres');
+  const ex = await run.exited;
+  assert.equal(ex.code, 1, run.out());
+  const out = run.out();
+  assert.match(out, /0001_alpha \d+ ms[\s\S]*0002_beta \d+ ms/, out);
+  assert.match(out, /2 migrations applied before the failure \(committed\)/, out);
+  assert.match(out, /Connection lost during a migration \(DB_CONNECTION_LOST\)/, out);
+  assert.match(out, /nothing of 0003_slow is applied/, out);
+  assert.match(out, /run the same command again to finish/, out);
+  assert.doesNotMatch(out, /Fix the statement/);
+  assert.deepEqual(await applied('progress_lost'), ['0001', '0002']);
+});
+
 test('a syntax error in the last pending file is reported with file:line:column before any connection is made', async () => {
   const d = join(dir, 'broken');
   await mkdir(d, { recursive: true });

@@ -74,7 +74,8 @@ export interface RunOutcome {
   cancelled?: boolean;
 }
 
-const MARK = 'chatgenius-db:';
+/** Prefix of the engine's own NOTICEs (short: one pair per migration travels in every batch). */
+const MARK = 'cgdb:';
 
 /** A library caller's words for a cancelled run: what committed, and that running again finishes. */
 export function cancelledMessage(results: MigrationResult[]): string {
@@ -147,7 +148,8 @@ export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock' | 'journalS
  */
 function markerSql(kind: 'start' | 'done' | 'stmt', id: string): string {
   const start = kind === 'start' ? `${markStepStartSql()}; ` : '';
-  return `DO $c$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$c$`;
+  // The id is direction:version or a number: no % in it, so it can be the format string itself.
+  return `DO $c$BEGIN ${start}RAISE NOTICE ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$c$`;
 }
 
 /** The step's journal change; `seg` (the file's place in the batch) lets the row copy the text from the running statement. */
@@ -473,15 +475,20 @@ async function diagnose(
   }
   // One trip: end the aborted transaction and read the journal.
   let journal: JournalRow[] = [];
+  let journalRead = false;
   try {
     const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
     const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
-    if (row) journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+    if (row) {
+      journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+      journalRead = true;
+    }
   } catch {
-    /* keep going with what we know */
+    /* the session is gone (57P01 and the like): keep going with what the commit notices said */
   }
   const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
-  const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
+  const isDone = (s: Step) =>
+    results.get(s)!.status !== 'not-run' || (journalRead && (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version)));
   const committed = steps.filter(isDone);
   // Located by the error position?
   const pos = e.position ? Number(e.position) : undefined;
