@@ -372,9 +372,18 @@ describe('the seed command', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Wait until the load is under way (users are copied first, messages stream for seconds).
-    for (let i = 0; i < 200 && !out.includes('Seeding'); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 800));
+    // Wait until the load is under way: a COPY into cancel_me.messages has rows in flight on the
+    // server (users are copied first, messages stream for seconds). Only then Ctrl-C.
+    const copying = async () =>
+      count(`SELECT coalesce(max(p.tuples_processed), 0) AS n FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid
+             JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cancel_me' AND c.relname = 'messages'`);
+    let inFlight = 0;
+    for (let i = 0; i < 600 && inFlight === 0 && child.exitCode === null; i++) {
+      inFlight = await copying();
+      if (inFlight === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(inFlight > 0, `the seed was copying messages before Ctrl-C: ${out}`);
+    assert.match(out, /Seeding/);
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 130, out);
