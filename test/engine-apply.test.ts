@@ -258,6 +258,29 @@ test('a file that cannot run in a transaction (CREATE INDEX CONCURRENTLY) runs o
   assert.deepEqual((await journal(opts.schema)).map((x) => x.version), ['0001', '0002', '0003', '0004']);
 });
 
+test('a migration that waits for a lock the app holds gives up after lockTimeoutMs (55P03), at a migration boundary', async () => {
+  const m = gen(1);
+  const opts = engine(m.dir);
+  assert.equal((await migrate(client, opts)).ok, true);
+  // 0002 needs an ACCESS EXCLUSIVE lock on t_0001; the "app" holds a conflicting lock and does not let go.
+  m.write(2, `ALTER TABLE t_0001 ADD COLUMN extra int;\n`);
+  m.write(2, `ALTER TABLE t_0001 DROP COLUMN extra;\n`, 'down');
+  const app = await server.client();
+  try {
+    await app.query(`BEGIN; LOCK TABLE "${opts.schema}".t_0001 IN ROW EXCLUSIVE MODE`);
+    const t0 = Date.now();
+    const r = await migrate(client, { ...opts, lockTimeoutMs: 300, statementTimeoutMs: 20_000 });
+    const ms = Date.now() - t0;
+    assert.equal(r.ok, false);
+    assert.equal(r.failure?.code, '55P03', JSON.stringify(r.failure));
+    assert.ok(ms < 15_000, `gave up after ${ms} ms, not at the 20 s statement timeout`);
+    assert.deepEqual((await journal(opts.schema)).filter((x) => x.status === 'applied').map((x) => x.version), ['0001']);
+  } finally {
+    await app.query('ROLLBACK').catch(() => {});
+    await app.end();
+  }
+});
+
 test('a file with its own BEGIN/COMMIT is refused with an explanation, before anything runs', async () => {
   const m = gen(2, { override: { 2: `BEGIN;\nCREATE TABLE t_0002 (id int);\nCOMMIT;\n` } });
   const opts = engine(m.dir);
