@@ -212,7 +212,7 @@ const MUTATIONS = [
     file: 'src/log/redact.ts',
     search: "out = out.split(s).join('****');",
     replace: 'out = out.split(s).join(s);',
-    tests: [['test/cli-errors.test.ts', 'at least 30 bad inputs']],
+    tests: [['test/cli-basics.test.ts', '--verbose adds the stack trace']],
   },
 ];
 
