@@ -295,6 +295,11 @@ if (baseline) {
 for (const m of chosen) {
   if (results.some((x) => x.m === m)) continue;
   const srcPath = join(root, m.file);
+  if (!existsSync(srcPath)) {
+    results.push({ m, outcome: 'anchor-missing', detail: `${m.file} does not exist (moved? update the row)` });
+    console.log(`${m.id}: ${m.file} does not exist (moved? update the row)`);
+    continue;
+  }
   const original = readFileSync(srcPath, 'utf8');
   const count = original.split(m.search).length - 1;
   if (count !== 1) {
