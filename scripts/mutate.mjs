@@ -77,6 +77,13 @@ const MUTATIONS = [
     tests: [['test/db-tls.test.ts', 'doctor through a tunnel checks the certificate']],
   },
   {
+    id: 'doctor-does-not-pass-tls-name-to-connect',
+    file: 'src/ops/doctor-pg.ts',
+    search: '...(tlsServerName ? { tlsServerName } : {}),',
+    replace: '...{},',
+    tests: [['test/db-tls.test.ts', 'doctor through a tunnel checks the certificate']],
+  },
+  {
     id: 'no-client-connection-check',
     file: 'src/db/connect.ts',
     search: 'if (opts.connectionCheck ?? true) parts.push(',
