@@ -252,21 +252,25 @@ describe('notifications during the bulk load', () => {
     for (const ch of [...CHANNELS, SEED_CHANNEL]) await l.query(`LISTEN ${ch}`);
     return { got, close: () => l.end() };
   }
-  const settle = () => new Promise((r) => setTimeout(r, 300));
+  /** Wait (polling, up to 10 s) until `n` notifications arrived, then 300 ms more for any extra one. */
+  const settle = async (got: unknown[], n: number) => {
+    for (let i = 0; i < 500 && got.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+  };
 
   test('a superuser seed sends one summary NOTIFY, not one per row; the triggers work again after', async () => {
     await applied('quiet_su');
     const l = await listener();
     try {
       const res = await seedDatabase(client, { users: 50, channels: 8, messages: 2000, seed: 'n', schema: 'quiet_su' });
-      await settle();
+      await settle(l.got, 1);
       assert.equal(res.triggerMode, 'replica');
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
       assert.equal(JSON.parse(l.got[0]!.payload!).counts.messages, 2000);
       // The session is back to normal: an ordinary insert notifies.
       const ch = await client.query<{ id: string; user_id: string }>(`SELECT channel_id AS id, user_id FROM quiet_su.channel_members LIMIT 1`);
       await client.query(`INSERT INTO quiet_su.messages (channel_id, user_id, content) VALUES ($1, $2, 'hello')`, [ch.rows[0]!.id, ch.rows[0]!.user_id]);
-      await settle();
+      await settle(l.got, 2);
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL, 'chatgenius_messages']);
     } finally {
       await l.close();
@@ -289,7 +293,7 @@ describe('notifications during the bulk load', () => {
     const l = await listener();
     try {
       const res = await seedDatabase(owner, { users: 50, channels: 8, messages: 2000, seed: 'n', schema: 'quiet_owner' });
-      await settle();
+      await settle(l.got, 1);
       assert.equal(res.triggerMode, 'disabled');
       assert.ok(res.triggersDisabled.includes('messages.messages_notify'), res.triggersDisabled.join(','));
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
