@@ -3,7 +3,7 @@
 // test catches "survived": the suite would let that regression through.
 //
 // Usage: node scripts/mutate.mjs [--list] [--baseline] [id-or-substring...]
-//   --list      print the table of mutations and exit
+//   --list      print the table of mutations (and whether each anchor is still found) and exit
 //   --baseline  first run each named test unmutated (it must pass, else "caught" means nothing)
 // Exit 0 when every mutation was caught; 1 when one survived, its anchor text is gone (the code
 // moved: update the row) or its tests fail without it.
@@ -230,8 +230,15 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const chosen = MUTATIONS.filter((m) => filters.length === 0 || filters.some((f) => m.id.includes(f)));
 
 if (list) {
-  for (const m of chosen) console.log(`${m.id.padEnd(48)} ${m.file.padEnd(28)} ${m.tests.map(([f, n]) => `${f}${n ? ` "${n}"` : ''}`).join(', ')}`);
-  process.exit(0);
+  // With each row, whether its anchor is still there exactly once (a quick check after a merge).
+  let moved = 0;
+  for (const m of chosen) {
+    const path = join(root, m.file);
+    const n = existsSync(path) ? readFileSync(path, 'utf8').split(m.search).length - 1 : 0;
+    if (n !== 1) moved++;
+    console.log(`${n === 1 ? 'ok    ' : 'MOVED '} ${m.id.padEnd(48)} ${m.file.padEnd(28)} ${m.tests.map(([f, t]) => `${f}${t ? ` "${t}"` : ''}`).join(', ')}`);
+  }
+  process.exit(moved === 0 ? 0 : 1);
 }
 
 const distPath = (file) => join(root, 'dist', file.replace(/^src\//, '').replace(/\.ts$/, '.js'));
