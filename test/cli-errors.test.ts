@@ -113,7 +113,7 @@ function cases(): Case[] {
     },
     {
       name: 'wrong --confirm-database',
-      args: ['rollback', '--env', 'production', '--yes', '--database-url', appliedUrl, '--confirm-database', 'chatgenius'],
+      args: ['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl, '--confirm-database', 'chatgenius'],
       code: 2,
       says: /applied_db/,
     },
@@ -190,15 +190,37 @@ test('at least 30 bad inputs each exit 1 or 2 with an explanation, no stack trac
       if (r.stdout.includes(secret) || r.stderr.includes(secret)) failures.push(`secret in output: ${where}`);
       if (log.includes(secret)) failures.push(`secret in log file: [${c.name}]`);
     }
-    if (log) {
-      const last = JSON.parse(log.trim().split('\n').at(-1)!) as { event: string; level: string; data: { exitCode: number } };
-      if (last.event !== 'result' || last.level !== 'error' || last.data.exitCode !== c.code) failures.push(`log does not end with an error result: [${c.name}] ${log}`);
+    if (c.log !== false) {
+      // Every case ran with --log-file: the file must exist and tell the same story as stderr.
+      const entries = log.trim() === '' ? [] : log.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode?: number; title?: string } });
+      const last = entries.at(-1);
+      if (!last) failures.push(`no log written to --log-file: [${c.name}]`);
+      else if (last.event !== 'result' || last.level !== 'error' || last.data.exitCode !== c.code) failures.push(`log does not end with an error result: [${c.name}] ${log}`);
+      const title = /^✖ (.+) \(\S+\)$/m.exec(r.stderr)?.[1];
+      const logged = entries.find((e) => e.event === 'error');
+      if (last && (!logged || !title || logged.data.title !== title)) failures.push(`log has no error line titled "${title}": [${c.name}] ${log}`);
     }
   }
   assert.deepEqual(failures, []);
 });
 
 test('a failed production guard changed nothing: the schema is still fully applied', async () => {
+  // The guarded commands target the schema that HAS migrations (test), so a guard that let them
+  // through would roll back or touch real work.
+  const journal = async () =>
+    (await pg.query<{ version: string }>("select version from test.chatgenius_migrations where status = 'applied' order by version", [], 'applied_db')).rows.map((r) => r.version);
+  const before = await journal();
+  assert.ok(before.length >= 2, `the schema has migrations to lose: ${before.join(', ')}`);
+  const env = { POSTGRES_PASSWORD: SECRET };
+  const wrong = await runCli(['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl, '--confirm-database', 'chatgenius'], { cwd: root, env });
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /PRODUCTION_CONFIRMATION_MISMATCH/);
+  const none = await runCli(['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl], { cwd: root, env });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /PRODUCTION_CONFIRMATION_REQUIRED/);
+  const init = await runCli(['init', '--env', 'production', '--yes', '--schema', 'prod_a', '--database-url', appliedUrl], { cwd: root, env });
+  assert.equal(init.code, 2, init.stderr);
+  assert.deepEqual(await journal(), before, 'no migration was rolled back');
   const r = await pg.query<{ n: string }>("select count(*) as n from information_schema.tables where table_schema = 'test' and table_name = 'users'", [], 'applied_db');
   assert.equal(r.rows[0]!.n, '1');
   const p = await pg.query<{ n: string }>("select count(*) as n from information_schema.schemata where schema_name = 'prod_a'", [], 'applied_db');

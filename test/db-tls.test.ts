@@ -18,8 +18,7 @@ import type { ConnectionConfig } from '../src/config/types.js';
 import { makeUserKey, startSshServer } from './helpers/ssh-server.js';
 import { resolveConfig } from '../src/config/index.js';
 import { openTarget } from '../src/run.js';
-import { tlsServerNameFor } from '../src/ops/doctor-pg.js';
-import type { DoctorContext } from '../src/ops/doctor-context.js';
+import { runCli } from './helpers/cli.js';
 
 /* ---- a minimal DER encoder: enough for one self-signed ECDSA P-256 certificate ---- */
 function der(tag: number, ...content: Buffer[]): Buffer {
@@ -247,9 +246,41 @@ test('through a real SSH tunnel, init\'s openTarget with verify-full checks the 
   }
 });
 
-test('doctor through a tunnel checks the certificate against the configured database host', () => {
-  const configured = { ...conn, host: 'db.internal.example' };
-  const tunnel = { localHost: '127.0.0.1', localPort: 40000 } as unknown as DoctorContext['tunnel'];
-  assert.equal(tlsServerNameFor({ connection: configured, tunnel } as DoctorContext), 'db.internal.example');
-  assert.equal(tlsServerNameFor({ connection: configured } as DoctorContext), undefined, 'direct: the host itself is checked');
+test('doctor through a tunnel checks the certificate against the configured database host (verify-full passes; a wrong host name fails)', async () => {
+  const key = makeUserKey();
+  const keyPath = join(dir, 'id_doctor');
+  await writeFile(keyPath, key.private, { mode: 0o600 });
+  const ssh = await startSshServer({ authorizedKeys: [key.public] });
+  try {
+    const env = (host: string) => ({
+      HOME: dir,
+      CI: 'true',
+      POSTGRES_HOST: host, // as the bastion sees the database; the certificate names localhost
+      POSTGRES_PORT: String(pg.port),
+      POSTGRES_DB: pg.database,
+      POSTGRES_USER: pg.user,
+      POSTGRES_PASSWORD: pg.password,
+      PGSSLMODE: 'verify-full',
+      PGSSLROOTCERT: certFile,
+      SSH_HOST: ssh.host,
+      SSH_PORT: String(ssh.port),
+      SSH_USER: 'tunnel',
+      SSH_KEY_PATH: keyPath,
+      SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
+      CHATGENIUS_MAX_RETRIES: '1',
+    });
+    // The TLS handshake (and its certificate check) happens at "PostgreSQL authentication".
+    const authLine = (out: string) => out.split('\n').find((l) => /^[✔✖▲–] PostgreSQL authentication/.test(l)) ?? `no "PostgreSQL authentication" line in:\n${out}`;
+    // Dialled at 127.0.0.1 through the tunnel, the name checked is the configured one: localhost.
+    const ok = await runCli(['doctor', '--env', 'development'], { cwd: dir, env: env('localhost') });
+    assert.match(authLine(ok.stdout), /^✔ /, ok.stdout + ok.stderr);
+    assert.ok(ssh.forwardRequests > 0, 'doctor went through the bastion');
+    // The same server configured as 127.0.0.1: the certificate (for localhost) does not name it.
+    const wrong = await runCli(['doctor', '--env', 'development'], { cwd: dir, env: env('127.0.0.1') });
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(authLine(wrong.stdout), /^✖ .*another host name/, wrong.stdout);
+    assert.ok(!(ok.stdout + ok.stderr + wrong.stdout + wrong.stderr).includes(pg.password), 'never the password');
+  } finally {
+    await ssh.close();
+  }
 });

@@ -266,8 +266,13 @@ test('doctor with a bad value in the configuration names "Configuration" and the
 });
 
 test('doctor against a stopped database names "PostgreSQL reachable" and how to start it, exit 1', async () => {
-  await db.pause(); // last test of the file: the server stays stopped
-  const r = await doctor(['--database-url', db.url]);
+  await db.pause();
+  let r: CliResult;
+  try {
+    r = await doctor(['--database-url', db.url]);
+  } finally {
+    await db.start(); // the server is back for whatever runs next
+  }
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(block(r.stdout, 'Configuration'), /^✔/);
   const b = block(r.stdout, 'PostgreSQL reachable');

@@ -284,7 +284,7 @@ test('listen survives a server restart within the retry policy, and gives up wit
     assert.ok(s.lines.some((l) => l.event === 'retry'), 'reconnect attempts are logged as retry lines');
 
     const before = s.lines.length;
-    await db.pause(); // the last test of the file: the server stays down
+    await db.pause(); // down for good this time: listen gives up after its retries
     const exit = await s.exited;
     assert.equal(exit.code, 1, s.stderr);
     const retries = s.lines.slice(before).filter((l) => l.event === 'retry');
@@ -296,5 +296,6 @@ test('listen survives a server restart within the retry policy, and gives up wit
     assert.equal(s.lines.at(-1)!.event, 'result');
   } finally {
     if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await db.start().catch(() => {}); // the server is back for whatever runs next (a no-op if it is up)
   }
 });

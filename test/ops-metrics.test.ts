@@ -97,8 +97,10 @@ test('status --metrics prints parseable Prometheus text with non-zero index usag
   assert.ok(u.rows[0]!.id);
 });
 
-test('status --metrics counts trigger executions once track_functions is on', async () => {
+test('status --metrics counts trigger executions once track_functions is on', async (t) => {
   await db.query("ALTER DATABASE chatgenius_test SET track_functions = 'pl'", [], 'postgres');
+  // Leave the database as this test found it: the first test expects track_functions off.
+  t.after(() => db.query('ALTER DATABASE chatgenius_test RESET track_functions', [], 'postgres'));
   const c = await db.client();
   const ch = await c.query<{ id: string }>("insert into channels (name) values ('metrics') returning id");
   await c.query("update channels set description = 'x' where id = $1", [ch.rows[0]!.id]);

@@ -252,21 +252,25 @@ describe('notifications during the bulk load', () => {
     for (const ch of [...CHANNELS, SEED_CHANNEL]) await l.query(`LISTEN ${ch}`);
     return { got, close: () => l.end() };
   }
-  const settle = () => new Promise((r) => setTimeout(r, 300));
+  /** Wait (polling, up to 10 s) until `n` notifications arrived, then 300 ms more for any extra one. */
+  const settle = async (got: unknown[], n: number) => {
+    for (let i = 0; i < 500 && got.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+  };
 
   test('a superuser seed sends one summary NOTIFY, not one per row; the triggers work again after', async () => {
     await applied('quiet_su');
     const l = await listener();
     try {
       const res = await seedDatabase(client, { users: 50, channels: 8, messages: 2000, seed: 'n', schema: 'quiet_su' });
-      await settle();
+      await settle(l.got, 1);
       assert.equal(res.triggerMode, 'replica');
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
       assert.equal(JSON.parse(l.got[0]!.payload!).counts.messages, 2000);
       // The session is back to normal: an ordinary insert notifies.
       const ch = await client.query<{ id: string; user_id: string }>(`SELECT channel_id AS id, user_id FROM quiet_su.channel_members LIMIT 1`);
       await client.query(`INSERT INTO quiet_su.messages (channel_id, user_id, content) VALUES ($1, $2, 'hello')`, [ch.rows[0]!.id, ch.rows[0]!.user_id]);
-      await settle();
+      await settle(l.got, 2);
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL, 'chatgenius_messages']);
     } finally {
       await l.close();
@@ -289,7 +293,7 @@ describe('notifications during the bulk load', () => {
     const l = await listener();
     try {
       const res = await seedDatabase(owner, { users: 50, channels: 8, messages: 2000, seed: 'n', schema: 'quiet_owner' });
-      await settle();
+      await settle(l.got, 1);
       assert.equal(res.triggerMode, 'disabled');
       assert.ok(res.triggersDisabled.includes('messages.messages_notify'), res.triggersDisabled.join(','));
       assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
@@ -372,9 +376,18 @@ describe('the seed command', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Wait until the load is under way (users are copied first, messages stream for seconds).
-    for (let i = 0; i < 200 && !out.includes('Seeding'); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 800));
+    // Wait until the load is under way: a COPY into cancel_me.messages has rows in flight on the
+    // server (users are copied first, messages stream for seconds). Only then Ctrl-C.
+    const copying = async () =>
+      count(`SELECT coalesce(max(p.tuples_processed), 0) AS n FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid
+             JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cancel_me' AND c.relname = 'messages'`);
+    let inFlight = 0;
+    for (let i = 0; i < 600 && inFlight === 0 && child.exitCode === null; i++) {
+      inFlight = await copying();
+      if (inFlight === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(inFlight > 0, `the seed was copying messages before Ctrl-C: ${out}`);
+    assert.match(out, /Seeding/);
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 130, out);

@@ -62,11 +62,20 @@ async function assertTornDown(r: CliResult): Promise<void> {
 const journal = async () =>
   (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version')).rows.map((r) => r.version);
 
-describe('the CLI through an SSH tunnel', () => {
-  let project: string;
+/**
+ * A fresh project directory whose .chatgenius/known_hosts already holds the bastion's current key
+ * (as a previous `--accept-new-host-key` run leaves it): each test sets up its own.
+ */
+async function knownProject(): Promise<string> {
+  const project = await mkdtemp(join(dir, 'proj-'));
+  await mkdir(join(project, '.chatgenius'), { recursive: true, mode: 0o700 });
+  await writeFile(join(project, '.chatgenius', 'known_hosts'), `[${ssh.host}]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
+  return project;
+}
 
+describe('the CLI through an SSH tunnel', () => {
   test('init --yes through the tunnel applies the schema, accepting the new host key by flag', async () => {
-    project = await mkdtemp(join(dir, 'proj-'));
+    const project = await mkdtemp(join(dir, 'proj-'));
     const r = await runCli(['init', '--env', 'development', '--yes', '--accept-new-host-key', '--json'], { env: env(), cwd: project });
     assert.equal(r.code, 0, r.stderr);
     const result = lines(r).at(-1)!;
@@ -84,7 +93,15 @@ describe('the CLI through an SSH tunnel', () => {
   });
 
   test('status and rollback --yes --steps 1 through it, the saved host key now known', async () => {
+    const project = await knownProject();
+    // Needs an applied schema: set it up unless an earlier test already did (init is idempotent).
+    const hasJournal = (await db.query(`select to_regclass('public.chatgenius_migrations') is not null as j`)).rows[0]!.j as boolean;
+    if (!hasJournal || (await journal()).length < 2) {
+      const init = await runCli(['init', '--env', 'development', '--yes', '--json'], { env: env(), cwd: project });
+      assert.equal(init.code, 0, init.stderr);
+    }
     const applied = await journal();
+    assert.ok(applied.length >= 2, `migrations to roll back: ${applied.join(', ')}`);
     const st = await runCli(['status', '--env', 'development', '--json'], { env: env(), cwd: project });
     assert.equal(st.code, 0, st.stderr);
     assert.ok(lines(st).some((e) => e.event === 'tunnel_hostkey' && e.data?.status === 'known'));
@@ -129,7 +146,7 @@ describe('the CLI through an SSH tunnel', () => {
     const secret = 'wrong-passphrase-XYZ';
     const r = await runCli(['status', '--env', 'development', '--json'], {
       env: env({ SSH_KEY_PATH: p, SSH_PASSPHRASE: secret, SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint }),
-      cwd: project,
+      cwd: await mkdtemp(join(dir, 'pass-')),
     });
     assert.equal(r.code, 1);
     assert.match(r.stdout + r.stderr, /SSH_KEY_BAD_PASSPHRASE/);
@@ -138,7 +155,9 @@ describe('the CLI through an SSH tunnel', () => {
   });
 
   test('a host key changed between two runs is refused (exit 1), and nothing is offered to the new host', async () => {
-    // The bastion is replaced by one with another host key, on the same port.
+    // A project that knows the bastion's key; then the bastion is replaced by one with another
+    // host key, on the same port.
+    const project = await knownProject();
     const port = ssh.port;
     await ssh.close();
     ssh = world.ssh = await startSshServer({ authorizedKeys: [key.public], port, hostKey: makeHostKey() });
@@ -167,6 +186,7 @@ describe('the CLI through an SSH tunnel', () => {
     const args = ['init', '--env', 'development', '--yes', '--migrations-dir', migrations];
     const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
     for (const [k, v] of Object.entries(e)) if (v !== undefined) childEnv[k] = v;
+    const project = await mkdtemp(join(dir, 'slow-proj-'));
     const child = spawn(process.execPath, [binPath, ...args], { cwd: project, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { text: '' };
     child.stderr.on('data', (d) => (out.text += d));
@@ -191,7 +211,7 @@ describe('the CLI through an SSH tunnel', () => {
       const b = await db.query(`select to_regclass('public.b') is not null as b`, [], database);
       assert.equal(b.rows[0]!.b, v.includes('0002'));
     };
-    return { child, out, exited, versions, assertBoundary, args, env: e };
+    return { child, out, exited, versions, assertBoundary, args, env: e, project };
   }
 
   test('a tunnel that drops mid-run fails the run with an explanation, at a migration boundary; the next run finishes', async () => {
@@ -210,7 +230,7 @@ describe('the CLI through an SSH tunnel', () => {
     // ... and the tunnel's closing is told once.
     assert.equal(run.out.text.match(/SSH tunnel to \S+ closed:/g)?.length, 1, run.out.text);
     await run.assertBoundary();
-    const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });
+    const again = await runCli(run.args, { env: run.env, cwd: run.project, timeoutMs: 30_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(await run.versions(), ['0001', '0002', '0003']);
   });
@@ -224,7 +244,7 @@ describe('the CLI through an SSH tunnel', () => {
     assert.ok(Date.now() - t0 < 2500, `the run ended ${Date.now() - t0} ms after Ctrl-C`);
     assert.ok(await ssh.waitForNoConnections(), 'no SSH connection or forwarded socket left on the bastion');
     await run.assertBoundary();
-    const again = await runCli(run.args, { env: run.env, cwd: project, timeoutMs: 30_000 });
+    const again = await runCli(run.args, { env: run.env, cwd: run.project, timeoutMs: 30_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(await run.versions(), ['0001', '0002', '0003']);
   });

@@ -148,10 +148,20 @@ describe('a tunnel to a real PostgreSQL', () => {
 
   test('an aborted signal closes the tunnel', async () => {
     const ac = new AbortController();
-    const t = await openTunnel(cfgFor(ssh), remote(), { signal: ac.signal });
-    ac.abort();
-    await t.close();
-    assert.ok(await portRefuses(t.localPort));
+    const events: ChatgeniusEvent[] = [];
+    const t = await openTunnel(cfgFor(ssh), remote(), { signal: ac.signal, emit: (e) => events.push(e) });
+    try {
+      assert.equal(await portRefuses(t.localPort), false, 'the tunnel is open before the abort');
+      ac.abort();
+      // Only the signal may close it here: t.close() is not called until the checks are done.
+      let refused = false;
+      for (let i = 0; i < 100 && !(refused = await portRefuses(t.localPort)); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(refused, 'the abort released the local port');
+      assert.ok(await ssh.waitForNoConnections(), 'the abort ended the SSH connection');
+      assert.ok(events.some((e) => e.type === 'tunnel:closed'), 'the abort closed the tunnel');
+    } finally {
+      await t.close();
+    }
   });
 
   test('an encrypted key with its passphrase logs in', async () => {
@@ -240,13 +250,22 @@ describe('host keys are verified before authentication', () => {
   });
 
   test('the time a person takes to answer the host key prompt does not count against readyTimeout', async () => {
-    const cfg = cfgFor(ssh, { hostFingerprint: undefined, readyTimeoutMs: 400 });
+    // The answer takes twice the ready timeout; the timeout is still generous for the handshake
+    // itself on a loaded machine.
+    const cfg = cfgFor(ssh, { hostFingerprint: undefined, readyTimeoutMs: 2000 });
+    let asked = 0;
     const slowYes = async () => {
-      await new Promise((r) => setTimeout(r, 900));
+      asked++;
+      await new Promise((r) => setTimeout(r, 4000));
       return true;
     };
-    const t = await openTunnel(cfg, remote(), { confirmHostKey: slowYes });
+    const events: ChatgeniusEvent[] = [];
+    const t0 = Date.now();
+    const t = await openTunnel(cfg, remote(), { confirmHostKey: slowYes, emit: (e) => events.push(e) });
     await t.close();
+    assert.equal(asked, 1, 'the host key prompt ran once');
+    assert.ok(Date.now() - t0 >= 4000, 'the tunnel waited for the answer');
+    assert.ok(events.some((e) => e.type === 'tunnel:hostkey' && e.status === 'new-accepted'), 'the unknown key was accepted by the answer');
   });
 
   test('hashed known_hosts entries and [host]:port entries are matched', async () => {
