@@ -292,6 +292,7 @@ export function undoneObjects(up: ParsedStatement[], down: ParsedStatement[]): A
   const out: Array<{ object: string; line: number }> = [];
   for (const [key, v] of u.created) {
     if (d.dropped.has(key) || (v.parent && d.dropped.has(v.parent)) || namedIn(key)) continue;
+    if (v.parent && u.created.has(v.parent)) continue; // reported with its table
     out.push({ object: key.replace(':', ' '), line: v.line });
   }
   return out;

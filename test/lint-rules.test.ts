@@ -1,0 +1,149 @@
+/**
+ * The migration safety rules, as a reviewer meets them: every rule fires on a minimal bad file
+ * and stays quiet on its safe rewrite (one table of cases, both directions); a directive silences
+ * exactly the rule it names; our own sql/ is clean at error level.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lintDirectory, lintPairs, pairFiles, RULES, type PairInput } from '../src/lint/index.js';
+
+const up = (text: string, name = '0002_change'): PairInput => ({
+  version: name.slice(0, 4),
+  up: { file: `${name}.up.sql`, text, direction: 'up' },
+  down: { file: `${name}.down.sql`, text: 'SELECT 1;\n', direction: 'down' },
+});
+const rulesOf = async (pairs: PairInput[]) => (await lintPairs(pairs)).findings.map((f) => f.rule);
+
+// Statement rules: the doc row's own bad/good examples, plus cases the examples do not cover.
+const CASES: Array<{ rule: string; bad: string; good: string }> = [
+  ...RULES.filter((r) => r.example).map((r) => ({ rule: r.id, bad: r.example!.bad, good: r.example!.good })),
+  { rule: 'require-concurrent-index-creation', bad: 'CREATE UNIQUE INDEX u ON users (email);', good: 'CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);' },
+  { rule: 'constraint-missing-not-valid', bad: 'ALTER TABLE files ADD CONSTRAINT f_fk FOREIGN KEY (message_id) REFERENCES messages(id);', good: 'ALTER TABLE files ADD CONSTRAINT f_fk FOREIGN KEY (message_id) REFERENCES messages(id) NOT VALID;' },
+  {
+    rule: 'constraint-missing-not-valid',
+    bad: 'ALTER TABLE files ADD CONSTRAINT c CHECK (size >= 0) NOT VALID;\nALTER TABLE files VALIDATE CONSTRAINT c;',
+    good: 'ALTER TABLE files VALIDATE CONSTRAINT c;',
+  },
+  { rule: 'adding-field-with-volatile-default', bad: 'ALTER TABLE users ADD COLUMN n bigserial;', good: 'ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();' },
+  { rule: 'adding-field-with-volatile-default', bad: 'ALTER TABLE users ADD COLUMN d int GENERATED ALWAYS AS (1) STORED;', good: "ALTER TABLE users ADD COLUMN d text DEFAULT 'x';" },
+  { rule: 'backfill-without-where', bad: 'DELETE FROM sync_state;', good: "DELETE FROM sync_state WHERE sync_type = 'full';" },
+  { rule: 'ban-lock-table', bad: 'LOCK TABLE users IN SHARE MODE;', good: 'SELECT 1;' },
+  { rule: 'concurrently-in-transaction', bad: 'DROP INDEX CONCURRENTLY IF EXISTS i;', good: '-- chatgenius:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS i;' },
+  { rule: 'syntax-error', bad: 'CREATE TABLE t (a int;', good: 'CREATE TABLE t (a int);' },
+  { rule: 'invalid-directive', bad: '-- chatgenius:allow ban-drop-table\nDROP TABLE t;', good: '-- chatgenius:allow ban-drop-table nobody reads it since release 9\nDROP TABLE t;' },
+  { rule: 'invalid-directive', bad: '-- chatgenius:allow no-such-rule because\nSELECT 1;', good: 'SELECT 1;' },
+];
+
+for (const c of CASES) {
+  test(`${c.rule}: fires on "${c.bad.split('\n').at(-1)!.slice(0, 60)}" and is quiet on its safe rewrite`, async () => {
+    const bad = await rulesOf([up(c.bad)]);
+    assert.ok(bad.includes(c.rule), `expected ${c.rule} on:\n${c.bad}\ngot ${bad.join(', ') || 'nothing'}`);
+    const good = await rulesOf([up(c.good)]);
+    assert.ok(!good.includes(c.rule), `expected no ${c.rule} on:\n${c.good}\ngot ${good.join(', ')}`);
+  });
+}
+
+test('every rule of the table has a test case or a pair case below', () => {
+  const covered = new Set([...CASES.map((c) => c.rule), 'missing-down-file', 'down-does-not-undo-up']);
+  assert.deepEqual(RULES.map((r) => r.id).filter((id) => !covered.has(id)), []);
+});
+
+test('missing-down-file: an up file alone is an error at its line 1; with its down it is quiet', async () => {
+  const alone = await lintPairs([{ version: '0002', up: { file: '0002_x.up.sql', text: 'SELECT 1;', direction: 'up' } }]);
+  assert.deepEqual(alone.findings.map((f) => [f.rule, f.file, f.line, f.severity]), [['missing-down-file', '0002_x.up.sql', 1, 'error']]);
+  assert.deepEqual(await rulesOf([up('SELECT 1;')]), []);
+});
+
+test('down-does-not-undo-up: names each object the down leaves behind; quiet when it drops them (or their table)', async () => {
+  const upText = 'CREATE TABLE pins (id int);\nCREATE INDEX pins_id ON pins (id);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nALTER TABLE users ADD COLUMN pinned boolean;';
+  const pair = (down: string): PairInput => ({ version: '0002', up: { file: '0002_p.up.sql', text: upText, direction: 'up' }, down: { file: '0002_p.down.sql', text: down, direction: 'down' } });
+  const bad = (await lintPairs([pair('DROP FUNCTION f();')])).findings.filter((f) => f.rule === 'down-does-not-undo-up');
+  assert.deepEqual(bad.map((f) => f.message).sort(), [
+    '0002_p.down.sql does not drop column users.pinned (created by 0002_p.up.sql:4)',
+    '0002_p.down.sql does not drop table pins (created by 0002_p.up.sql:1)',
+  ]);
+  assert.equal(bad[0]!.file, '0002_p.down.sql');
+  const good = await lintPairs([pair('ALTER TABLE users DROP COLUMN pinned;\nDROP FUNCTION f();\nDROP TABLE pins;')]);
+  assert.deepEqual(good.findings.map((f) => f.rule), []);
+});
+
+test('a finding carries rule, severity, file:line:column, the lock and its table, why and the fix', async () => {
+  const r = await lintPairs([up('-- add an index\nSELECT 1;\nCREATE INDEX messages_user_idx ON messages (user_id);')]);
+  r.findings = r.findings.filter((f) => f.file.endsWith('.up.sql'));
+  assert.equal(r.findings.length, 1);
+  const f = r.findings[0]!;
+  assert.deepEqual([f.rule, f.severity, f.file, f.line, f.column, f.lock, f.table], ['require-concurrent-index-creation', 'error', '0002_change.up.sql', 3, 38, 'ShareLock on messages', 'messages']);
+  assert.match(f.why, /INSERT, UPDATE and DELETE/);
+  assert.match(f.fix, /CONCURRENTLY/);
+  assert.equal(r.findings.filter((f) => f.severity === 'error').length, 1);
+});
+
+test('a directive silences exactly the rule it names, in its file, and keeps the reason', async () => {
+  const text = [
+    '-- chatgenius:allow require-concurrent-index-creation messages is tiny here (fixture)',
+    'CREATE INDEX m_idx ON messages (user_id);',
+    'ALTER TABLE messages ALTER COLUMN content TYPE text;',
+  ].join('\n');
+  const r = await lintPairs([up(text), up('CREATE INDEX u_idx ON users (email);', '0003_other')]);
+  assert.deepEqual(r.findings.filter((f) => f.file.endsWith('.up.sql')).map((f) => `${f.file} ${f.rule}`), ['0002_change.up.sql changing-column-type', '0003_other.up.sql require-concurrent-index-creation']);
+  assert.deepEqual(r.acknowledged.map((f) => [f.rule, f.acknowledged]), [['require-concurrent-index-creation', 'messages is tiny here (fixture)']]);
+});
+
+test('SET NOT NULL is safe after a CHECK (col IS NOT NULL) validated in an earlier migration', async () => {
+  const r = await lintPairs([
+    up('ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;', '0002_a'),
+    up('ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;', '0003_b'),
+    up('ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ALTER COLUMN username SET NOT NULL;', '0004_c'),
+  ]);
+  assert.deepEqual(r.findings.filter((f) => f.file.endsWith('.up.sql')).map((f) => `${f.file}:${f.line} ${f.rule}`), ['0004_c.up.sql:2 set-not-null-without-check']);
+});
+
+test('down files: dropping is their job, lock findings are warnings', async () => {
+  const r = await lintPairs([{ version: '0002', up: { file: '0002_t.up.sql', text: 'CREATE TABLE t (a int);', direction: 'up' }, down: { file: '0002_t.down.sql', text: 'DROP INDEX t_a;\nDROP TABLE t;', direction: 'down' } }]);
+  assert.deepEqual(r.findings.map((f) => [f.rule, f.severity]), [['require-concurrent-index-deletion', 'warning']]);
+});
+
+/** Our sql/ rewritten mechanically the safe way (what issue "Safe on a live production database" does to 0003/0004). */
+function safeRewrite(dir: string): Array<{ name: string; text: string }> {
+  const out: Array<{ name: string; text: string }> = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+    let text = readFileSync(join(dir, name), 'utf8');
+    if (name === '0003_integrity.up.sql') {
+      const names: Array<[string, string]> = [];
+      text = text.replace(/ADD CONSTRAINT (\w+) (CHECK \([^;]*?\)|FOREIGN KEY \([^)]*\) REFERENCES \w+\(\w+\)(?: ON DELETE CASCADE)?)(,|;)/g, (_m, c: string, body: string, end: string) => `ADD CONSTRAINT ${c} ${body} NOT VALID${end}`);
+      for (const m of text.matchAll(/ALTER TABLE (\w+)\s+((?:.|\n)*?);/g)) for (const c of m[2]!.matchAll(/ADD CONSTRAINT (\w+)/g)) names.push([m[1]!, c[1]!]);
+      out.push({ name: '0003_integrity.up.sql', text });
+      out.push({ name: '0003_integrity.down.sql', text: readFileSync(join(dir, '0003_integrity.down.sql'), 'utf8') });
+      out.push({ name: '0004_validate.up.sql', text: `-- chatgenius:no-transaction\n${names.map(([t, c]) => `ALTER TABLE ${t} VALIDATE CONSTRAINT ${c};`).join('\n')}\n` });
+      out.push({ name: '0004_validate.down.sql', text: 'SELECT 1;\n' });
+      continue;
+    }
+    if (name.startsWith('0003_integrity.down')) continue;
+    if (name === '0004_indexes.up.sql') {
+      const idx = [...text.matchAll(/CREATE INDEX (\w+) ON (messages|users|channels|channel_members|reactions|files|message_reads|sync_state) ([^;]+);/g)];
+      for (const m of idx) text = text.replace(m[0], '');
+      out.push({ name: '0005_indexes.up.sql', text });
+      out.push({ name: '0005_indexes.down.sql', text: readFileSync(join(dir, '0004_indexes.down.sql'), 'utf8').replace(/DROP INDEX (?!channel_read)\w+;\n/g, '') });
+      out.push({ name: '0006_concurrent.up.sql', text: `-- chatgenius:no-transaction\n${idx.map((m) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${m[1]} ON ${m[2]} ${m[3]};`).join('\n')}\n` });
+      out.push({ name: '0006_concurrent.down.sql', text: `-- chatgenius:no-transaction\n${idx.map((m) => `DROP INDEX CONCURRENTLY IF EXISTS ${m[1]};`).join('\n')}\n` });
+      continue;
+    }
+    if (name.startsWith('0004_indexes.down')) continue;
+    out.push({ name: name.replace(/^0005_triggers/, '0007_triggers'), text });
+  }
+  return out;
+}
+
+test('the standard safe forms lint clean at error level: our sql/ rewritten with NOT VALID + VALIDATE and CONCURRENTLY', async () => {
+  const files = safeRewrite(join(import.meta.dirname, '..', 'sql'));
+  const r = await lintPairs(pairFiles(files));
+  assert.deepEqual(r.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line} ${f.rule}: ${f.message}`), []);
+  assert.ok(files.some((f) => f.text.includes('NOT VALID')) && files.some((f) => f.text.includes('CONCURRENTLY')));
+});
+
+test('our own sql/ lints clean at error level (holds once 0003/0004 take the online forms)', async () => {
+  const r = await lintDirectory(join(import.meta.dirname, '..', 'sql'));
+  assert.deepEqual(r.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line} ${f.rule}`), []);
+});
