@@ -74,7 +74,7 @@ test('a finding carries rule, severity, file:line:column, the lock and its table
   r.findings = r.findings.filter((f) => f.file.endsWith('.up.sql'));
   assert.equal(r.findings.length, 1);
   const f = r.findings[0]!;
-  assert.deepEqual([f.rule, f.severity, f.file, f.line, f.column, f.lock, f.table], ['require-concurrent-index-creation', 'error', '0002_change.up.sql', 3, 38, 'ShareLock on messages', 'messages']);
+  assert.deepEqual([f.rule, f.severity, f.file, f.line, f.column, f.lock, f.table], ['require-concurrent-index-creation', 'error', '0002_change.up.sql', 3, 35, 'ShareLock on messages', 'messages']);
   assert.match(f.why, /INSERT, UPDATE and DELETE/);
   assert.match(f.fix, /CONCURRENTLY/);
   assert.equal(r.findings.filter((f) => f.severity === 'error').length, 1);
