@@ -24,6 +24,8 @@ export interface LockPlan {
   migrations: PlannedMigration[];
   /** The trace's error when the replay failed (locks are then derived from the rules). */
   traceError?: string;
+  /** Rows and size of the target schema's tables. */
+  tables?: Map<string, TableStats>;
 }
 
 type Parser = Awaited<ReturnType<typeof loadParser>>;
@@ -73,6 +75,7 @@ export async function lockPlan(client: pg.Client, o: { schema: string; applied: 
       acknowledged: lint.get(f.version)?.acknowledged ?? [],
     })),
     ...(trace.error ? { traceError: trace.error } : {}),
+    tables: trace.stats,
   };
 }
 
