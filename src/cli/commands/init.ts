@@ -89,6 +89,9 @@ export async function runInit(
     checkConsent(config, 'init', config.connection?.database, { interactive: ctx.interactive });
   }
 
+  // Development and test: the pending files' lint errors are warned about before they run; the
+  // files are read and parsed while the connection opens.
+  const warnedSoon = config.env !== 'production' && !config.dryRun ? warnUnsafe(config.migrationsDir, r) : Promise.resolve(undefined);
   const started = Date.now();
   return withTarget(ctx, config, r, async (t) => {
     const { migrate } = await import('../../migrate/index.js');
@@ -107,7 +110,7 @@ export async function runInit(
       }
     }
 
-    const warned = config.env !== 'production' && !config.dryRun ? await warnUnsafe(config.migrationsDir, r) : undefined;
+    const warned = await warnedSoon;
     const result = await migrate(t.client, warned ? { ...engine, emit: warned } : engine);
     for (const w of result.warnings) r.out.warn(w);
     const applied = appliedSummary(result.results);
