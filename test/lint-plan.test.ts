@@ -121,3 +121,35 @@ test('production without a person: an unsafe finding on a table with rows is ref
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(await journalCount('lint_plan'), 4);
 });
+
+test('development and test only warn: the unsafe migration runs, with the finding and what production would need', async () => {
+  const warnUrl = await pg.createDatabase('lint_warn');
+  const d = await mkdtemp(join(tmpdir(), 'cgdb-lint-warn-'));
+  for (const n of ['0001_messages.up.sql', '0001_messages.down.sql', '0002_plain_index.up.sql', '0002_plain_index.down.sql']) await writeFile(join(d, n), FILES[n]!);
+  const r = await runCli(['init', '--env', 'test', '--yes', '--database-url', warnUrl, '--migrations-dir', d]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /0002_plain_index\.up\.sql:1:35 require-concurrent-index-creation: .*in production this needs --allow-unsafe require-concurrent-index-creation/);
+  assert.equal(await journalCount('lint_warn'), 2);
+  await rm(d, { recursive: true, force: true });
+});
+
+test('our own sql/: the plan replays 0001-0002 and traces 0003-0005 (DO blocks, functions, triggers) without falling back', async () => {
+  const ownUrl = await pg.createDatabase('lint_own');
+  const d = await mkdtemp(join(tmpdir(), 'cgdb-lint-own-'));
+  const sql = join(import.meta.dirname, '..', 'sql');
+  const { readdir, copyFile } = await import('node:fs/promises');
+  for (const n of await readdir(sql)) if (/^000[12]_/.test(n)) await copyFile(join(sql, n), join(d, n));
+  const first = await runCli(['init', '--env', 'test', '--yes', '--database-url', ownUrl, '--migrations-dir', d]);
+  assert.equal(first.code, 0, first.stderr);
+  const r = await runCli(['init', '--env', 'test', '--yes', '--dry-run', '--json', '--database-url', ownUrl, '--migrations-dir', sql]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = resultOf(r.stdout);
+  assert.equal(result.lockTraceError, undefined, String(result.lockTraceError));
+  const plan = result.lockPlan as Planned[];
+  assert.ok(plan.length >= 3);
+  assert.ok(plan.every((m) => m.locks.length > 0), JSON.stringify(plan.map((m) => [m.version, m.locks.length])));
+  assert.ok(plan[0]!.locks.some((l) => l.table === 'users' && l.source === 'traced' && l.rows === 0 && !l.created), JSON.stringify(plan[0]!.locks));
+  const left = await pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'chatgenius_scratch_%'", [], 'lint_own');
+  assert.equal(left.rowCount, 0);
+  await rm(d, { recursive: true, force: true });
+});

@@ -15,6 +15,8 @@
  * rolled-back transaction only. The copies are empty, so the replay is fast whatever the target
  * holds. A statement that cannot run in a transaction (CONCURRENTLY) runs without the keyword
  * and its lock is reported from the rules table (ShareUpdateExclusiveLock), marked derived.
+ * pg_locks shows one row per (table, mode): a mode that an earlier pending statement of the same
+ * replay already holds cannot be seen again, so it too comes from the rules table, marked derived.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -133,7 +135,8 @@ export function parseStats(raw: unknown): Map<string, TableStats> {
   const out = new Map<string, TableStats>();
   for (const [name, tuples, size] of (raw as Array<[string, number, number]>) ?? []) {
     const t = Number(tuples);
-    out.set(name, { rows: t < 0 ? null : Math.round(t), sizeBytes: Number(size) });
+    // reltuples is -1 until the first ANALYZE: a table of zero bytes still has no rows.
+    out.set(name, { rows: t >= 0 ? Math.round(t) : Number(size) === 0 ? 0 : null, sizeBytes: Number(size) });
   }
   return out;
 }
@@ -212,6 +215,12 @@ export function locksFromSnapshots(
           if (prev.has(key(sc, t, m))) continue;
           const table = sc === scratch ? t : sc === schema ? t : `${sc}.${t}`;
           add(table, m as LockMode, 'traced', s.line);
+        }
+        // A mode an earlier pending statement already holds on the table does not show up again
+        // in pg_locks (one row per mode): the rules table supplies it, marked derived.
+        for (const d of derivedLocks(s)) {
+          const t = d.table.split('.').at(-1)!;
+          if (prev.has(key(scratch, t, d.mode)) || prev.has(key(schema, t, d.mode))) add(t, d.mode, 'derived', s.line);
         }
       }
       if (s.kind === 'CreateStmt') {

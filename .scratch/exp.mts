@@ -1,0 +1,15 @@
+import { startPostgres } from '../test/helpers/pg.js';
+const pg = await startPostgres();
+const c = await pg.client();
+await c.query('create table t(id int, v text)');
+const q = async (s: string) => { await c.query(s); const r = await c.query(`select c.relname, l.mode from pg_locks l join pg_class c on c.oid=l.relation where l.pid=pg_backend_pid() and c.relnamespace not in ('pg_catalog'::regnamespace) order by 1,2`); console.log(s, '=>', r.rows.map(x=>x.relname+':'+x.mode).join(', ')); };
+await c.query('begin');
+await q('create table n(id int)');
+await q('create index on n(id)');
+await q('alter table n alter column id type bigint');
+await q('savepoint a');
+await q('create index on t(id)');
+await q('rollback to savepoint a');
+await q('select 1');
+await c.query('rollback');
+await c.end(); await pg.stop();
