@@ -12,9 +12,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { lineColumn } from '../explain/frame.js';
 import { ChatgeniusError } from '../errors.js';
-import { compareVersions, MIGRATION_FILE_NAME, NO_TRANSACTION_DIRECTIVE } from '../migrate/files.js';
+import { analyseSql, compareVersions, MIGRATION_FILE_NAME, NO_TRANSACTION_DIRECTIVE } from '../migrate/files.js';
 import { alterCmds, dropObjects, names, relOf } from './ast.js';
 import { byteToUtf16, loadParser, parseSqlWith, SqlSyntaxError, type ParsedStatement } from './parser.js';
+import { derivedLocks, strongest } from './locks.js';
 import { notNullCheckColumn, RULE_BY_ID, RULES, type LockMode, type Rule, type RuleContext, type Severity } from './rules.js';
 
 export interface Finding {
@@ -122,12 +123,20 @@ function parseFile(parser: Parser, f: FileInput): { statements: ParsedStatement[
 
 /** Lint one file's statements (pure given the parser). Updates `state` for the files after it. */
 export function lintStatements(f: FileInput, statements: ParsedStatement[], state: LintState): Finding[] {
-  const firstLine = f.text.split('\n', 1)[0] ?? '';
   const createdHere = new Set<string>();
   const notValidHere = new Map<string, string>();
+  const fileLocks = new Map<string, LockMode>();
+  for (const s of statements) {
+    if (s.kind === 'LockStmt') continue;
+    for (const d of derivedLocks(s)) {
+      const t = d.table.split('.').at(-1)!;
+      fileLocks.set(t, fileLocks.has(t) ? strongest(fileLocks.get(t)!, d.mode) : d.mode);
+    }
+  }
   const ctx: RuleContext = {
     direction: f.direction,
-    transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine),
+    transactional: runsInOneTransaction(f),
+    fileLocks,
     createdHere,
     notValidHere,
     validatedNotNull: state.validatedNotNull,
@@ -145,6 +154,21 @@ export function lintStatements(f: FileInput, statements: ParsedStatement[], stat
     track(s, ctx, createdHere, notValidHere, state);
   }
   return out;
+}
+
+/**
+ * Does the engine run this file as one transaction? Not with the no-transaction first line, nor
+ * when the engine's own analysis says the file is written in online forms (it then runs each
+ * statement in a transaction of its own). The engine's rule, not a copy of it.
+ */
+function runsInOneTransaction(f: FileInput): boolean {
+  if (NO_TRANSACTION_DIRECTIVE.test(f.text.split('\n', 1)[0] ?? '')) return false;
+  try {
+    const a = analyseSql(f.text, f.file) as { online?: boolean };
+    return a.online !== true;
+  } catch {
+    return true; // BEGIN/COMMIT inside: the transaction-control rule reports it
+  }
 }
 
 /** Remember what a statement created or validated, for the statements after it. */

@@ -8,47 +8,19 @@
  */
 import { alterCmds, columnConstraints, dropObjects, firstLocation, names, relOf, shown, walk, type Node, type RelName } from './ast.js';
 import type { ParsedStatement } from './parser.js';
+import { LOCK_MODES, type LockMode } from './locks.js';
+
+export { LOCK_MODES, LOCK_BLOCKS, blocksWrites, strongest, type LockMode } from './locks.js';
 
 export type Severity = 'error' | 'warning';
-
-/** PostgreSQL's table lock modes, weakest first (the names pg_locks reports). */
-export const LOCK_MODES = [
-  'AccessShareLock',
-  'RowShareLock',
-  'RowExclusiveLock',
-  'ShareUpdateExclusiveLock',
-  'ShareLock',
-  'ShareRowExclusiveLock',
-  'ExclusiveLock',
-  'AccessExclusiveLock',
-] as const;
-export type LockMode = (typeof LOCK_MODES)[number];
-
-/** What each mode blocks, for people (from the PostgreSQL manual's lock table). */
-export const LOCK_BLOCKS: Record<LockMode, string> = {
-  AccessShareLock: 'only ACCESS EXCLUSIVE (reads and writes go on)',
-  RowShareLock: 'EXCLUSIVE and ACCESS EXCLUSIVE',
-  RowExclusiveLock: 'SHARE and stronger (reads and writes go on)',
-  ShareUpdateExclusiveLock: 'schema changes, VACUUM and other ShareUpdateExclusive holders (reads and writes go on)',
-  ShareLock: 'every INSERT, UPDATE and DELETE (reads go on)',
-  ShareRowExclusiveLock: 'every INSERT, UPDATE and DELETE (reads go on)',
-  ExclusiveLock: 'every write and SELECT ... FOR UPDATE (plain reads go on)',
-  AccessExclusiveLock: 'everything, reads included',
-};
-
-/** Does this mode stop the app's ordinary INSERT/UPDATE/DELETE? */
-export function blocksWrites(mode: LockMode): boolean {
-  return LOCK_MODES.indexOf(mode) >= LOCK_MODES.indexOf('ShareLock');
-}
-
-export function strongest(a: LockMode, b: LockMode): LockMode {
-  return LOCK_MODES.indexOf(a) >= LOCK_MODES.indexOf(b) ? a : b;
-}
 
 /** The file's state as the statements are read in order (kept by lint.ts). */
 export interface RuleContext {
   direction: 'up' | 'down';
-  /** False when the file's first line carries `-- chatgenius:no-transaction`. */
+  /**
+   * False when the engine runs the file statement by statement: the first line carries
+   * `-- chatgenius:no-transaction`, or the engine classifies the file as written in online forms.
+   */
   transactional: boolean;
   /** Tables (lower-case names) created earlier in this same file: empty, nobody uses them yet. */
   createdHere: ReadonlySet<string>;
@@ -58,6 +30,8 @@ export interface RuleContext {
   validatedNotNull: ReadonlySet<string>;
   /** CHECK (column IS NOT NULL) constraints seen so far: name -> `table.column`. */
   notNullChecks: ReadonlyMap<string, string>;
+  /** The strongest lock the file's other statements (not LOCK TABLE) take on each table. */
+  fileLocks: ReadonlyMap<string, LockMode>;
 }
 
 /** One thing a check found in a statement. */
@@ -134,11 +108,6 @@ function isNotNullCheck(c: Node): string | undefined {
 
 /** The CHECK (col IS NOT NULL) constraint's column, when `c` is one. */
 export const notNullCheckColumn = isNotNullCheck;
-
-const LOCK_STMT_MODES: Record<number, LockMode> = {
-  1: 'AccessShareLock', 2: 'RowShareLock', 3: 'RowExclusiveLock', 4: 'ShareUpdateExclusiveLock',
-  5: 'ShareLock', 6: 'ShareRowExclusiveLock', 7: 'ExclusiveLock', 8: 'AccessExclusiveLock',
-};
 
 export const RULES: readonly Rule[] = [
   {
@@ -409,13 +378,23 @@ export const RULES: readonly Rule[] = [
     title: 'LOCK TABLE',
     lock: 'the mode named, until the migration\'s transaction ends',
     why: 'An explicit table lock is held for the rest of the migration; everything that conflicts with it waits that long.',
-    fix: 'Let each statement take its own (shortest) lock; the engine\'s lock_timeout keeps each wait short and retried.',
-    example: { bad: 'LOCK TABLE messages IN ACCESS EXCLUSIVE MODE;', good: 'SELECT 1;' },
-    check: (s) => {
+    fix: 'Let each statement take its own (shortest) lock; the engine\'s lock_timeout keeps each wait short and retried. Taking up front exactly the mode the file\'s statements take anyway (to fix the lock order, children before parents) is not flagged.',
+    example: {
+      bad: 'LOCK TABLE messages IN ACCESS EXCLUSIVE MODE;\nCREATE TRIGGER m_t AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION f();',
+      good: 'LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;\nCREATE TRIGGER m_t AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION f();',
+    },
+    check: (s, ctx) => {
       if (s.kind !== 'LockStmt') return [];
-      const mode = LOCK_STMT_MODES[Number(s.node.mode)] ?? 'AccessExclusiveLock';
+      const mode = LOCK_MODES[Number(s.node.mode) - 1] ?? 'AccessExclusiveLock';
       const rels = ((s.node.relations as unknown[]) ?? []).map((r) => relOf((r as { RangeVar?: Node }).RangeVar)).filter((r): r is RelName => !!r);
-      return rels.map((r) => ({ at: r.location, table: shown(r), mode, message: `LOCK TABLE ${shown(r)} holds ${mode} until the migration ends` }));
+      // Taking up front the mode the file's statements take anyway only fixes the order of the
+      // locks (no deadlock with the app's inserts): that is not flagged; a stronger one is.
+      return rels
+        .filter((r) => {
+          const later = ctx.fileLocks.get(r.name);
+          return !later || LOCK_MODES.indexOf(mode) > LOCK_MODES.indexOf(later);
+        })
+        .map((r) => ({ at: r.location, table: shown(r), mode, message: `LOCK TABLE ${shown(r)} holds ${mode} until the migration ends, stronger than the file's statements need` }));
     },
   },
   {
@@ -444,8 +423,8 @@ export const RULES: readonly Rule[] = [
     why: 'CREATE/DROP INDEX CONCURRENTLY (and REINDEX CONCURRENTLY) cannot run inside a transaction block: the file silently runs statement by statement, and a failure half-way leaves it half applied.',
     fix: 'Put `-- chatgenius:no-transaction` on the file\'s first line, keep such a file to statements that can be re-run (IF NOT EXISTS / IF EXISTS), and keep other changes in transactional files.',
     example: {
-      bad: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS messages_user_idx ON messages (user_id);',
-      good: `${NT}CREATE INDEX CONCURRENTLY IF NOT EXISTS messages_user_idx ON messages (user_id);`,
+      bad: 'DROP INDEX CONCURRENTLY IF EXISTS messages_user_idx;',
+      good: `${NT}DROP INDEX CONCURRENTLY IF EXISTS messages_user_idx;`,
     },
     check: (s, ctx) => {
       if (!ctx.transactional) return [];
@@ -518,17 +497,3 @@ export const RULES: readonly Rule[] = [
 ];
 
 export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
-
-/** The known lock of a CONCURRENTLY statement (it cannot be traced inside a transaction). */
-export function concurrentLock(s: ParsedStatement): { table?: string; mode: LockMode } | null {
-  if (s.kind === 'IndexStmt' && s.node.concurrent) {
-    const rel = relOf(s.node.relation);
-    return { ...(rel ? { table: shown(rel) } : {}), mode: 'ShareUpdateExclusiveLock' };
-  }
-  if (s.kind === 'DropStmt' && s.node.concurrent) return { mode: 'ShareUpdateExclusiveLock' };
-  if (s.kind === 'ReindexStmt') {
-    const rel = relOf(s.node.relation);
-    return { ...(rel ? { table: shown(rel) } : {}), mode: 'ShareUpdateExclusiveLock' };
-  }
-  return null;
-}

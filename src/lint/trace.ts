@@ -23,9 +23,11 @@ import type pg from 'pg';
 import type { MigrationFile } from '../migrate/types.js';
 import { transactionalText } from '../migrate/scratch.js';
 import { quoteIdent, quoteLiteral } from '../migrate/sql-text.js';
-import { alterCmds, dropObjects, relOf, shown, type Node } from './ast.js';
+import { relOf } from './ast.js';
 import type { ParsedStatement } from './parser.js';
-import { concurrentLock, LOCK_MODES, type LockMode } from './rules.js';
+import { derivedLocks, LOCK_MODES, type LockMode } from './locks.js';
+
+export { derivedLocks } from './locks.js';
 
 export interface TableStats {
   /** pg_class.reltuples (an estimate; null when the table was never analysed). */
@@ -69,51 +71,6 @@ export function traceableText(s: ParsedStatement): string | null {
   if (SKIP.has(s.kind)) return null;
   if (isConcurrent(s)) return s.text.replace(/\bconcurrently\b/i, '');
   return s.text;
-}
-
-/** Pure: the lock a statement takes as the rules table knows it (fallback and CONCURRENTLY). */
-export function derivedLocks(s: ParsedStatement): Array<{ table: string; mode: LockMode }> {
-  const c = concurrentLock(s);
-  if (c) return c.table ? [{ table: c.table, mode: c.mode }] : [];
-  const rel = (v: unknown) => {
-    const r = relOf(v);
-    return r ? shown(r) : undefined;
-  };
-  const one = (t: string | undefined, mode: LockMode) => (t ? [{ table: t, mode }] : []);
-  const n = s.node;
-  switch (s.kind) {
-    case 'IndexStmt':
-      return one(rel(n.relation), 'ShareLock');
-    case 'AlterTableStmt': {
-      const cmds = alterCmds(n);
-      const t = rel(n.relation);
-      if (cmds.every((c) => c.subtype === 'AT_ValidateConstraint')) return one(t, 'ShareUpdateExclusiveLock');
-      if (cmds.every((c) => c.subtype === 'AT_AddConstraint' && c.constraint?.contype === 'CONSTR_FOREIGN')) {
-        return [...one(t, 'ShareRowExclusiveLock'), ...cmds.flatMap((c) => one(rel(c.constraint!.pktable), 'ShareRowExclusiveLock'))];
-      }
-      return one(t, 'AccessExclusiveLock');
-    }
-    case 'RenameStmt':
-      return one(rel(n.relation), 'AccessExclusiveLock');
-    case 'DropStmt':
-      return n.removeType === 'OBJECT_TABLE' ? dropObjects(n).map((o) => ({ table: o.join('.'), mode: 'AccessExclusiveLock' as const })) : [];
-    case 'InsertStmt':
-    case 'UpdateStmt':
-    case 'DeleteStmt':
-      return one(rel(n.relation), 'RowExclusiveLock');
-    case 'CreateTrigStmt':
-      return one(rel(n.relation), 'ShareRowExclusiveLock');
-    case 'ClusterStmt':
-      return one(rel(n.relation), 'AccessExclusiveLock');
-    case 'VacuumStmt': {
-      const full = ((n.options as unknown[]) ?? []).some((o) => (o as { DefElem?: { defname?: string } }).DefElem?.defname === 'full');
-      return ((n.rels as unknown[]) ?? []).flatMap((r) => one(rel((r as { VacuumRelation?: Node }).VacuumRelation?.relation), full ? 'AccessExclusiveLock' : 'ShareUpdateExclusiveLock'));
-    }
-    case 'LockStmt':
-      return ((n.relations as unknown[]) ?? []).flatMap((r) => one(rel((r as { RangeVar?: Node }).RangeVar), LOCK_MODES[Number(n.mode) - 1] ?? 'AccessExclusiveLock'));
-    default:
-      return [];
-  }
 }
 
 const MARK = 'chatgenius_trace';
