@@ -37,15 +37,40 @@ export function lockLine(l: PlannedLock): string {
   return `${l.table}: ${l.mode} (${BLOCKS[l.mode] ?? ''}) on ${size}${l.source === 'derived' ? ' [derived, not traced]' : ''}  line ${l.line}`;
 }
 
-/** Lines per pending migration: its locks (AccessShareLock left out: it blocks nothing the app does), its findings. */
+const ORDER = ['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
+
+/** Pure: one lock per table, its strongest mode (what the app feels), strongest and biggest first. */
+export function strongestPerTable(locks: PlannedLock[]): PlannedLock[] {
+  const by = new Map<string, PlannedLock>();
+  for (const l of locks) {
+    const cur = by.get(l.table);
+    if (!cur || ORDER.indexOf(l.mode) > ORDER.indexOf(cur.mode)) by.set(l.table, l);
+  }
+  return [...by.values()].sort((a, b) => ORDER.indexOf(b.mode) - ORDER.indexOf(a.mode) || (b.rows ?? 0) - (a.rows ?? 0) || a.table.localeCompare(b.table));
+}
+
+/**
+ * Lines per pending migration: one lock per table (its strongest mode; AccessShareLock left out:
+ * it blocks nothing the app does), then its findings, several of one rule on one line.
+ */
 export function lockPlanLines(plan: LockPlan): string[] {
   const lines: string[] = [];
   for (const m of plan.migrations) {
     lines.push(`${m.version}_${m.name}`);
-    const shown = m.locks.filter((l) => l.mode !== 'AccessShareLock');
+    const shown = strongestPerTable(m.locks).filter((l) => l.mode !== 'AccessShareLock');
     if (shown.length === 0) lines.push('  locks: none on existing tables');
     for (const l of shown) lines.push(`  lock  ${lockLine(l)}`);
-    for (const f of m.findings) lines.push(`  ${f.severity === 'error' ? 'UNSAFE' : 'warn'}  ${f.rule} (${f.file}:${f.line}:${f.column}): ${f.message}`);
+    const byRule = new Map<string, typeof m.findings>();
+    for (const f of m.findings) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
+    for (const [rule, fs] of byRule) {
+      const f = fs[0]!;
+      const tag = f.severity === 'error' ? 'UNSAFE' : 'warn';
+      if (fs.length === 1) lines.push(`  ${tag}  ${rule} (${f.file}:${f.line}:${f.column}): ${f.message}`);
+      else {
+        const tables = [...new Set(fs.map((x) => x.table).filter(Boolean))];
+        lines.push(`  ${tag}  ${rule} x${fs.length}${tables.length ? ` on ${tables.join(', ')}` : ''} (${f.file} lines ${fs.map((x) => x.line).join(', ')}): e.g. ${f.message}`);
+      }
+    }
     for (const f of m.acknowledged) lines.push(`  ok    ${f.rule} acknowledged in the file: ${f.acknowledged}`);
   }
   if (plan.traceError) lines.push(`(Lock trace failed, modes derived from the rules: ${plan.traceError})`);
