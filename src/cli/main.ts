@@ -29,6 +29,7 @@ export const registry: Record<string, RegistryEntry> = {
   realtime: { summary: 'Real-time mode: status | use notify | use logical (logical decoding)', load: load('realtime') },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
+  lint: { summary: 'Check the migration files for locks and outages before they run (exit 1 on an error)', load: load('lint') },
   schema: { summary: 'Show the schema: a tour in the terminal, a Mermaid diagram or an SVG picture', load: load('schema') },
   new: { summary: 'Write the next NNNN_name.up.sql / .down.sql pair', load: load('new') },
   baseline: { summary: 'Adopt a database whose tables already exist: --to VERSION', load: load('baseline') },

@@ -14,10 +14,11 @@ import { engineTable } from './engine.js';
 import { opsTable } from '../ops/explain-table.js';
 import { seedTable } from '../seed/explain.js';
 import { realtimeTable } from './realtime.js';
+import { lintTable } from '../lint/explain.js';
 
 export type { Explanation, ErrorFacts, ExplainEntry, ExplainTable } from './types.js';
 
-const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable, ...realtimeTable };
+const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable, ...realtimeTable, ...lintTable };
 
 export function errorFacts(err: unknown): ErrorFacts {
   if (err instanceof ChatgeniusError) {

@@ -11,7 +11,7 @@ import { ChatgeniusError } from '../errors.js';
 import { splitStatements, type SqlStatement } from './sql-text.js';
 import type { MigrationFile } from './types.js';
 
-const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up|down)\.sql$/;
+export const MIGRATION_FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up|down)\.sql$/;
 export const NO_TRANSACTION_DIRECTIVE = /^\s*--\s*chatgenius:no-transaction\b/i;
 
 export function checksumOf(sql: string): string {
@@ -106,7 +106,7 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const numeric = new Map<string, string>(); // BigInt text -> version as written
   for (const f of names.sort()) {
     if (!f.endsWith('.sql')) continue;
-    const m = FILE_NAME.exec(f);
+    const m = MIGRATION_FILE_NAME.exec(f);
     if (!m) {
       throw bad(`${f} is not a valid migration file name: expected NNNN_name.up.sql or NNNN_name.down.sql.`, { file: f });
     }

@@ -16,7 +16,11 @@ Options:
   --env local|development|test|production   which environment (else CHATGENIUS_ENV; without a
                          person: development when a connection is configured, else local)
   --yes, -y              never prompt (CI); missing values are errors naming flag and variable
-  --dry-run              print the plan and the SQL it would run; change nothing
+  --dry-run              print the plan (per pending migration: the tables it locks, the lock
+                         mode traced on a scratch schema, their rows and size; lint findings)
+                         and the SQL it would run; change nothing
+  --allow-unsafe RULE[,RULE...]|all   production without a person: run pending migrations
+                         whose lint errors lock tables that hold rows (else refused, exit 2)
   --json                 JSON lines on stdout (LogFormat), last line event "result"
   --log-file PATH        append the JSON lines to PATH (created mode 0600)
   --database-url URL     postgres://user:password@host:port/db (else DATABASE_URL, POSTGRES_*)
@@ -36,7 +40,7 @@ Examples:
   chatgenius-db init --dry-run
 `;
 
-export const options = { ...connectionOptions } as const satisfies OptionSpec;
+export const options = { ...connectionOptions, 'allow-unsafe': { type: 'string' } } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
@@ -59,7 +63,7 @@ export async function runInit(
   config: ResolvedConfig,
   ctx: CommandContext,
   reporter?: Reporter,
-  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
+  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey']; unsafeConfirmed?: boolean } = {},
 ): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
@@ -68,6 +72,16 @@ export async function runInit(
   const { failureError, appliedSummary } = await import('../output/engine-results.js');
   const { formatDuration, plural } = await import('../output/format.js');
   registerSecrets(config, r);
+  const { checkUnsafe, allowUnsafeOf, warnUnsafe } = await import('../output/unsafe.js');
+  const allowUnsafe = allowUnsafeOf(ctx);
+  if (allowUnsafe.rules.size > 0) {
+    const { RULE_BY_ID } = await import('../../lint/rules.js');
+    const unknown = [...allowUnsafe.rules].filter((x) => !RULE_BY_ID.has(x));
+    if (unknown.length) {
+      const { usageError } = await import('../../errors.js');
+      throw usageError('USAGE_UNKNOWN_RULE', `--allow-unsafe: unknown rule ${unknown.join(', ')}`, { flag: '--allow-unsafe', unknown: unknown.join(', ') });
+    }
+  }
 
   const needsConfirm = config.env === 'production' && !config.dryRun && !opts.confirmed;
   // A wrong --confirm-database is refused before anything connects.
@@ -75,6 +89,9 @@ export async function runInit(
     checkConsent(config, 'init', config.connection?.database, { interactive: ctx.interactive });
   }
 
+  // Development and test: the pending files' lint errors are warned about before they run; the
+  // files are read and parsed while the connection opens.
+  const warnedSoon = config.env !== 'production' && !config.dryRun ? warnUnsafe(config.migrationsDir, r) : Promise.resolve(undefined);
   const started = Date.now();
   const { readVersion } = await import('../main.js');
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
@@ -85,13 +102,18 @@ export async function runInit(
     const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
 
-    if (needsConfirm && !config.confirmDatabase) {
-      // Production without a confirmation: allowed only when there is nothing to change.
+    if (config.env === 'production' && !config.dryRun) {
+      // Production: allowed without a confirmation only when there is nothing to change; and a
+      // pending migration whose lint errors lock tables holding rows needs consent (nothing runs).
       const preview = await migrate(t.client, { ...engine, dryRun: true, emit: undefined });
-      if (preview.plan.pending.length > 0) checkConsent(config, 'init', t.target.database, { interactive: ctx.interactive });
+      if (needsConfirm && !config.confirmDatabase && preview.plan.pending.length > 0) checkConsent(config, 'init', t.target.database, { interactive: ctx.interactive });
+      if (!opts.unsafeConfirmed && preview.plan.pending.length > 0) {
+        await checkUnsafe(t.client, config.schema, [...preview.plan.applied.map((a) => a.file), ...preview.plan.pending], preview.plan.pending, allowUnsafe);
+      }
     }
 
-    const result = await migrate(t.client, engine);
+    const warned = await warnedSoon;
+    const result = await migrate(t.client, warned ? { ...engine, emit: warned } : engine);
     for (const w of result.warnings) r.out.warn(w);
     const applied = appliedSummary(result.results);
     r.setResult({
@@ -105,7 +127,16 @@ export async function runInit(
         r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
       } else {
         r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-        for (const p of result.plan.pending) r.out.line(`  ${p.version}_${p.name}`);
+        const { lockPlan } = await import('../../lint/index.js');
+        const { lockPlanLines, lockPlanJson } = await import('../output/lock-plan.js');
+        const plan = await lockPlan(t.client, {
+          schema: config.schema,
+          applied: result.plan.applied.map((a) => a.file),
+          pending: result.plan.pending,
+          all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
+        });
+        for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
+        r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
         if (result.sql) {
           r.out.line('');
           r.out.line(r.out.colors.dim('-- The SQL it would run:'));

@@ -12,6 +12,9 @@ Writes the next migration pair, numbered after the highest existing version:
   NNNN_NAME.up.sql     the change
   NNNN_NAME.down.sql   what returns the database exactly to the state before it
 
+The template shows the safe patterns (NOT VALID + VALIDATE, CREATE INDEX CONCURRENTLY in a
+file marked -- chatgenius:no-transaction); both files pass \`chatgenius-db lint\`.
+
 NAME: lower-case letters, digits and underscores, starting with a letter (e.g. add_message_pins).
 
 Options:
@@ -61,10 +64,24 @@ export function templates(version: string, name: string): { up: string; down: st
   return {
     up: `-- ${version}_${name}: describe the change here.
 -- Runs in one transaction with its journal row. Objects go in the target schema
--- (search_path is set to it); extensions live in public.
+-- (search_path is set to it); extensions live in public. \`chatgenius-db lint\` checks it.
+--
+-- Safe patterns on tables that hold rows (the app keeps reading and writing):
+--   a constraint:  ALTER TABLE t ADD CONSTRAINT t_x_check CHECK (x > 0) NOT VALID;
+--                  then ALTER TABLE t VALIDATE CONSTRAINT t_x_check; in its own transaction
+--                  (the next migration, or the next statement of a no-transaction file)
+--   a foreign key: ALTER TABLE t ADD CONSTRAINT t_u_fkey FOREIGN KEY (u_id) REFERENCES u(id) NOT VALID;
+--                  then VALIDATE CONSTRAINT t_u_fkey the same way
+--   an index:      CREATE INDEX CONCURRENTLY IF NOT EXISTS t_x_idx ON t (x);
+--                  in a file whose FIRST line is: -- chatgenius:no-transaction
+--   a column:      ALTER TABLE t ADD COLUMN x TEXT;  (no volatile DEFAULT; backfill in batches)
+-- To keep an operation lint refuses, say why on a line of its own, e.g.
+--   "-- chatgenius:allow ban-drop-column the app stopped using it in release 42" (without the quotes).
 
 `,
-    down: `-- ${version}_${name} (down): undo ${version}_${name}.up.sql exactly, in reverse order.
+    down: `-- ${version}_${name} (down): undo ${version}_${name}.up.sql exactly, in reverse order:
+-- drop every table, index, function, trigger, constraint and column the up file creates
+-- (DROP INDEX CONCURRENTLY IF EXISTS in a file whose first line is -- chatgenius:no-transaction).
 
 `,
   };

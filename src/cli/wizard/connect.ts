@@ -18,6 +18,8 @@ export interface Probe {
   label: string;
   status: StatusResult;
   serverVersion?: string;
+  /** Per pending migration: the tables it locks (traced), their rows, its lint findings. */
+  lockPlan?: import('../../lint/index.js').LockPlan;
 }
 
 export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: 'retry' | 'edit' | 'quit'; error: unknown };
@@ -72,6 +74,26 @@ export function hostKeyConfirmer(p: Prompter, spinner: () => Spinner | undefined
   };
 }
 
+/** The traced plan for the pending migrations (one round trip); undefined when it cannot be built. */
+async function probeLockPlan(client: import('pg').Client, config: ResolvedConfig, st: StatusResult): Promise<Probe['lockPlan']> {
+  try {
+    const { readMigrations } = await import('../../migrate/files.js');
+    const { lockPlan } = await import('../../lint/index.js');
+    const files = await readMigrations(config.migrationsDir);
+    const applied = new Set(st.applied.filter((a) => a.status === 'applied').map((a) => a.version));
+    const pending = new Set(st.pending.map((m) => m.version));
+    return await lockPlan(client, {
+      schema: config.schema,
+      applied: files.filter((f) => applied.has(f.version)),
+      pending: files.filter((f) => pending.has(f.version)),
+      all: files,
+      statementTimeoutMs: config.statementTimeoutMs,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
 export async function connectAndProbe(
   p: Prompter,
   config: ResolvedConfig,
@@ -97,6 +119,10 @@ export async function connectAndProbe(
           const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;
           s.stop(`Connected to ${label}`);
           const out: Probe = { label, status: st };
+          if (st.pending.length > 0) {
+            s.message('Tracing the locks of the pending migrations');
+            out.lockPlan = await probeLockPlan(t.client, config, st);
+          }
           if (sv) out.serverVersion = sv;
           return out;
         } finally {

@@ -44,7 +44,7 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     const target = await chooseTarget(p, ctx, await toolVersion());
     if ('quit' in target) return target.quit;
     const { answers, config, probe } = target;
-    showPlan(p, { label: probe.label, env: config.env, schema: config.schema, status: probe.status });
+    showPlan(p, { label: probe.label, env: config.env, schema: config.schema, status: probe.status, ...(probe.lockPlan ? { lockPlan: probe.lockPlan } : {}) });
     const extra = {
       ...(config.schema !== (config.env === 'test' ? 'test' : 'public') ? { schema: config.schema } : {}),
       ...(typeof ctx.flags['migrations-dir'] === 'string' ? { migrationsDir: ctx.flags['migrations-dir'] } : {}),
@@ -70,6 +70,19 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
       if (code !== 0) return code;
       p.outro('Dry run: nothing was changed.');
       return 0;
+    }
+    // Production: each unsafe finding on a table that holds rows is asked about on its own (default No).
+    if (config.env === 'production' && probe.lockPlan) {
+      const { unsafeFindings } = await import('../../lint/index.js');
+      const { allowUnsafeOf } = await import('../output/unsafe.js');
+      const { unsafeLine } = await import('../output/lock-plan.js');
+      const plan = probe.lockPlan;
+      const unsafe = unsafeFindings(plan.migrations.map((m) => ({ version: m.version, findings: m.findings })), plan.tables ?? new Map(), allowUnsafeOf(ctx));
+      for (const u of unsafe) {
+        p.warn(`Unsafe on a live table: ${unsafeLine(u)}\nFix: ${u.finding.fix}`);
+        const go = await p.confirm({ message: `Run ${u.finding.rule} on ${u.finding.table} anyway?`, initialValue: false });
+        if (!go) throw new WizardCancelled('Not confirmed: cancelled, nothing changed');
+      }
     }
     const ok = await confirmChange(p, { env: config.env, database, action: `apply ${n} migration${n === 1 ? '' : 's'}` });
     if (!ok) throw new WizardCancelled();

@@ -15,6 +15,7 @@ export async function runInitStep(config: ResolvedConfig, ctx: CommandContext, p
   const { runInit } = await import('../commands/init.js');
   return runInit(config, ctx, reporterFor(ctx), {
     confirmed: true,
+    unsafeConfirmed: true,
     ...(p ? { confirmHostKey: hostKeyConfirmer(p, () => undefined) } : {}),
   });
 }
