@@ -235,8 +235,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write(`\n${interruptMessage(name)}\n`);
+      // Abort first: listeners clear their live lines (progress, spinner) before the message.
       controller.abort(new CancelledError());
+      io.stderr.write(`\n${interruptMessage(name)}\n`);
     } else {
       const exitCode = entry.interruptIsNormalEnd ? 0 : 130;
       reporter.finish(exitCode);

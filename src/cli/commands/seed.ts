@@ -1,6 +1,6 @@
 /** `chatgenius-db seed`: fill an applied, empty schema with realistic, deterministic demo data. */
 import { usageError } from '../../errors.js';
-import type { ChatgeniusEvent, Emit } from '../../events.js';
+import type { Emit } from '../../events.js';
 import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/generate.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 
@@ -76,12 +76,6 @@ export function parseSizes(flags: Flags): SeedSizes {
   return { users: num('users', 1), channels: num('channels', 1), messages: num('messages', 0), seed };
 }
 
-/** A one-line progress bar for a TTY: `messages  [#########-----------]  45%`. */
-export function progressBar(e: Extract<ChatgeniusEvent, { type: 'seed:progress' }>, width = 24): string {
-  const filled = Math.round((e.percent / 100) * width);
-  return `${e.table.padEnd(14)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(e.percent).padStart(3)}%`;
-}
-
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -125,13 +119,24 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     r.out.info(`Seeding ${label} (schema ${config.schema}) with seed "${sizes.seed}"`);
-    const bar = !r.json && ctx.io.stderr.isTTY === true;
+    // The live line goes to stderr (stdout stays for results); under --json the log has the events.
+    const { createProgress } = await import('../output/progress.js');
+    const { createColors } = await import('../output/colors.js');
+    const progress = r.json ? undefined : createProgress(ctx.io.stderr, createColors(ctx.io.stderr, ctx.env));
     const emit: Emit = (e) => {
       r.emit(e);
-      if (e.type === 'seed:progress' && bar) ctx.io.stderr.write(`\r${progressBar(e)}`);
+      if (e.type === 'seed:progress') progress?.update({ label: e.table, percent: e.percent, rows: e.loaded });
     };
-    const res = await seedDatabase(t.client, { ...sizes, schema: config.schema, emit, signal: ctx.signal });
-    if (bar) ctx.io.stderr.write('\r\x1b[K');
+    // Ctrl-C: the line goes before main.ts prints "Cancelling" (abort listeners run first).
+    const onAbort = (): void => progress?.clear();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let res;
+    try {
+      res = await seedDatabase(t.client, { ...sizes, schema: config.schema, emit, signal: ctx.signal });
+    } finally {
+      progress?.clear();
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
     const c = res.counts;
     r.setResult({ counts: c, totalRows: res.totalRows, loadMs: res.loadMs, rowsPerSec: res.rowsPerSec, triggerMode: res.triggerMode });
     r.out.success(
