@@ -67,12 +67,13 @@ export function parseSizes(flags: Flags): SeedSizes {
     if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > 100_000_000) {
       throw usageError('USAGE_BAD_FLAG_VALUE', `--${name} must be a whole number from ${min} to 100000000, got ${String(v)}`, {
         flag: `--${name}`,
+        command: 'seed',
       });
     }
     return Number(text);
   };
   const seed = typeof flags.seed === 'string' ? flags.seed : DEFAULTS.seed;
-  if (seed.length === 0 || seed.length > 200) throw usageError('USAGE_BAD_FLAG_VALUE', '--seed must be 1 to 200 characters', { flag: '--seed' });
+  if (seed.length === 0 || seed.length > 200) throw usageError('USAGE_BAD_FLAG_VALUE', '--seed must be 1 to 200 characters', { flag: '--seed', command: 'seed' });
   return { users: num('users', 1), channels: num('channels', 1), messages: num('messages', 0), seed };
 }
 
