@@ -8,7 +8,7 @@ import { CancelledError, ChatgeniusError } from '../../errors.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
-import { describeConnection } from './format.js';
+import { describeBastion, describeConnection } from './format.js';
 
 export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promise<ResolvedConfig> {
   const { resolveConfig } = await import('../../config/index.js');
@@ -79,8 +79,7 @@ export function tunnelDroppedError(drop: Error, failure: unknown): ChatgeniusErr
 
 /** How the target is shown: postgres://u:****@host:port/db, plus the bastion when tunnelled. */
 export function targetLabel(config: ResolvedConfig, t: OpenedTarget): string {
-  const base = describeConnection(t.target);
-  return config.tunnel ? `${base} via ssh ${config.tunnel.username}@${config.tunnel.host}` : base;
+  return describeConnection(t.target) + describeBastion(config.tunnel);
 }
 
 export interface WizardModule {

@@ -10,7 +10,7 @@ import { explain } from '../../explain/index.js';
 import type { Redactor } from '../../log/redact.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { HostKeyInfo } from '../../run.js';
-import { describeConnection } from '../output/format.js';
+import { describeBastion, describeConnection } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
 
 export interface Probe {
@@ -26,7 +26,7 @@ export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: '
 export function connectingMessage(config: ResolvedConfig): string {
   if (config.env === 'local' && !config.connection) return 'Starting the local PostgreSQL (first time: about 10 s)';
   const target = config.connection ? describeConnection(config.connection) : config.env;
-  return config.tunnel ? `Connecting through bastion ${config.tunnel.username}@${config.tunnel.host} to ${target}` : `Connecting to ${target}`;
+  return config.tunnel ? `Connecting through bastion ${config.tunnel.username}@${config.tunnel.host}:${config.tunnel.port} to ${target}` : `Connecting to ${target}`;
 }
 
 /** Pure: a spinner message for an event (null: keep the current one). */
@@ -93,7 +93,7 @@ export async function connectAndProbe(
         try {
           const { status } = await import('../../migrate/index.js');
           const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
-          const label = describeConnection(t.target) + (config.tunnel ? ` via ssh ${config.tunnel.username}@${config.tunnel.host}` : '');
+          const label = describeConnection(t.target) + describeBastion(config.tunnel);
           const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;
           s.stop(`Connected to ${label}`);
           const out: Probe = { label, status: st };
