@@ -23,16 +23,22 @@ export function registerSecrets(config: ResolvedConfig, reporter: Reporter): voi
   reporter.addSecrets(config.connection?.password, config.tunnel?.passphrase);
 }
 
-/** Open the target, run fn, close (client then tunnel) whatever happens. */
+/**
+ * Open the target, run fn, close (client then tunnel) whatever happens. `hooks.opened`: a target
+ * the caller already opened (the wizard's, kept from its connection check) is used instead, and
+ * closed here all the same.
+ */
 export async function withTarget<T>(
   ctx: CommandContext,
   config: ResolvedConfig,
   reporter: Reporter,
   fn: (t: OpenedTarget) => Promise<T>,
-  hooks: { confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
+  hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget } = {},
 ): Promise<T> {
   const { openTarget } = await import('../../run.js');
-  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) });
+  const t =
+    hooks.opened ??
+    (await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) }));
   reporter.addSecrets(t.connection.password);
   try {
     const out = await fn(t);

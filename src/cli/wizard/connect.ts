@@ -9,7 +9,7 @@ import { noEmit, type ChatgeniusEvent } from '../../events.js';
 import { explain } from '../../explain/index.js';
 import type { Redactor } from '../../log/redact.js';
 import type { StatusResult } from '../../migrate/types.js';
-import type { HostKeyInfo } from '../../run.js';
+import type { HostKeyInfo, OpenedTarget } from '../../run.js';
 import { describeBastion, describeConnection } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
 
@@ -18,6 +18,8 @@ export interface Probe {
   label: string;
   status: StatusResult;
   serverVersion?: string;
+  /** With `keep`: the connection (and tunnel) still open, for the steps that follow; the caller closes it. */
+  opened?: OpenedTarget;
 }
 
 export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: 'retry' | 'edit' | 'quit'; error: unknown };
@@ -75,7 +77,7 @@ export function hostKeyConfirmer(p: Prompter, spinner: () => Spinner | undefined
 export async function connectAndProbe(
   p: Prompter,
   config: ResolvedConfig,
-  opts: { signal: AbortSignal; redactor: Redactor; toolVersion?: string },
+  opts: { signal: AbortSignal; redactor: Redactor; toolVersion?: string; keep?: boolean },
 ): Promise<ConnectOutcome> {
   let current: Spinner | undefined;
   try {
@@ -90,6 +92,7 @@ export async function connectAndProbe(
         };
         const t = await openTarget(config, { emit, signal, confirmHostKey: hostKeyConfirmer(p, () => current) });
         opts.redactor.add(t.connection.password);
+        let kept = false;
         try {
           const { status } = await import('../../migrate/index.js');
           const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
@@ -98,9 +101,13 @@ export async function connectAndProbe(
           s.stop(`Connected to ${label}`);
           const out: Probe = { label, status: st };
           if (sv) out.serverVersion = sv;
+          if (opts.keep && !signal.aborted) {
+            out.opened = t;
+            kept = true;
+          }
           return out;
         } finally {
-          await t.close();
+          if (!kept) await t.close();
         }
       },
       opts.signal,
