@@ -83,8 +83,13 @@ export const configTable: ExplainTable = {
 
   LOCAL_BAD_ACTION: () => ({
     title: 'Unknown local action',
-    cause: 'chatgenius-db local takes exactly one action: start, stop, status or reset.',
+    cause: 'chatgenius-db local takes exactly one action: start, stop, status, url or reset.',
     hint: 'For example `chatgenius-db local status`; see `chatgenius-db local --help`.',
+  }),
+  LOCAL_NO_DATABASE: (f) => ({
+    title: 'There is no local database yet',
+    cause: `${f.message}: nothing has created the embedded PostgreSQL of this project.`,
+    hint: '`chatgenius-db local start` (or `chatgenius-db init --env local`) creates it; then ask again.',
   }),
   LOCAL_NO_BINARIES: (f) => ({
     title: 'The embedded PostgreSQL is not installed',

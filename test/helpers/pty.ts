@@ -81,6 +81,8 @@ class Screen {
 }
 
 export interface StreamTerminal extends TerminalDriver {
+  /** Everything written, escapes and all (for renderScreen in ./vt.ts). */
+  raw(): string;
   stdin: PassThrough & { isTTY: true; setRawMode(on: boolean): void; rawMode: boolean };
   stdout: Writable & { isTTY: true; columns: number; rows: number };
 }
@@ -107,6 +109,7 @@ export function streamTerminal(opts: { columns?: number } = {}): StreamTerminal 
   return {
     stdin,
     stdout,
+    raw: () => screen.raw,
     text: () => screen.text(),
     waitFor: (p, t) => screen.waitFor(p, t),
     send: (keys) => {
