@@ -1,7 +1,7 @@
 /** `chatgenius-db seed`: fill an applied, empty schema with realistic, deterministic demo data. */
 import { usageError } from '../../errors.js';
 import type { Emit } from '../../events.js';
-import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/generate.js';
+import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/world.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 
 export const summary = 'Fill the database with realistic demo data (deterministic from --seed)';
