@@ -13,7 +13,7 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { applySqlFiles } from './helpers/schema.js';
 import { spawnInPty, stripAnsi } from './helpers/pty.js';
 import { renderScreen } from './helpers/vt.js';
-import { formatEta, formatRate, plainProgressLine, progressLine } from '../src/cli/output/progress.js';
+import { formatEta, formatRate, plainProgressLine, progressLine } from '../src/cli/output/live-progress.js';
 
 describe('the progress line (pure)', () => {
   const state = { label: 'message_reads', percent: 77, rows: 1_234_567, elapsedMs: 12_500 };

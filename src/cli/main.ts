@@ -275,7 +275,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     code = await mod.run(ctx);
     if (controller.signal.aborted && code !== 0) code = 130;
   } catch (e) {
-    code = controller.signal.aborted ? (reporter.fail(new CancelledError()), 130) : reporter.fail(e);
+    code = controller.signal.aborted ? (reporter.fail(e instanceof CancelledError ? e : new CancelledError()), 130) : reporter.fail(e);
   } finally {
     if (handleSignals) process.off('SIGINT', onSigint);
   }

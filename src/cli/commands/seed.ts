@@ -121,7 +121,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     r.out.info(`Seeding ${label} (schema ${config.schema}) with seed "${sizes.seed}"`);
     // The live line goes to stderr (stdout stays for results); under --json the log has the events.
-    const { createProgress } = await import('../output/progress.js');
+    const { createProgress } = await import('../output/live-progress.js');
     const { createColors } = await import('../output/colors.js');
     const progress = r.json ? undefined : createProgress(ctx.io.stderr, createColors(ctx.io.stderr, ctx.env));
     const emit: Emit = (e) => {

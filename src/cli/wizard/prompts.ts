@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../../errors.js';
 import type { CliIO } from '../command.js';
 import { createColors, type Colors } from '../output/colors.js';
-import { LIVE_LINE_MARGIN } from '../output/progress.js';
+import { LIVE_LINE_MARGIN } from '../output/live-progress.js';
 
 /** Thrown when the person cancels a prompt: the wizard stops, nothing changed, exit 130. */
 export class WizardCancelled extends CancelledError {
