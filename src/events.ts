@@ -40,7 +40,8 @@ export type ChatgeniusEvent =
   | { type: 'migration:failed'; version: string; name: string; direction: 'up' | 'down'; code?: string; message: string; statement?: string }
   | { type: 'notice'; level: 'info' | 'warn'; message: string; data?: Record<string, unknown> }
   | { type: 'query'; sql: string; durationMs: number; ok: boolean }
-  | { type: 'seed:progress'; table: string; rows: number; totalRows: number; percent: number };
+  /** rows/totalRows: the current table's; loaded: rows sent so far over all tables. */
+  | { type: 'seed:progress'; table: string; rows: number; totalRows: number; percent: number; loaded: number };
 
 export type EventType = ChatgeniusEvent['type'];
 export type Emit = (event: ChatgeniusEvent) => void;

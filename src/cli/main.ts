@@ -161,6 +161,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const env = deps.env ?? process.env;
   const cwd = deps.cwd ?? process.cwd();
 
+  const typed = argv;
   argv = commandFirst(argv);
   const first = argv[0];
   const hasCommand = first !== undefined && !first.startsWith('-');
@@ -209,6 +210,24 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   }
 
   const options: OptionSpec = { ...mod.options, help: { type: 'boolean', short: 'h' } };
+  // `--evn local`: an unknown flag right before the word taken as the command probably wanted
+  // that word as its value; report the flag, unless the command itself has that switch.
+  const suspect = argv === typed ? undefined : flagBeforeCommand(typed);
+  if (suspect && !isSwitchOf(options, suspect)) {
+    const { didYouMean } = await import('./output/format.js');
+    const bare = suspect.replace(/^-+/, '');
+    const names = Object.keys(connectionOptions);
+    const guess = bare.length === 1 ? names.find((n) => n.startsWith(bare)) : didYouMean(bare, names);
+    // (a one-letter flag: the long option it abbreviates, `-e` -> --env)
+    return reportEarly(
+      usageError('USAGE_UNKNOWN_FLAG', `Unknown option ${suspect}`, {
+        flag: suspect,
+        before: name,
+        suggestion: guess ? `--${guess}${connectionOptions[guess as keyof typeof connectionOptions].type === 'string' ? ` ${name}` : ''}` : undefined,
+      }),
+      { argv, io, env, command: name },
+    );
+  }
   let parsed: { flags: Flags; positionals: string[] };
   try {
     parsed = await parseFlags(name, rest, options, mod.allowPositionals ?? false);
@@ -238,8 +257,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write(`\n${interruptMessage(name)}\n`);
+      // Abort first: listeners clear their live lines (progress, spinner) before the message.
       controller.abort(new CancelledError());
+      io.stderr.write(`\n${interruptMessage(name)}\n`);
     } else {
       const exitCode = entry.interruptIsNormalEnd ? 0 : 130;
       reporter.finish(exitCode);
@@ -283,6 +303,20 @@ export function rawFlagValue(argv: string[], name: string): string | undefined {
     if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
   }
   return undefined;
+}
+
+/** The flag right before the command word in `argv` when chatgenius-db does not know it (`--evn` in `--evn local`). */
+export function flagBeforeCommand(argv: string[]): string | undefined {
+  const i = argv.findIndex((a, k) => k > 0 && registry[a] !== undefined && argv[k - 1]!.startsWith('-'));
+  if (i < 1) return undefined;
+  const flag = argv[i - 1]!.replace(/=.*$/, '');
+  const known = Object.entries(connectionOptions).some(([n, o]) => flag === `--${n}` || ('short' in o && flag === `-${o.short}`));
+  return known ? undefined : flag;
+}
+
+/** Whether `flag` is a boolean option (a switch) in `options`. */
+function isSwitchOf(options: OptionSpec, flag: string): boolean {
+  return Object.entries(options).some(([n, o]) => o.type === 'boolean' && (flag === `--${n}` || (o.short !== undefined && flag === `-${o.short}`)));
 }
 
 /**

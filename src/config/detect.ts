@@ -40,6 +40,16 @@ export function isEnvName(s: string): s is EnvName {
   return (ENV_NAMES as readonly string[]).includes(s);
 }
 
+/** The short names people type for an environment (`--env prod`), beside its prefixes. */
+const ENV_ALIASES: Record<string, EnvName> = { prd: 'production', prod: 'production', dev: 'development' };
+
+/** Pure: the environment someone probably meant by `value` (`prod` -> production), if any. */
+export function suggestEnv(value: string): EnvName | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === '') return undefined;
+  return ENV_ALIASES[v] ?? ENV_NAMES.find((n) => n.startsWith(v) || (v.length >= 3 && v.startsWith(n)));
+}
+
 export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
   const flagLayers = new Layers(input.flags, {}, []);
   const flagEnv = flagLayers.flagString('env');
@@ -66,6 +76,7 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
     if (!isEnvName(e)) {
       throw usageError('CONFIG_BAD_ENV', `--env "${flagEnv}" is not an environment (${ENV_NAMES.join(', ')})`, {
         value: flagEnv,
+        suggestion: suggestEnv(flagEnv),
         source: '--env',
         flag: '--env',
         variable: 'CHATGENIUS_ENV',
@@ -84,7 +95,7 @@ export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: st
       throw new ChatgeniusError(
         'CONFIG_BAD_ENV',
         `CHATGENIUS_ENV="${fromVar.value}" in ${where} is not an environment (${ENV_NAMES.join(', ')}); set --env or CHATGENIUS_ENV`,
-        { value: fromVar.value, source: fromVar.source, flag: '--env', variable: 'CHATGENIUS_ENV' },
+        { value: fromVar.value, suggestion: suggestEnv(fromVar.value), source: fromVar.source, flag: '--env', variable: 'CHATGENIUS_ENV' },
       );
     }
     return {

@@ -27,6 +27,11 @@ export function envFileNames(env: EnvName): string[] {
   return names;
 }
 
+/** Pure: the git-ignored file where a person puts settings (and secrets) for `env`: `.env.local`, but `.env.test.local` for test, which never reads `.env.local`. */
+export function personalEnvFile(env: EnvName): string {
+  return envFileNames(env).includes('.env.local') ? '.env.local' : `.env.${env}.local`;
+}
+
 /** Read and parse the files that apply to `env` (missing ones are left out), highest first. */
 export function readEnvFiles(dir: string, env: EnvName): EnvFile[] {
   return readNamedEnvFiles(dir, envFileNames(env));

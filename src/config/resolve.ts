@@ -24,7 +24,7 @@ import {
   STATE_DIR_NAME,
 } from './defaults.js';
 import { detectEnv } from './detect.js';
-import { readEnvFiles } from './env-files.js';
+import { personalEnvFile, readEnvFiles } from './env-files.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
@@ -232,11 +232,12 @@ export function missingValue(
   because: string,
   fromFlag: boolean,
   extra = '',
+  env?: EnvName,
 ): ChatgeniusError {
   return new ChatgeniusError(
     'CONFIG_MISSING_VALUE',
     `${what} is not set (${because}); set it with ${settingNames(spec)}${extra}`,
-    { what, flag: spec.flag ? `--${spec.flag}` : undefined, variable: spec.vars[0], variables: [...spec.vars] },
+    { what, flag: spec.flag ? `--${spec.flag}` : undefined, variable: spec.vars[0], variables: [...spec.vars], ...(env ? { env, file: personalEnvFile(env) } : {}) },
     { exitCode: fromFlag ? 2 : 1 },
   );
 }
@@ -280,7 +281,7 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
       throw new ChatgeniusError(
         'CONFIG_MISSING_VALUE',
         `No database is configured for env ${env}; set it with --database-url or DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD), or use --env local for the embedded PostgreSQL`,
-        { what: 'database connection', flag: '--database-url', variable: 'DATABASE_URL', variables: ['DATABASE_URL', 'POSTGRES_HOST'] },
+        { what: 'database connection', flag: '--database-url', variable: 'DATABASE_URL', variables: ['DATABASE_URL', 'POSTGRES_HOST'], env, file: personalEnvFile(env) },
       );
     }
     if (hostFound) {
@@ -372,6 +373,7 @@ function resolveTunnel(
       `a tunnel is configured by ${describeFound(hostFound, false)}`,
       hostFound.kind === 'flag',
       ' (or give --ssh-host user@host)',
+      env,
     );
   }
 

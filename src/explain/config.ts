@@ -15,7 +15,9 @@ export const configTable: ExplainTable = {
   CONFIG_BAD_ENV: (f) => ({
     title: 'Unknown environment',
     cause: `${f.message}.`,
-    hint: 'Use one of local, development, test, production: --env development, or CHATGENIUS_ENV=development. Without either, chatgenius-db picks development when a database is configured, else local.',
+    hint: str(f.details.suggestion)
+      ? `Did you mean ${str(f.details.source) === '--env' ? `--env ${str(f.details.suggestion)}` : `CHATGENIUS_ENV=${str(f.details.suggestion)}`}? The environments are local, development, test and production.`
+      : 'Use one of local, development, test, production: --env development, or CHATGENIUS_ENV=development. Without either, chatgenius-db picks development when a database is configured, else local.',
   }),
   CONFIG_BAD_PORT: (f) => ({
     title: 'Not a port number',
@@ -62,8 +64,8 @@ export const configTable: ExplainTable = {
     cause: `${f.message}.`,
     hint:
       str(f.details.flag) === '--database-url'
-        ? 'Pass --database-url postgres://USER:PASSWORD@HOST:5432/DATABASE, set DATABASE_URL (or POSTGRES_HOST, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) in the environment or in .env.local, or run with --env local to use the embedded PostgreSQL.'
-        : `Pass ${str(f.details.flag) ?? 'the flag'} on the command line, or set ${str(f.details.variable) ?? 'the variable'} in the environment or in .env.local.`,
+        ? `Pass --database-url postgres://USER:PASSWORD@HOST:5432/DATABASE, set DATABASE_URL (or POSTGRES_HOST, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD) in the environment or in ${str(f.details.file) ?? '.env.local'}, or run with --env local to use the embedded PostgreSQL.`
+        : `Pass ${str(f.details.flag) ?? 'the flag'} on the command line, or set ${str(f.details.variable) ?? 'the variable'} in the environment or in ${str(f.details.file) ?? '.env.local'}.`,
   }),
   CONFIG_CONFLICTING_FLAGS: (f) => ({
     title: 'These options do not go together',
@@ -81,8 +83,13 @@ export const configTable: ExplainTable = {
 
   LOCAL_BAD_ACTION: () => ({
     title: 'Unknown local action',
-    cause: 'chatgenius-db local takes exactly one action: start, stop, status or reset.',
+    cause: 'chatgenius-db local takes exactly one action: start, stop, status, url or reset.',
     hint: 'For example `chatgenius-db local status`; see `chatgenius-db local --help`.',
+  }),
+  LOCAL_NO_DATABASE: (f) => ({
+    title: 'There is no local database yet',
+    cause: `${f.message}: nothing has created the embedded PostgreSQL of this project.`,
+    hint: '`chatgenius-db local start` (or `chatgenius-db init --env local`) creates it; then ask again.',
   }),
   LOCAL_NO_BINARIES: (f) => ({
     title: 'The embedded PostgreSQL is not installed',

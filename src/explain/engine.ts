@@ -19,13 +19,18 @@ function detailOf(f: ErrorFacts): string | undefined {
   return str(f.details.frame) ?? str(f.details.codeFrame) ?? str(f.details.detail);
 }
 
+/** `chatgenius-db <command> --help`, or the top-level help when no command is known. */
+const helpCommand = (f: ErrorFacts): string => `chatgenius-db ${str(f.details.command) ? `${str(f.details.command)} ` : ''}--help`;
+
 const usageRows: ExplainTable = {
   USAGE_UNKNOWN_FLAG: (f) => ({
     title: `Unknown option ${str(f.details.flag) ?? ''}`.trim(),
-    cause: `${str(f.details.command) ?? 'This command'} has no option ${str(f.details.flag) ?? ''}.`,
+    cause: str(f.details.before)
+      ? `chatgenius-db has no option ${str(f.details.flag) ?? ''}, so "${str(f.details.before)}" after it was not run as a command.`
+      : `${str(f.details.command) ?? 'This command'} has no option ${str(f.details.flag) ?? ''}.`,
     hint: f.details.suggestion
-      ? `Did you mean ${str(f.details.suggestion)}? See \`chatgenius-db ${str(f.details.command) ?? ''} --help\`.`
-      : `See \`chatgenius-db ${str(f.details.command) ?? ''} --help\` for the options.`,
+      ? `Did you mean ${str(f.details.suggestion)}? See \`${helpCommand(f)}\`.`
+      : `See \`${helpCommand(f)}\` for the options.`,
   }),
   USAGE_UNKNOWN_COMMAND: (f) => ({
     title: `Unknown command ${str(f.details.command) ?? ''}`.trim(),
@@ -37,17 +42,17 @@ const usageRows: ExplainTable = {
   USAGE_UNEXPECTED_ARGUMENT: (f) => ({
     title: `Unexpected argument ${str(f.details.argument) ?? ''}`.trim(),
     cause: `${str(f.details.command) ?? 'This command'} takes no positional arguments.`,
-    hint: `See \`chatgenius-db ${str(f.details.command) ?? ''} --help\`. Values go with their option, e.g. --env production.`,
+    hint: `See \`${helpCommand(f)}\`. Values go with their option, e.g. --env production.`,
   }),
   USAGE_BAD_FLAG_VALUE: (f) => ({
     title: `Bad value for ${str(f.details.flag) ?? 'an option'}`,
     cause: f.message,
-    hint: `See \`chatgenius-db ${str(f.details.command) ?? ''} --help\`.`,
+    hint: `See \`${helpCommand(f)}\`.`,
   }),
   USAGE_BAD_ARGUMENTS: (f) => ({
     title: 'The command line could not be read',
     cause: f.message,
-    hint: `See \`chatgenius-db ${str(f.details.command) ?? ''} --help\`.`,
+    hint: `See \`${helpCommand(f)}\`.`,
   }),
   USAGE_MISSING_ARGUMENT: (f) => ({
     title: `Missing ${str(f.details.argument) ?? 'argument'}`,

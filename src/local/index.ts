@@ -38,6 +38,8 @@ export interface LocalStatus {
   port?: number;
   /** postgres://postgres:****@127.0.0.1:<port>/chatgenius (password masked). */
   url?: string;
+  /** The same URL with its password: only when asked for (`local url`, `local status --show-password`). */
+  urlWithPassword?: string;
   database?: string;
   dataDir: string;
   dataDirBytes?: number;
@@ -185,7 +187,7 @@ export async function stopLocalServer(stateDir: string, opts: { emit?: Emit } = 
   });
 }
 
-export async function localServerStatus(stateDir: string): Promise<LocalStatus> {
+export async function localServerStatus(stateDir: string, opts: { withPassword?: boolean } = {}): Promise<LocalStatus> {
   const paths = localPaths(stateDir);
   const status: LocalStatus = {
     initialised: await isInitialised(paths.dataDir),
@@ -206,6 +208,7 @@ export async function localServerStatus(stateDir: string): Promise<LocalStatus> 
     status.port = port;
     status.database = state.database;
     status.url = maskUrl(localUrl(state, port));
+    if (opts.withPassword) status.urlWithPassword = localUrl(state, port);
     if (pm) status.answering = (await ping(state, port, state.database, 2000)) === 'ok';
   }
   if (status.initialised) status.dataDirBytes = await dirSize(paths.dataDir);

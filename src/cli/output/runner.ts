@@ -8,7 +8,7 @@ import { CancelledError, ChatgeniusError } from '../../errors.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
-import { describeConnection } from './format.js';
+import { describeBastion, describeConnection } from './format.js';
 
 export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promise<ResolvedConfig> {
   const { resolveConfig } = await import('../../config/index.js');
@@ -23,16 +23,22 @@ export function registerSecrets(config: ResolvedConfig, reporter: Reporter): voi
   reporter.addSecrets(config.connection?.password, config.tunnel?.passphrase);
 }
 
-/** Open the target, run fn, close (client then tunnel) whatever happens. */
+/**
+ * Open the target, run fn, close (client then tunnel) whatever happens. `hooks.opened`: a target
+ * the caller already opened (the wizard's, kept from its connection check) is used instead, and
+ * closed here all the same.
+ */
 export async function withTarget<T>(
   ctx: CommandContext,
   config: ResolvedConfig,
   reporter: Reporter,
   fn: (t: OpenedTarget) => Promise<T>,
-  hooks: { confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
+  hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget } = {},
 ): Promise<T> {
   const { openTarget } = await import('../../run.js');
-  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) });
+  const t =
+    hooks.opened ??
+    (await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) }));
   reporter.addSecrets(t.connection.password);
   try {
     const out = await fn(t);
@@ -97,8 +103,7 @@ export function tunnelDroppedError(drop: Error, failure: unknown): ChatgeniusErr
 
 /** How the target is shown: postgres://u:****@host:port/db, plus the bastion when tunnelled. */
 export function targetLabel(config: ResolvedConfig, t: OpenedTarget): string {
-  const base = describeConnection(t.target);
-  return config.tunnel ? `${base} via ssh ${config.tunnel.username}@${config.tunnel.host}` : base;
+  return describeConnection(t.target) + describeBastion(config.tunnel);
 }
 
 export interface WizardModule {

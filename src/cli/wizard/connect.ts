@@ -9,8 +9,8 @@ import { noEmit, type ChatgeniusEvent } from '../../events.js';
 import { explain } from '../../explain/index.js';
 import type { Redactor } from '../../log/redact.js';
 import type { StatusResult } from '../../migrate/types.js';
-import type { HostKeyInfo } from '../../run.js';
-import { describeConnection } from '../output/format.js';
+import type { HostKeyInfo, OpenedTarget } from '../../run.js';
+import { describeBastion, describeConnection } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
 
 export interface Probe {
@@ -20,6 +20,8 @@ export interface Probe {
   serverVersion?: string;
   /** Per pending migration: the tables it locks (traced), their rows, its lint findings. */
   lockPlan?: import('../../lint/index.js').LockPlan;
+  /** With `keep`: the connection (and tunnel) still open, for the steps that follow; the caller closes it. */
+  opened?: OpenedTarget;
 }
 
 export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: 'retry' | 'edit' | 'quit'; error: unknown };
@@ -28,7 +30,7 @@ export type ConnectOutcome = { ok: true; probe: Probe } | { ok: false; choice: '
 export function connectingMessage(config: ResolvedConfig): string {
   if (config.env === 'local' && !config.connection) return 'Starting the local PostgreSQL (first time: about 10 s)';
   const target = config.connection ? describeConnection(config.connection) : config.env;
-  return config.tunnel ? `Connecting through bastion ${config.tunnel.username}@${config.tunnel.host} to ${target}` : `Connecting to ${target}`;
+  return config.tunnel ? `Connecting through bastion ${config.tunnel.username}@${config.tunnel.host}:${config.tunnel.port} to ${target}` : `Connecting to ${target}`;
 }
 
 /** Pure: a spinner message for an event (null: keep the current one). */
@@ -97,7 +99,7 @@ async function probeLockPlan(client: import('pg').Client, config: ResolvedConfig
 export async function connectAndProbe(
   p: Prompter,
   config: ResolvedConfig,
-  opts: { signal: AbortSignal; redactor: Redactor; toolVersion?: string },
+  opts: { signal: AbortSignal; redactor: Redactor; toolVersion?: string; keep?: boolean },
 ): Promise<ConnectOutcome> {
   let current: Spinner | undefined;
   try {
@@ -112,10 +114,11 @@ export async function connectAndProbe(
         };
         const t = await openTarget(config, { emit, signal, confirmHostKey: hostKeyConfirmer(p, () => current) });
         opts.redactor.add(t.connection.password);
+        let kept = false;
         try {
           const { status } = await import('../../migrate/index.js');
           const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
-          const label = describeConnection(t.target) + (config.tunnel ? ` via ssh ${config.tunnel.username}@${config.tunnel.host}` : '');
+          const label = describeConnection(t.target) + describeBastion(config.tunnel);
           const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;
           s.stop(`Connected to ${label}`);
           const out: Probe = { label, status: st };
@@ -124,9 +127,13 @@ export async function connectAndProbe(
             out.lockPlan = await probeLockPlan(t.client, config, st);
           }
           if (sv) out.serverVersion = sv;
+          if (opts.keep && !signal.aborted) {
+            out.opened = t;
+            kept = true;
+          }
           return out;
         } finally {
-          await t.close();
+          if (!kept) await t.close();
         }
       },
       opts.signal,

@@ -11,10 +11,12 @@ const LABELS: Record<EnvName, string> = {
   production: 'production: the live database (typed confirmation)',
 };
 
-/** Pure: the options, the detected one first and marked. */
+/**
+ * Pure: the options, always in the same order (local, development, test, production) so a person
+ * finds each in its place every time; the detected one is marked (and preselected by askEnv).
+ */
 export function envOptions(detected: EnvName): SelectOption<EnvName>[] {
-  const order = [detected, ...ENV_NAMES.filter((e) => e !== detected)];
-  return order.map((e) => ({ value: e, label: LABELS[e], ...(e === detected ? { hint: 'detected' } : {}) }));
+  return ENV_NAMES.map((e) => ({ value: e, label: LABELS[e], ...(e === detected ? { hint: 'detected' } : {}) }));
 }
 
 /** --env given: no question. Otherwise suggest the detected environment. */

@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../../errors.js';
 import type { CliIO } from '../command.js';
 import { createColors, type Colors } from '../output/colors.js';
+import { LIVE_LINE_MARGIN } from '../output/live-progress.js';
 
 /** Thrown when the person cancels a prompt: the wizard stops, nothing changed, exit 130. */
 export class WizardCancelled extends CancelledError {
@@ -69,6 +70,13 @@ function unwrap<T>(v: T): Exclude<T, symbol> {
   return v as Exclude<T, symbol>;
 }
 
+/** Pure: `text` cut to `max` characters (an ellipsis marks the cut). */
+export function fitLine(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  return max <= 1 ? chars.slice(0, Math.max(max, 0)).join('') : `${chars.slice(0, max - 1).join('')}…`;
+}
+
 /** Bytes that mean "stop" while no prompt is reading: Ctrl-C, Esc (alone), Ctrl-D. */
 export function isCancelKey(chunk: Buffer | string): boolean {
   const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
@@ -98,7 +106,9 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
     };
     const draw = () => {
       clear();
-      output.write(`${colors.magenta(frames[frame++ % frames.length]!)}  ${text}`);
+      // One terminal line at most: a wrapped line would leave its first row (and a frame) behind.
+      const columns = (output as { columns?: number }).columns ?? 80;
+      output.write(`${colors.magenta(frames[frame++ % frames.length]!)}  ${fitLine(text, columns - LIVE_LINE_MARGIN - 3)}`);
       drawn = true;
     };
     // Watch the keyboard ourselves: raw mode (so Ctrl-C arrives as a byte, not a SIGINT whose

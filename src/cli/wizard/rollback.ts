@@ -5,6 +5,7 @@
  * `rollback --steps N --yes`.
  */
 import type { ResolvedConfig } from '../../config/types.js';
+import type { OpenedTarget } from '../../run.js';
 import { noEmit } from '../../events.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { CommandContext } from '../command.js';
@@ -13,7 +14,7 @@ import { hostKeyConfirmer } from './connect.js';
 import { showOutro } from './outro.js';
 import { createPrompter, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
 import { runRollbackStep } from './run.js';
-import { chooseTarget } from './target.js';
+import { chooseTarget, type Target } from './target.js';
 
 /** Pure: the tables a down file drops (`DROP TABLE [IF EXISTS] a, s.b CASCADE;`), unqualified. */
 export function droppedTables(sql: string): string[] {
@@ -60,15 +61,18 @@ export interface RollbackPreview {
   losses: LossRow[];
 }
 
-/** Reads the down files of the last `steps` migrations and counts the rows of the tables they drop. */
-async function previewRollback(p: Prompter, config: ResolvedConfig, steps: number, ctx: CommandContext): Promise<RollbackPreview> {
+/**
+ * Reads the down files of the last `steps` migrations and counts the rows of the tables they drop,
+ * on the connection the wizard opened to check the target (`opened`), else on a new one.
+ */
+async function previewRollback(p: Prompter, config: ResolvedConfig, steps: number, ctx: CommandContext, opened?: OpenedTarget): Promise<RollbackPreview> {
   return p.spin(
     'Reading what the rollback drops',
     async (s, signal) => {
       const { openTarget } = await import('../../run.js');
       const { rollback, quoteIdent } = await import('../../migrate/index.js');
       const { engineOptions } = await import('../../run.js');
-      const t = await openTarget(config, { emit: noEmit, signal, confirmHostKey: hostKeyConfirmer(p, () => s) });
+      const t = opened ?? (await openTarget(config, { emit: noEmit, signal, confirmHostKey: hostKeyConfirmer(p, () => s) }));
       try {
         const plan = await rollback(t.client, { ...engineOptions(config, noEmit, signal), dryRun: true, emit: noEmit, steps });
         const downFiles = plan.plan.steps.map((st) => st.downFile);
@@ -84,7 +88,7 @@ async function previewRollback(p: Prompter, config: ResolvedConfig, steps: numbe
         s.stop(`${downFiles.length} down file${downFiles.length === 1 ? '' : 's'} to run`);
         return { downFiles, losses };
       } finally {
-        await t.close();
+        if (!opened) await t.close();
       }
     },
     ctx.signal,
@@ -112,50 +116,60 @@ export async function rollbackWizard(ctx: CommandContext): Promise<number> {
   const { guarded } = await import('./init.js');
   return guarded(p, async () => {
     const { readVersion } = await import('../main.js');
-    const target = await chooseTarget(p, ctx, readVersion());
+    // One connection (one tunnel) for the whole wizard: checked, previewed, rolled back, closed.
+    const target = await chooseTarget(p, ctx, readVersion(), { keep: true });
     if ('quit' in target) return target.quit;
-    const { answers, config, probe } = target;
-    const options = stepOptions(probe.status.applied);
-    if (options.length === 0) {
-      p.outro(`Nothing to roll back: no migration is applied on ${probe.label} (schema ${config.schema}).`);
-      return 0;
+    try {
+      return await rollbackSteps(p, ctx, target, target.probe.opened);
+    } finally {
+      await target.probe.opened?.close();
     }
-    const steps = await p.select<number>({
-      message: 'Roll back down to and including which migration?',
-      options,
-      initialValue: initialSteps(ctx.flags, options.length),
-    });
-    const pv = await previewRollback(p, config, steps, ctx);
-    p.note(previewLines(probe.label, config.schema, pv).join('\n'), 'The rollback');
-    const database = config.connection?.database ?? 'chatgenius';
-    if (config.dryRun) {
-      p.step('Dry run');
-      const code = await runRollbackStep(config, { steps }, ctx, p);
-      if (code === 0) p.outro('Dry run: nothing was changed.');
-      return code;
-    }
-    const ok = await confirmChange(p, {
-      env: config.env,
-      database,
-      action: `roll back ${steps} migration${steps === 1 ? '' : 's'}`,
-      destructive: true,
-    });
-    if (!ok) throw new WizardCancelled();
-    p.step('Rolling back');
-    const code = await runRollbackStep(config, { steps }, ctx, p);
-    if (code !== 0) return code;
-    showOutro(p, {
-      command: 'rollback',
-      answers,
-      done: `Rolled back ${steps} migration${steps === 1 ? '' : 's'} on ${probe.label} (schema ${config.schema}).`,
-      next: '`npx chatgenius-db init` applies them again; `npx chatgenius-db status` shows the journal',
-      extra: {
-        steps,
-        confirmDatabase: database,
-        ...(typeof ctx.flags['migrations-dir'] === 'string' ? { migrationsDir: ctx.flags['migrations-dir'] } : {}),
-        ...(config.schema !== (config.env === 'test' ? 'test' : 'public') ? { schema: config.schema } : {}),
-      },
-    });
-    return 0;
   });
+}
+
+/** Pick how far back, preview the loss, confirm, roll back: on the wizard's open connection. */
+async function rollbackSteps(p: Prompter, ctx: CommandContext, target: Target, opened: OpenedTarget | undefined): Promise<number> {
+  const { answers, config, probe } = target;
+  const options = stepOptions(probe.status.applied);
+  if (options.length === 0) {
+    p.outro(`Nothing to roll back: no migration is applied on ${probe.label} (schema ${config.schema}).`);
+    return 0;
+  }
+  const steps = await p.select<number>({
+    message: 'Roll back down to and including which migration?',
+    options,
+    initialValue: initialSteps(ctx.flags, options.length),
+  });
+  const pv = await previewRollback(p, config, steps, ctx, opened);
+  p.note(previewLines(probe.label, config.schema, pv).join('\n'), 'The rollback');
+  const database = config.connection?.database ?? 'chatgenius';
+  if (config.dryRun) {
+    p.step('Dry run');
+    const code = await runRollbackStep(config, { steps }, ctx, p, opened);
+    if (code === 0) p.outro('Dry run: nothing was changed.');
+    return code;
+  }
+  const ok = await confirmChange(p, {
+    env: config.env,
+    database,
+    action: `roll back ${steps} migration${steps === 1 ? '' : 's'}`,
+    destructive: true,
+  });
+  if (!ok) throw new WizardCancelled();
+  p.step('Rolling back');
+  const code = await runRollbackStep(config, { steps }, ctx, p, opened);
+  if (code !== 0) return code;
+  showOutro(p, {
+    command: 'rollback',
+    answers,
+    done: `Rolled back ${steps} migration${steps === 1 ? '' : 's'} on ${probe.label} (schema ${config.schema}).`,
+    next: '`npx chatgenius-db init` applies them again; `npx chatgenius-db status` shows the journal',
+    extra: {
+      steps,
+      confirmDatabase: database,
+      ...(typeof ctx.flags['migrations-dir'] === 'string' ? { migrationsDir: ctx.flags['migrations-dir'] } : {}),
+      ...(config.schema !== (config.env === 'test' ? 'test' : 'public') ? { schema: config.schema } : {}),
+    },
+  });
+  return 0;
 }

@@ -5,6 +5,7 @@
  * accepted while connecting (and saved); should the bastion show a new one now, it is asked again.
  */
 import type { ResolvedConfig } from '../../config/types.js';
+import type { OpenedTarget } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { RollbackTarget } from '../commands/rollback.js';
 import { reporterFor } from '../output/reporter.js';
@@ -20,10 +21,12 @@ export async function runInitStep(config: ResolvedConfig, ctx: CommandContext, p
   });
 }
 
-export async function runRollbackStep(config: ResolvedConfig, target: RollbackTarget, ctx: CommandContext, p?: Prompter): Promise<number> {
+/** `opened`: the wizard's connection, kept open since its check (one tunnel for the whole wizard). */
+export async function runRollbackStep(config: ResolvedConfig, target: RollbackTarget, ctx: CommandContext, p?: Prompter, opened?: OpenedTarget): Promise<number> {
   const { runRollback } = await import('../commands/rollback.js');
   return runRollback(config, target, ctx, reporterFor(ctx), {
     confirmed: true,
     ...(p ? { confirmHostKey: hostKeyConfirmer(p, () => undefined) } : {}),
+    ...(opened ? { opened } : {}),
   });
 }

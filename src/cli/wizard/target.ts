@@ -55,7 +55,8 @@ async function askAnswers(p: Prompter, ctx: CommandContext, previous: Answers | 
 }
 
 /** Returns the target, or an exit code when the person quit after a failure. */
-export async function chooseTarget(p: Prompter, ctx: CommandContext, toolVersion?: string): Promise<Target | { quit: number }> {
+/** `keep`: leave the connection (and tunnel) open in `probe.opened` for the next steps; the caller closes it. */
+export async function chooseTarget(p: Prompter, ctx: CommandContext, toolVersion?: string, opts: { keep?: boolean } = {}): Promise<Target | { quit: number }> {
   const reporter = reporterFor(ctx);
   let answers: Answers | undefined;
   let ask = true;
@@ -77,6 +78,7 @@ export async function chooseTarget(p: Prompter, ctx: CommandContext, toolVersion
       signal: ctx.signal,
       redactor: reporter.redactor,
       ...(toolVersion ? { toolVersion } : {}),
+      ...(opts.keep ? { keep: true } : {}),
     });
     if (outcome.ok) return { answers, config, probe: outcome.probe };
     if (outcome.choice === 'quit') {
