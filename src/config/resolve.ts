@@ -25,6 +25,7 @@ import {
 } from './defaults.js';
 import { detectEnv } from './detect.js';
 import { readEnvFiles } from './env-files.js';
+import { pgpassPath, readPgpass } from './pgpass.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
@@ -56,6 +57,7 @@ export const SETTINGS = {
   database: { vars: ['POSTGRES_DB', 'PGDATABASE'], alt: 'the database in --database-url / DATABASE_URL' },
   user: { vars: ['POSTGRES_USER', 'PGUSER'], alt: 'the user in --database-url / DATABASE_URL' },
   password: { vars: ['POSTGRES_PASSWORD', 'PGPASSWORD'], alt: 'the password in --database-url / DATABASE_URL' },
+  pgpassFile: { vars: ['PGPASSFILE'] },
   sslMode: { vars: ['PGSSLMODE'] },
   sslRootCert: { vars: ['PGSSLROOTCERT'] },
   sshHost: { flag: 'ssh-host', vars: ['SSH_HOST'] },
@@ -200,6 +202,10 @@ class Reader {
     return found;
   }
 
+  note(key: string, source: string): void {
+    this.sources[key] = source;
+  }
+
   noteDefault(key: string, spec: SettingSpec): void {
     if (!(key in this.sources) && !this.layers.get(spec)) this.sources[key] = 'default';
   }
@@ -333,8 +339,26 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
     sslMode,
   };
   if (password !== undefined) conn.password = password;
+  else lookUpPgpass(r, conn, projectDir, home);
   if (rootCert !== undefined) conn.sslRootCert = absolutePath(rootCert, projectDir, home);
   return conn;
+}
+
+/**
+ * No password from the URL or the variables: the libpq password file, as psql would use it. The
+ * match is against the configured target (the database host as named, also behind a tunnel).
+ * The file consulted is kept on the connection so a server that then asks for a password gets
+ * a message naming it (and why it was ignored, if it was).
+ */
+function lookUpPgpass(r: Reader, conn: ConnectionConfig, projectDir: string, home: string): void {
+  const fileFound = r.get(SETTINGS.pgpassFile);
+  const path = pgpassPath(fileFound ? absolutePath(fileFound.value, projectDir, home) : undefined, home, process.env);
+  const found = readPgpass(path, conn);
+  if (found.password !== undefined) {
+    conn.password = found.password;
+    r.note('POSTGRES_PASSWORD', path);
+  }
+  conn.passwordFile = found.problem ? { path, problem: found.problem } : { path };
 }
 
 function resolveTunnel(

@@ -343,6 +343,22 @@ export const dbTable: ExplainTable = {
     cause: `No answer from ${where(f)} within the connect timeout.`,
     hint: 'Check the host and port (POSTGRES_HOST/POSTGRES_PORT), firewalls, and whether a bastion (SSH_HOST) is needed. Retried automatically.',
   }),
+  DB_NO_PASSWORD: (f) => {
+    const file = str(f.details.pgpassFile) ?? '~/.pgpass';
+    const problem = str(f.details.pgpassProblem);
+    const user = str(f.details.user) ?? 'USER';
+    const line = `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
+    return {
+      title: 'The server wants a password, and none is set',
+      cause:
+        `${cap(where(f))} asks for the password of user "${user}". None was found: not POSTGRES_PASSWORD or PGPASSWORD (environment or .env files), not in DATABASE_URL, ` +
+        (problem ? `and the password file ${file} was not used: ${problem}.` : `and no line of the password file ${file} matches.`),
+      hint:
+        `Give it one of three ways: POSTGRES_PASSWORD=... in .env.<env>.local (not committed) or the environment; ` +
+        `DATABASE_URL with the password after "${user}:" before the @ (special characters percent-encoded); ` +
+        `or the line \`${line}\` in ${file} (chmod 600; PGPASSFILE names another file), as psql uses.`,
+    };
+  },
   DB_CONNECT_FAILED: (f) => ({
     title: 'Could not connect to PostgreSQL',
     cause: `${cap(where(f))}: ${f.message}`,
