@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Flags } from '../cli/command.js';
 import { ChatgeniusError } from '../errors.js';
 import {
@@ -26,6 +25,7 @@ import {
 import { detectEnv } from './detect.js';
 import { readEnvFiles } from './env-files.js';
 import { pgpassPath, readPgpass } from './pgpass.js';
+import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
@@ -77,13 +77,10 @@ export const SETTINGS = {
   logFile: { flag: 'log-file', vars: [] },
 } as const satisfies Record<string, SettingSpec>;
 
-/** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
-export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../../sql', import.meta.url));
-}
+export { defaultMigrationsDir } from './project-root.js';
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
-  const projectDir = resolvePath(input.cwd);
+  const projectDir = findProjectRoot(input.cwd);
   const detection = detectEnv({ flags: input.flags, env: input.env, cwd: projectDir });
   const env = detection.env;
   const defaults = ENV_DEFAULTS[env];
@@ -123,7 +120,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const migrationsDirFound = r.get(SETTINGS.migrationsDir);
   const migrationsDir = migrationsDirFound
     ? absolutePath(migrationsDirFound.value, projectDir, home)
-    : defaultMigrationsDir();
+    : defaultMigrationsDir(projectDir);
 
   const retry: RetryPolicy = {
     maxRetries: r.parse(SETTINGS.maxRetries, (t) => parseInteger(t, 1, 100), 'CONFIG_BAD_RETRY') ?? defaults.retry.maxRetries,

@@ -29,10 +29,15 @@ export async function withTarget<T>(
   config: ResolvedConfig,
   reporter: Reporter,
   fn: (t: OpenedTarget) => Promise<T>,
-  hooks: { confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
+  hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; startLocal?: boolean } = {},
 ): Promise<T> {
   const { openTarget } = await import('../../run.js');
-  const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) });
+  const t = await openTarget(config, {
+    emit: reporter.emit,
+    signal: ctx.signal,
+    ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+    ...(hooks.startLocal === false ? { startLocal: false } : {}),
+  });
   reporter.addSecrets(t.connection.password);
   try {
     const out = await fn(t);
