@@ -29,6 +29,7 @@ import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
+  badPort,
   parseDuration,
   parseFingerprint,
   parseHostName,
@@ -380,7 +381,7 @@ function resolveTunnel(
     port = p.value;
   } else if (target.value.port !== undefined) {
     const p = parsePort(target.value.port);
-    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, `has a bad port: ${p.problem}`);
+    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, badPort(target.value.port));
     port = p.value;
   }
 

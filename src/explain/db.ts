@@ -236,6 +236,12 @@ export const dbTable: ExplainTable = {
     hint: 'Look for the first error above this one; that is the real failure. The transaction must ROLLBACK before anything else runs.',
   }),
 
+  '22012': withFrame((f) => ({
+    title: `Division by zero${inFile(f)}`,
+    cause: `${f.message}: a divisor in the statement is 0 for at least one row (a constant, a column, or an expression such as a count).`,
+    hint: 'Guard the divisor where the caret points: NULLIF(divisor, 0) gives NULL instead of an error, or skip those rows (WHERE divisor <> 0); then run again.',
+  })),
+
   // ---- Load, locks, timeouts -----------------------------------------------------------------
   '53300': (f) => ({
     title: 'Too many connections',

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { checkRunPrivileges } from './privileges.js';
+import { pointAtOperator } from './runtime-location.js';
 import { CancelledError } from '../errors.js';
 import { noEmit } from '../events.js';
 import { readMigrations } from './files.js';
@@ -71,7 +72,10 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
     if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
-    return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
+    // A run-time error has no server position: point at the operator that raised it when we can.
+    const failed = files.find((f) => f.version === out.failure?.version);
+    const failure = out.failure && failed ? await pointAtOperator(out.failure, failed.up) : out.failure;
+    return { ok: !failure, ...base, results: out.results, ...(failure ? { failure } : {}), sql: out.sql };
   } finally {
     if (holds) await releaseLock(client, schema).catch(() => undefined);
   }
