@@ -24,7 +24,7 @@ import {
 } from './defaults.js';
 import { detectEnv } from './detect.js';
 import { readEnvFiles } from './env-files.js';
-import { pgpassPath, readPgpass } from './pgpass.js';
+import { pgpassLineFor, pgpassPath, readPgpass } from './pgpass.js';
 import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
@@ -356,7 +356,10 @@ function lookUpPgpass(r: Reader, conn: ConnectionConfig, projectDir: string, hom
     conn.password = found.password;
     r.note('POSTGRES_PASSWORD', path);
   }
-  conn.passwordFile = found.problem ? { path, problem: found.problem } : { path };
+  // The line that would match, for the message if the server then asks (the configured target,
+  // not the tunnel's local end).
+  const line = pgpassLineFor(conn);
+  conn.passwordFile = found.problem ? { path, problem: found.problem, line } : { path, line };
 }
 
 function resolveTunnel(

@@ -18,7 +18,7 @@ export interface ConnectionConfig {
   user: string;
   password?: string;
   /** The libpq password file consulted when no password was set (its path; why it was ignored). */
-  passwordFile?: { path: string; problem?: string };
+  passwordFile?: { path: string; problem?: string; line: string };
   sslMode: SslMode;
   sslRootCert?: string; // path
 }

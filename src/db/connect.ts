@@ -139,6 +139,7 @@ export function noPasswordError(conn: ConnectionConfig): ChatgeniusError {
   };
   if (conn.passwordFile) {
     details.pgpassFile = conn.passwordFile.path;
+    details.pgpassLine = conn.passwordFile.line;
     if (conn.passwordFile.problem) details.pgpassProblem = conn.passwordFile.problem;
   }
   return new ChatgeniusError(

@@ -390,7 +390,7 @@ export const dbTable: ExplainTable = {
     const file = str(f.details.pgpassFile) ?? '~/.pgpass';
     const problem = str(f.details.pgpassProblem);
     const user = str(f.details.user) ?? 'USER';
-    const line = `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
+    const line = str(f.details.pgpassLine) ?? `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
     return {
       title: 'The server wants a password, and none is set',
       cause:
