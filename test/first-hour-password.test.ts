@@ -123,3 +123,23 @@ test('the password file format: fields, escapes, wildcards, comments, short line
   assert.equal(matchPgpass(entries, { host: 'db.example', port: 5432, database: 'x', user: 'amy' }), undefined);
   assert.equal(pgpassLineFor({ host: 'h', port: 1, database: 'd:b', user: 'u' }), 'h:1:d\\:b:u:PASSWORD');
 });
+
+test('the wizard\'s "keep it in ~/.pgpass" writes a line psql and we both find, mode 0600, replacing an older one', async () => {
+  const { writePgpassLine } = await import('../src/cli/wizard/save.js');
+  const { readPgpass } = await import('../src/config/pgpass.js');
+  const { stat, readFile } = await import('node:fs/promises');
+  const home = join(root, 'wizard-home');
+  const file = join(home, '.pgpass');
+  const target = { host: '127.0.0.1', port: pg.port, database: pg.database, user: 'app_user' };
+  writePgpassLine(file, { ...target, password: 'old' });
+  writePgpassLine(file, { ...target, password: PASSWORD });
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  const text = await readFile(file, 'utf8');
+  assert.equal(text.trim().split('\n').length, 1, 'the older line was replaced');
+  assert.equal(readPgpass(file, target).password, PASSWORD);
+  const r = await runCli(['status', '--env', 'development'], {
+    cwd: home,
+    env: { HOME: home, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(pg.port), POSTGRES_DB: pg.database, POSTGRES_USER: 'app_user' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+});
