@@ -68,7 +68,7 @@ test('from a subdirectory, status reads the .env files at the project root', asy
 
 test('a read-only command never creates a local database: it says there is none and how to make one', async () => {
   const { dir, sub } = await app('nolocal');
-  for (const cmd of ['status', 'verify']) {
+  for (const cmd of ['status', 'verify', 'schema']) {
     const r = await runCli([cmd, '--env', 'local'], { cwd: sub, timeoutMs: 30_000 });
     assert.equal(r.code, 1, `${cmd}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /No local database here/);
