@@ -12,7 +12,7 @@ import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
@@ -30,7 +30,7 @@ function warningsOf(plan: UpPlan): string[] {
 export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
-  const files = await readMigrations(opts.migrationsDir);
+  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
   const who = runIdentity(opts.toolVersion);
 
   if (opts.dryRun) {
@@ -39,7 +39,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     if (plan.drift.length) throw driftError(plan.drift);
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
-    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true });
+    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true, journalRows: new Set(state.journal.map((r) => r.version)) });
     return {
       ok: true,
       dryRun: true,
@@ -68,10 +68,10 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
     await checkRunPrivileges(client, schema, true);
-    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds });
+    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds, journalRows: new Set(state.journal.map((r) => r.version)) });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
-    if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
+    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
     // A run-time error has no server position: point at the operator that raised it when we can.
     const failed = files.find((f) => f.version === out.failure?.version);
     const failure = out.failure && failed ? await pointAtOperator(out.failure, failed.up) : out.failure;

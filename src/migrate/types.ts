@@ -16,6 +16,8 @@ export interface EngineOptions {
   lockPollMs?: number;
   /** Give up waiting for the advisory lock after this long (code MIGRATION_LOCK_WAIT_TIMEOUT). Default: wait forever. */
   lockWaitTimeoutMs?: number;
+  /** The migration files, already read (the CLI reads and checks them before connecting); default: read migrationsDir. */
+  files?: MigrationFile[];
 }
 
 export interface MigrationFile {
@@ -106,8 +108,11 @@ export interface MigrationFailure {
   statement?: string;
   /** The offending line with a caret under the column. */
   frame?: string;
-  /** 'syntax': the whole batch was rejected before anything ran; 'runtime': earlier migrations committed. */
-  phase: 'syntax' | 'runtime';
+  /**
+   * 'precheck': found by the parser before connecting, nothing sent; 'syntax': the whole batch was
+   * rejected before anything ran; 'runtime': earlier migrations committed.
+   */
+  phase: 'precheck' | 'syntax' | 'runtime';
 }
 
 export interface MigrationResult {
