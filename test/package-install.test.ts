@@ -60,8 +60,9 @@ test('every module the built code imports is a runtime dependency', () => {
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.js')) {
         const text = readFileSync(p, 'utf8');
-        for (const m of text.matchAll(/(?:from\s+|import\(\s*)['"]([^'"./][^'"]*)['"]/g)) {
-          const spec = m[1]!;
+        // Import and export statements at the start of a line, and dynamic import('x') calls.
+        for (const m of text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"./][^'"]*)['"]|^\s*import\s+['"]([^'"./][^'"]*)['"]|\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm)) {
+          const spec = (m[1] ?? m[2] ?? m[3])!;
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
           if (spec.startsWith('node:') || builtinModules.includes(name)) continue;
           if (!deps.has(name)) missing.add(`${name} (${p.slice(repoRoot.length)})`);
