@@ -20,6 +20,11 @@ export interface TargetHooks {
   emit: Emit;
   confirmHostKey?: (info: HostKeyInfo) => Promise<boolean>;
   signal?: AbortSignal;
+  /**
+   * env local: may the embedded server be created or started (default true)? Read-only commands
+   * (status, verify, listen, metrics) pass false: they use a running one, or say there is none.
+   */
+  startLocal?: boolean;
 }
 
 export interface OpenedTarget {
@@ -45,7 +50,11 @@ function throwIfAborted(signal?: AbortSignal): void {
 export async function targetConnection(config: ResolvedConfig, hooks: TargetHooks): Promise<ConnectionConfig> {
   if (config.connection) return config.connection;
   if (config.env === 'local') {
-    const { ensureLocalServer } = await import('./local/index.js');
+    const { ensureLocalServer, localServerStatus } = await import('./local/index.js');
+    if (hooks.startLocal === false) {
+      const st = await localServerStatus(config.stateDir);
+      if (!st.running || !st.answering) throw localNotRunning(config, st);
+    }
     return ensureLocalServer(config.stateDir, { emit: hooks.emit });
   }
   throw new ChatgeniusError('CONFIG_MISSING_CONNECTION', `No database connection configured for env ${config.env}`, {
@@ -53,6 +62,15 @@ export async function targetConnection(config: ResolvedConfig, hooks: TargetHook
     flag: '--database-url',
     variable: 'DATABASE_URL (or POSTGRES_HOST, POSTGRES_DB, POSTGRES_USER, POSTGRES_PASSWORD)',
   });
+}
+
+/** A read-only command found no running local database: it neither creates nor starts one. */
+function localNotRunning(config: ResolvedConfig, st: { initialised: boolean; running: boolean; dataDir: string }): ChatgeniusError {
+  const code = st.initialised ? 'LOCAL_NOT_RUNNING' : 'LOCAL_NOT_CREATED';
+  const message = st.initialised
+    ? `The local PostgreSQL of ${config.projectDir} is ${st.running ? 'not answering' : 'not running'}`
+    : `There is no local database in ${config.projectDir} (no ${st.dataDir})`;
+  return new ChatgeniusError(code, message, { projectDir: config.projectDir, dataDir: st.dataDir, stateDir: config.stateDir });
 }
 
 export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {

@@ -333,7 +333,7 @@ test('on PostgreSQL 14 a batch with a syntax error is rejected whole and mapped 
   const runtime = genOpts(gen(5, { append: { 3: `\nUPDATE t_0003\n   SET label = (1/0)::text\n WHERE id = 3;\n` } }).dir);
   const r2 = await migrate(client, runtime);
   assert.equal(r2.ok, false);
-  assert.deepEqual([r2.failure!.phase, r2.failure!.code, r2.failure!.line], ['runtime', '22012', 9]);
+  assert.deepEqual([r2.failure!.phase, r2.failure!.code, r2.failure!.line], ['runtime', '22012', 10]);
   assert.match(r2.failure!.statement ?? '', /SET label = \(1\/0\)::text/);
   assert.deepEqual(r2.results.map((x) => x.status), ['applied', 'applied', 'failed', 'not-run', 'not-run']);
   assert.deepEqual(await tablesIn(client, runtime.schema), ['chatgenius_migrations', 't_0001', 't_0002']);

@@ -150,7 +150,7 @@ test('a role without privilege (42501) and a syntax error (42601) are not retrie
     ).catch((e) => e);
     assert.equal(err.code, '42501');
     assert.equal(calls, 1);
-    assert.equal(explain(err).title, 'Insufficient privileges');
+    assert.equal(explain(err).title, 'Missing privilege: CREATE on schema public');
     assert.match(explain(err).hint, /GRANT/);
 
     calls = 0;

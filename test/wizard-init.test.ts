@@ -11,6 +11,7 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
 import { KEY, streamTerminal, type StreamTerminal } from './helpers/pty.js';
 import { freePort } from './helpers/ports.js';
+import { runCli } from './helpers/cli.js';
 import type { CommandContext, Flags } from '../src/cli/command.js';
 import { reporterFor } from '../src/cli/output/reporter.js';
 import { SQL_MIGRATION_COUNT } from './helpers/schema.js';
@@ -108,8 +109,8 @@ describe('guided init', () => {
     term.send(KEY.enter);
     await term.waitFor(/Save these settings to \.env\.development\.local/, 30_000);
     term.send(KEY.enter);
-    await term.waitFor('Store the database password');
-    term.send(KEY.enter);
+    await term.waitFor('Where should the database password be kept');
+    term.send(KEY.enter); // in .env.development.local, preselected: the next command must work as printed
     const code = await w.done;
     const screen = term.text();
     assert.equal(code, 0, screen);
@@ -120,10 +121,17 @@ describe('guided init', () => {
     assert.equal((await stat(saved)).mode & 0o777, 0o600);
     const text = await readFile(saved, 'utf8');
     assert.match(text, new RegExp(`DATABASE_URL=postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database}`));
-    assert.ok(!text.includes(db.password), 'the password is saved only when asked');
+    assert.match(text, /^POSTGRES_PASSWORD=/m, 'the password went where the person chose');
+    assert.match(screen, /the password is read from \.env\.development\.local/);
+    assert.doesNotMatch(screen, /with POSTGRES_PASSWORD set/);
 
-    // The next run finds the saved settings: only the password comes from the environment now.
-    const again = await startWizard('init', { cwd: w.cwd, env: { POSTGRES_PASSWORD: db.password, CHATGENIUS_MAX_RETRIES: '1' } });
+    // The printed command works as printed, with nothing else in the environment.
+    const printed = /npx chatgenius-db (init [^\n]*--yes)/.exec(screen)![1]!.split(' ');
+    const direct = await runCli(printed, { cwd: w.cwd, env: { HOME: w.cwd } });
+    assert.equal(direct.code, 0, direct.stderr);
+
+    // The next run finds the saved settings, the password included.
+    const again = await startWizard('init', { cwd: w.cwd, env: { CHATGENIUS_MAX_RETRIES: '1' } });
     await again.term.waitFor(/Which environment\?[\s\S]*development[^\n]*detected/);
     again.term.send(KEY.enter);
     await again.term.waitFor(/PostgreSQL host\n│  127\.0\.0\.1/);

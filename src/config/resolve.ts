@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Flags } from '../cli/command.js';
 import { ChatgeniusError } from '../errors.js';
 import {
@@ -25,9 +24,12 @@ import {
 } from './defaults.js';
 import { detectEnv } from './detect.js';
 import { personalEnvFile, readEnvFiles } from './env-files.js';
+import { pgpassLineFor, pgpassPath, readPgpass } from './pgpass.js';
+import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
+  badPort,
   parseDuration,
   parseFingerprint,
   parseHostName,
@@ -56,6 +58,7 @@ export const SETTINGS = {
   database: { vars: ['POSTGRES_DB', 'PGDATABASE'], alt: 'the database in --database-url / DATABASE_URL' },
   user: { vars: ['POSTGRES_USER', 'PGUSER'], alt: 'the user in --database-url / DATABASE_URL' },
   password: { vars: ['POSTGRES_PASSWORD', 'PGPASSWORD'], alt: 'the password in --database-url / DATABASE_URL' },
+  pgpassFile: { vars: ['PGPASSFILE'] },
   sslMode: { vars: ['PGSSLMODE'] },
   sslRootCert: { vars: ['PGSSLROOTCERT'] },
   sshHost: { flag: 'ssh-host', vars: ['SSH_HOST'] },
@@ -75,13 +78,10 @@ export const SETTINGS = {
   logFile: { flag: 'log-file', vars: [] },
 } as const satisfies Record<string, SettingSpec>;
 
-/** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
-export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../../sql', import.meta.url));
-}
+export { defaultMigrationsDir } from './project-root.js';
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
-  const projectDir = resolvePath(input.cwd);
+  const projectDir = findProjectRoot(input.cwd);
   const detection = detectEnv({ flags: input.flags, env: input.env, cwd: projectDir });
   const env = detection.env;
   const defaults = ENV_DEFAULTS[env];
@@ -121,7 +121,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const migrationsDirFound = r.get(SETTINGS.migrationsDir);
   const migrationsDir = migrationsDirFound
     ? absolutePath(migrationsDirFound.value, projectDir, home)
-    : defaultMigrationsDir();
+    : defaultMigrationsDir(projectDir);
 
   const retry: RetryPolicy = {
     maxRetries: r.parse(SETTINGS.maxRetries, (t) => parseInteger(t, 1, 100), 'CONFIG_BAD_RETRY') ?? defaults.retry.maxRetries,
@@ -198,6 +198,10 @@ class Reader {
     const found = this.layers.get(spec);
     if (found) this.sources[spec.vars[0] ?? found.name.replace(/^--/, '')] = found.source;
     return found;
+  }
+
+  note(key: string, source: string): void {
+    this.sources[key] = source;
   }
 
   noteDefault(key: string, spec: SettingSpec): void {
@@ -334,8 +338,29 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
     sslMode,
   };
   if (password !== undefined) conn.password = password;
+  else lookUpPgpass(r, conn, projectDir, home);
   if (rootCert !== undefined) conn.sslRootCert = absolutePath(rootCert, projectDir, home);
   return conn;
+}
+
+/**
+ * No password from the URL or the variables: the libpq password file, as psql would use it. The
+ * match is against the configured target (the database host as named, also behind a tunnel).
+ * The file consulted is kept on the connection so a server that then asks for a password gets
+ * a message naming it (and why it was ignored, if it was).
+ */
+function lookUpPgpass(r: Reader, conn: ConnectionConfig, projectDir: string, home: string): void {
+  const fileFound = r.get(SETTINGS.pgpassFile);
+  const path = pgpassPath(fileFound ? absolutePath(fileFound.value, projectDir, home) : undefined, home, process.env);
+  const found = readPgpass(path, conn);
+  if (found.password !== undefined) {
+    conn.password = found.password;
+    r.note('POSTGRES_PASSWORD', path);
+  }
+  // The line that would match, for the message if the server then asks (the configured target,
+  // not the tunnel's local end).
+  const line = pgpassLineFor(conn);
+  conn.passwordFile = found.problem ? { path, problem: found.problem, line } : { path, line };
 }
 
 function resolveTunnel(
@@ -360,7 +385,7 @@ function resolveTunnel(
     port = p.value;
   } else if (target.value.port !== undefined) {
     const p = parsePort(target.value.port);
-    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, `has a bad port: ${p.problem}`);
+    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, badPort(target.value.port));
     port = p.value;
   }
 

@@ -17,6 +17,8 @@ export interface ConnectionConfig {
   database: string;
   user: string;
   password?: string;
+  /** The libpq password file consulted when no password was set (its path; why it was ignored). */
+  passwordFile?: { path: string; problem?: string; line: string };
   sslMode: SslMode;
   sslRootCert?: string; // path
 }

@@ -21,6 +21,11 @@ export function parsePort(text: string): Parsed<number> {
   return ok(n);
 }
 
+/** A port is never secret: the problem shows the value given (a URL's other parts are not shown). */
+export function badPort(value: string): string {
+  return `has a bad port "${value.length > 20 ? `${value.slice(0, 17)}...` : value}" (a port is a number from 1 to 65535)`;
+}
+
 /** An integer in [min, max]. */
 export function parseInteger(text: string, min: number, max: number): Parsed<number> {
   const t = text.trim();
@@ -135,7 +140,10 @@ export function parsePostgresUrl(text: string): Parsed<ParsedUrl> {
     }
     if (hostPort[2] !== undefined && hostPort[2] !== '') {
       const p = parsePort(hostPort[2]);
-      if (!p.ok) return bad(`has a bad port: ${p.problem}`);
+      // An '@' further on means the authority was misread (a '/' in the password): then the
+      // "port" may be part of the password, and is not shown.
+      const misread = t.slice(parts?.[0]?.length ?? 0).includes('@');
+      if (!p.ok) return bad(misread ? 'has a bad port, or an unencoded / in the password (percent-encode it as %2F)' : badPort(hostPort[2]));
     }
   }
   let u: URL;
@@ -147,7 +155,7 @@ export function parsePostgresUrl(text: string): Parsed<ParsedUrl> {
   let port = 5432;
   if (u.port !== '') {
     const p = parsePort(u.port);
-    if (!p.ok) return bad(`has a bad port: ${p.problem}`);
+    if (!p.ok) return bad(badPort(u.port));
     port = p.value;
   }
   const dec = (s: string): string | undefined => {

@@ -118,12 +118,35 @@ export function clientConfig(conn: ConnectionConfig, opts: ClientConfigOptions =
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };
-  if (conn.password !== undefined) config.password = conn.password;
+  // No password: pg would fall back on its own (deprecated) .pgpass reading, matched against the
+  // tunnel's 127.0.0.1, and fail with a driver message. We looked already (config/pgpass.ts);
+  // called only when the server asks for a password, this names where one may come from.
+  config.password = conn.password ?? (() => Promise.reject(noPasswordError(conn)));
   if (opts.startupOptions ?? true) {
     const options = startupOptions(opts);
     if (options !== undefined) config.options = options;
   }
   return config;
+}
+
+/** The server asked for a password and there is none (explained as DB_NO_PASSWORD). */
+export function noPasswordError(conn: ConnectionConfig): ChatgeniusError {
+  const details: Record<string, unknown> = {
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+  };
+  if (conn.passwordFile) {
+    details.pgpassFile = conn.passwordFile.path;
+    details.pgpassLine = conn.passwordFile.line;
+    if (conn.passwordFile.problem) details.pgpassProblem = conn.passwordFile.problem;
+  }
+  return new ChatgeniusError(
+    'DB_NO_PASSWORD',
+    `The server asks for a password for user "${conn.user}" and none is set`,
+    details,
+  );
 }
 
 /** `user@host:port/database`, for events and messages (never a password). */

@@ -19,12 +19,12 @@
  */
 import type pg from 'pg';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { ChatgeniusError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
 import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from './connect.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
+import { bundledMigrationsDir, defaultMigrationsDir as projectMigrationsDir, findProjectRoot } from '../config/project-root.js';
 import { retryPolicyFromEnv } from './retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
@@ -148,7 +148,7 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
 }
 
 /** The package's sql/ directory (works from src/ under tsx and from dist/). */
-export const defaultMigrationsDir = fileURLToPath(new URL('../../sql/', import.meta.url));
+export const defaultMigrationsDir = bundledMigrationsDir();
 
 /**
  * Create a pool (and make it the one executeSchemaFile() uses). Connects once first, with
@@ -271,7 +271,8 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
   try {
     const result = await migrate(client, {
       schema: info.schema,
-      migrationsDir: o.migrationsDir ?? defaultMigrationsDir,
+      // The CLI's one rule (config/project-root.ts): the project's sql/ when it has one.
+      migrationsDir: o.migrationsDir ?? projectMigrationsDir(findProjectRoot(o.cwd ?? process.cwd())),
       lockTimeoutMs: o.lockTimeoutMs ?? info.resolved?.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       statementTimeoutMs: o.statementTimeoutMs ?? info.resolved?.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       ...(o.emit ? { emit: o.emit } : {}),

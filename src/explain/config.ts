@@ -81,6 +81,16 @@ export const configTable: ExplainTable = {
         : 'Check that it is a readable file (permissions, not a directory), or remove it.',
   }),
 
+  LOCAL_NOT_CREATED: (f) => ({
+    title: 'No local database here',
+    cause: `${f.message}. A read-only command never creates or starts one.`,
+    hint: 'Create and set it up with `chatgenius-db init --env local`. If you meant an existing project, run the command from inside it (its folder holds .chatgenius/ or a package.json that depends on chatgenius-db).',
+  }),
+  LOCAL_NOT_RUNNING: (f) => ({
+    title: 'The local database is not running',
+    cause: `${f.message}. A read-only command never starts it.`,
+    hint: 'Start it with `chatgenius-db local start` (or `chatgenius-db init --env local`, which starts it and applies what is pending).',
+  }),
   LOCAL_BAD_ACTION: () => ({
     title: 'Unknown local action',
     cause: 'chatgenius-db local takes exactly one action: start, stop, status, url or reset.',

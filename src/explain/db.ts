@@ -106,11 +106,48 @@ export const dbTable: ExplainTable = {
     cause: `${f.message}: the object was created before, by a previous run or by hand.`,
     hint: 'If the tables already exist from an older setup, adopt them with `chatgenius-db baseline --to VERSION`; otherwise use IF NOT EXISTS, or drop the leftover object.',
   })),
-  '42501': withFrame((f) => ({
-    title: 'Insufficient privileges',
-    cause: `${userOf(f) ? `The role ${userOf(f)}` : 'The connecting role'} may not do this: ${f.message}.`,
-    hint: 'Connect as the database owner (POSTGRES_USER), or have an admin run `GRANT CREATE ON DATABASE <db> TO <user>` / `GRANT USAGE, CREATE ON SCHEMA <schema> TO <user>`. `chatgenius-db doctor` checks the CREATE privilege.',
-  })),
+  '42501': withFrame((f) => {
+    const role = userOf(f);
+    const who = role ? `"${role}"` : '<role>';
+    const schema = /permission denied for schema (\S+)/.exec(f.message)?.[1];
+    const database = /permission denied for database (\S+)/.exec(f.message)?.[1];
+    const extension = /permission denied to create extension "([^"]+)"/.exec(f.message)?.[1];
+    const owner = /must be owner of (.+)/.exec(f.message)?.[1];
+    const cause = `${role ? `The role ${role}` : 'The connecting role'} may not do this: ${f.message}.`;
+    if (extension) {
+      return {
+        title: `Not allowed to create the extension ${extension}`,
+        cause: `${cause} It is not installed in this database, and only its owner (or a superuser) may create it.`,
+        hint: `Have the database owner run \`CREATE EXTENSION IF NOT EXISTS "${extension}" SCHEMA public;\` once (a run skips the extensions that exist), or on a managed database enable it in the provider's console; then run again.`,
+      };
+    }
+    if (schema) {
+      return {
+        title: `Missing privilege: CREATE on schema ${schema}`,
+        cause,
+        hint: `Have the schema's owner run \`GRANT USAGE, CREATE ON SCHEMA ${schema} TO ${who};\`, or connect as a role that has it.`,
+      };
+    }
+    if (database) {
+      return {
+        title: `Missing privilege on database ${database}`,
+        cause,
+        hint: `Have the database owner run \`GRANT CREATE ON DATABASE ${database} TO ${who};\` (needed only to create schemas), or connect as a role that has it.`,
+      };
+    }
+    return {
+      title: owner ? `Only the owner of ${owner} may do this` : 'Insufficient privileges',
+      cause,
+      hint: owner
+        ? `Connect as the owner of ${owner} (or a member of its owning role), or have it run the change.`
+        : 'Connect as a role with the privilege named above, or have an admin grant it.',
+    };
+  }),
+  DB_MISSING_PRIVILEGE: (f) => ({
+    title: `Missing privilege: ${str(f.details.privilege) ?? 'a privilege this run needs'}`,
+    cause: `${f.message}. Nothing was changed.`,
+    hint: `Have the owner run \`${str(f.details.grant) ?? 'GRANT ...'}\`${str(f.details.alternative) ? ` (or create the schema for this role: \`${str(f.details.alternative)}\`)` : ''}, or connect as a role that has it.`,
+  }),
   '3D000': (f) => ({
     title: 'Database does not exist',
     cause: `There is no database ${databaseOf(f) ? `"${databaseOf(f)}"` : 'with that name'} on ${where(f)}.`,
@@ -198,6 +235,12 @@ export const dbTable: ExplainTable = {
     cause: `An earlier statement in this transaction failed, so PostgreSQL ignores the rest (${f.message}).`,
     hint: 'Look for the first error above this one; that is the real failure. The transaction must ROLLBACK before anything else runs.',
   }),
+
+  '22012': withFrame((f) => ({
+    title: `Division by zero${inFile(f)}`,
+    cause: `${f.message}: a divisor in the statement is 0 for at least one row (a constant, a column, or an expression such as a count).`,
+    hint: 'Guard the divisor where the caret points: NULLIF(divisor, 0) gives NULL instead of an error, or skip those rows (WHERE divisor <> 0); then run again.',
+  })),
 
   // ---- Load, locks, timeouts -----------------------------------------------------------------
   '53300': (f) => ({
@@ -350,6 +393,22 @@ export const dbTable: ExplainTable = {
     cause: `No answer from ${where(f)} within the connect timeout.`,
     hint: 'Check the host and port (POSTGRES_HOST/POSTGRES_PORT), firewalls, and whether a bastion (SSH_HOST) is needed. Retried automatically.',
   }),
+  DB_NO_PASSWORD: (f) => {
+    const file = str(f.details.pgpassFile) ?? '~/.pgpass';
+    const problem = str(f.details.pgpassProblem);
+    const user = str(f.details.user) ?? 'USER';
+    const line = str(f.details.pgpassLine) ?? `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
+    return {
+      title: 'The server wants a password, and none is set',
+      cause:
+        `${cap(where(f))} asks for the password of user "${user}". None was found: not POSTGRES_PASSWORD or PGPASSWORD (environment or .env files), not in DATABASE_URL, ` +
+        (problem ? `and the password file ${file} was not used: ${problem}.` : `and no line of the password file ${file} matches.`),
+      hint:
+        `Give it one of three ways: POSTGRES_PASSWORD=... in .env.<env>.local (not committed) or the environment; ` +
+        `DATABASE_URL with the password after "${user}:" before the @ (special characters percent-encoded); ` +
+        `or the line \`${line}\` in ${file} (chmod 600; PGPASSFILE names another file), as psql uses.`,
+    };
+  },
   DB_CONNECT_FAILED: (f) => ({
     title: 'Could not connect to PostgreSQL',
     cause: `${cap(where(f))}: ${f.message}`,

@@ -4,6 +4,8 @@
  * migrations (plus one per statement of a file that cannot run in a transaction).
  */
 import type pg from 'pg';
+import { checkRunPrivileges } from './privileges.js';
+import { pointAtOperator } from './runtime-location.js';
 import { CancelledError } from '../errors.js';
 import { noEmit } from '../events.js';
 import { readMigrations } from './files.js';
@@ -65,11 +67,15 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
+    await checkRunPrivileges(client, schema, true);
     const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds, journalRows: new Set(state.journal.map((r) => r.version)) });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
     if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
-    return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
+    // A run-time error has no server position: point at the operator that raised it when we can.
+    const failed = files.find((f) => f.version === out.failure?.version);
+    const failure = out.failure && failed ? await pointAtOperator(out.failure, failed.up) : out.failure;
+    return { ok: !failure, ...base, results: out.results, ...(failure ? { failure } : {}), sql: out.sql };
   } finally {
     if (holds) await releaseLock(client, schema).catch(() => undefined);
   }

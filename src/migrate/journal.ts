@@ -12,10 +12,14 @@ export function journalName(schema: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(JOURNAL_TABLE)}`;
 }
 
-/** CREATE SCHEMA/TABLE IF NOT EXISTS, as one string (no trailing semicolon needed). */
+/**
+ * CREATE SCHEMA/TABLE IF NOT EXISTS, as one string (no trailing semicolon needed). The schema is
+ * created only when it is missing: CREATE SCHEMA IF NOT EXISTS checks CREATE on the database
+ * even when the schema exists, which a role with CREATE on its schema alone does not have.
+ */
 export function createJournalSql(schema: string): string {
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
+    `DO $chatgenius_db$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${quoteLiteral(schema)}) THEN CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; END IF; END$chatgenius_db$`,
     `CREATE TABLE IF NOT EXISTS ${journalName(schema)} (
   version text PRIMARY KEY,
   name text NOT NULL,

@@ -153,13 +153,21 @@ export async function acquireAndRead(
   const t0 = Date.now();
   let firstHolder: LockHolder | null = null;
   let waited = false;
+  let lookedAgain = false;
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError();
     const state = await readState(client, schema, { tryLock: true, release: opts.release });
     if (state.locked || state.released) {
-      const waitedMs = Date.now() - t0;
+      // Waited only if someone held it: the first attempt's own round trip is not a wait.
+      const waitedMs = waited ? Date.now() - t0 : 0;
       opts.emit({ type: 'lock:acquired', waitedMs });
-      return { state, waitedMs: waited ? waitedMs : 0, holder: firstHolder };
+      return { state, waitedMs, holder: firstHolder };
+    }
+    // The holder may release between our try-lock and the holder query (no holder seen): try
+    // again at once before saying we wait, and name the holder once it is seen.
+    if (!waited && state.holder === null && !lookedAgain) {
+      lookedAgain = true;
+      continue;
     }
     if (!waited) {
       waited = true;

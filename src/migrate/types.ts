@@ -181,6 +181,8 @@ export interface VerifyResult {
   catalogDiff: string[];
   /** Set when the expected catalog could not be built (a file failed in the scratch schema). */
   catalogError?: string;
+  /** Set when the live catalog was not compared (the role may not create the scratch schema): why. */
+  catalogSkipped?: string;
   /** Human-readable list of every problem found (empty when ok). */
   problems: string[];
 }

@@ -49,9 +49,21 @@ export function failWith(err: unknown, status: 'fail' | 'warn' = 'fail', summary
   return {
     status,
     summary: `${summaryPrefix ? `${summaryPrefix}: ` : ''}${x.title}${cause ? ` — ${cause}` : ''}`,
-    hint: x.hint,
+    hint: withoutDoctorAdvice(x.hint),
     code: x.code,
   };
+}
+
+/** Doctor never sends you to doctor: drop the sentences of a hint that suggest running it. */
+export function withoutDoctorAdvice(hint: string): string {
+  const kept = hint
+    .split(/(?<=\.)\s+/)
+    .filter((s) => !/^Run `chatgenius-db doctor/.test(s))
+    .map((s) => s.replace(/,? or `chatgenius-db doctor[^`]*`[^.;]*/g, '').replace(/;?\s*`chatgenius-db doctor[^`]*`[^.;]*/g, ''))
+    .filter((s) => !/chatgenius-db doctor/.test(s) && s.trim() !== '' && s.trim() !== '.')
+    .join(' ')
+    .trim();
+  return kept === '' ? 'Run again with --verbose to see the full error.' : kept;
 }
 
 export async function closeAll(ctx: DoctorContext): Promise<void> {

@@ -184,7 +184,7 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
   while (!signal.aborted) {
     let target: OpenedTarget | undefined;
     try {
-      target = await open(config, { emit: opts.emit, signal });
+      target = await open(config, { emit: opts.emit, signal, startLocal: false });
     } catch (err) {
       if (signal.aborted || err instanceof CancelledError) break;
       if (!reconnecting) throw err; // the first connection: explained like any other command's

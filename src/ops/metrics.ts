@@ -126,7 +126,7 @@ export async function runMetrics(ctx: CommandContext): Promise<number> {
       } finally {
         restore();
       }
-    });
+    }, { startLocal: false });
     const labels = ['schema', 'table', 'index'] as const;
     const scans = new prom.Counter({ name: 'chatgenius_index_scans_total', help: 'Index scans (pg_stat_user_indexes.idx_scan)', labelNames: labels, registers: [registry] });
     const read = new prom.Counter({ name: 'chatgenius_index_tuples_read_total', help: 'Index entries returned by scans (idx_tup_read)', labelNames: labels, registers: [registry] });

@@ -114,7 +114,8 @@ export async function runInit(
 
     const warned = await warnedSoon;
     const result = await migrate(t.client, warned ? { ...engine, emit: warned } : engine);
-    for (const w of result.warnings) r.out.warn(w);
+    // A real run emitted its warnings as notices already (printed once); a dry run did not.
+    if (result.dryRun) for (const w of result.warnings) r.out.warn(w);
     const applied = appliedSummary(result.results);
     r.setResult({
       applied,

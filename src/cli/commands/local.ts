@@ -85,7 +85,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const local = await import('../../local/index.js');
   const { reporterFor } = await import('../output/reporter.js');
   const r = reporterFor(ctx);
-  const stateDir = join(ctx.cwd, STATE_DIR_NAME);
+  const { findProjectRoot } = await import('../../config/project-root.js');
+  const stateDir = join(findProjectRoot(ctx.cwd), STATE_DIR_NAME);
 
   switch (action as Action) {
     case 'start': {

@@ -1,5 +1,6 @@
 /** `chatgenius-db new NAME`: write the next NNNN_name.up.sql / .down.sql pair. */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
@@ -18,7 +19,9 @@ file marked -- chatgenius:no-transaction); both files pass \`chatgenius-db lint\
 NAME: lower-case letters, digits and underscores, starting with a letter (e.g. add_message_pins).
 
 Options:
-  --migrations-dir DIR   where to write (default: ./sql in the current directory)
+  --migrations-dir DIR   where to write (default: sql/ at the project root, the folder
+                         init, status and verify read; in a project without one, the
+                         package's migrations are first copied there)
   --json                 print the result as a JSON line
   --log-file PATH        append the JSON lines to PATH
   --verbose, -v          more detail
@@ -94,13 +97,31 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw usageError('USAGE_UNEXPECTED_ARGUMENT', `Unexpected argument ${ctx.positionals[1]}`, { argument: ctx.positionals[1], command: 'new' });
   }
   const name = validateName(ctx.positionals[0]);
-  const given = typeof ctx.flags['migrations-dir'] === 'string' ? ctx.flags['migrations-dir'] : undefined;
-  const dir = given ? (isAbsolute(given) ? given : resolve(ctx.cwd, given)) : resolve(ctx.cwd, 'sql');
+  const given =
+    typeof ctx.flags['migrations-dir'] === 'string'
+      ? ctx.flags['migrations-dir']
+      : ctx.env.CHATGENIUS_MIGRATIONS_DIR !== undefined && ctx.env.CHATGENIUS_MIGRATIONS_DIR !== ''
+        ? ctx.env.CHATGENIUS_MIGRATIONS_DIR
+        : undefined;
+  const { findProjectRoot, defaultMigrationsDir, bundledMigrationsDir, PROJECT_MIGRATIONS_DIR } = await import('../../config/project-root.js');
+  const root = findProjectRoot(ctx.cwd);
+  let dir: string;
   if (given) {
+    dir = isAbsolute(given) ? given : resolve(root, given);
     const st = await stat(dir).catch(() => null);
     if (!st?.isDirectory()) throw new ChatgeniusError('MIGRATIONS_DIR_NOT_FOUND', `No directory ${dir}`, { path: dir, flag: '--migrations-dir' });
   } else {
-    await mkdir(dir, { recursive: true });
+    // The one rule (config/project-root.ts): the project's sql/, else the package's own. A new
+    // migration never goes into the installed package: the project takes its own copy first.
+    dir = defaultMigrationsDir(root);
+    const own = join(root, PROJECT_MIGRATIONS_DIR);
+    if (dir === bundledMigrationsDir() && resolve(dir) !== resolve(own)) {
+      await mkdir(own, { recursive: true });
+      const shipped = (await readdir(dir)).filter((f) => FILE.test(f));
+      for (const f of shipped) await copyFile(join(dir, f), join(own, f), fsConstants.COPYFILE_EXCL).catch(() => {});
+      r.out.info(`Copied the package's ${shipped.length / 2} migrations into ${relative(ctx.cwd, own) || '.'}: the project keeps its own history there, and init, status and verify read it from now on.`);
+      dir = own;
+    }
   }
   const files = await readdir(dir);
   const version = nextVersion(files);

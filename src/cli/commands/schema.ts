@@ -67,7 +67,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     const m = await readSchemaModel(t.client, config.schema);
     r.setResult({ env: config.env, target: targetLabel(config, t), ...m });
     return m;
-  });
+  }, { startLocal: false });
   if (model.tables.length === 0) {
     throw new ChatgeniusError('SCHEMA_EMPTY', `Schema ${config.schema} has no tables`, { schema: config.schema, env: config.env });
   }

@@ -64,5 +64,5 @@ export async function run(ctx: CommandContext): Promise<number> {
       lastFailure: s.lastFailure ? { version: s.lastFailure.version, code: s.lastFailure.errorCode } : null,
     });
     return 0;
-  });
+  }, { startLocal: false });
 }

@@ -52,5 +52,5 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     r.out.success(`Verified ${label} (schema ${config.schema}): the journal and the live schema match the migration files.`);
     return 0;
-  });
+  }, { startLocal: false });
 }

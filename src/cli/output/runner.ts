@@ -33,12 +33,17 @@ export async function withTarget<T>(
   config: ResolvedConfig,
   reporter: Reporter,
   fn: (t: OpenedTarget) => Promise<T>,
-  hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget } = {},
+  hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget; startLocal?: boolean } = {},
 ): Promise<T> {
   const { openTarget } = await import('../../run.js');
   const t =
     hooks.opened ??
-    (await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) }));
+    (await openTarget(config, {
+      emit: reporter.emit,
+      signal: ctx.signal,
+      ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+      ...(hooks.startLocal === false ? { startLocal: false } : {}),
+    }));
   reporter.addSecrets(t.connection.password);
   try {
     const out = await fn(t);

@@ -15,6 +15,7 @@ import { showPlan } from './plan.js';
 import { createPrompter, WizardCancelled, type Prompter } from './prompts.js';
 import { runInitStep } from './run.js';
 import { offerSave } from './save.js';
+import { homedir } from 'node:os';
 import { chooseTarget } from './target.js';
 
 export { rollbackWizard } from './rollback.js';
@@ -37,6 +38,8 @@ export async function guarded(p: Prompter, body: () => Promise<number>): Promise
   }
 }
 
+const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
+
 export async function initWizard(ctx: CommandContext): Promise<number> {
   const p = createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: set up the ChatGenius database');
@@ -52,8 +55,9 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     };
     const database = config.connection?.database ?? 'chatgenius';
     if (probe.status.pending.length === 0) {
-      await offerSave(p, answers, config.projectDir);
+      const saved = await offerSave(p, answers, config.projectDir, homeOf(ctx.env));
       showOutro(p, {
+        ...(saved.passwordFile ? { passwordFile: saved.passwordFile } : {}),
         command: 'init',
         answers,
         done: `Nothing to do: ${probe.label} is up to date.`,
@@ -89,8 +93,9 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     p.step('Applying');
     const code = await runInitStep(config, ctx, p);
     if (code !== 0) return code;
-    await offerSave(p, answers, config.projectDir);
+    const saved = await offerSave(p, answers, config.projectDir, homeOf(ctx.env));
     showOutro(p, {
+      ...(saved.passwordFile ? { passwordFile: saved.passwordFile } : {}),
       command: 'init',
       answers,
       done: `Applied ${n} migration${n === 1 ? '' : 's'} to ${probe.label} (schema ${config.schema}).`,

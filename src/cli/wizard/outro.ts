@@ -10,10 +10,13 @@ export function outroLines(o: {
   done: string;
   next: string;
   extra?: Parameters<typeof equivalentCommand>[2];
+  /** The file the wizard saved the password in (then the command needs no POSTGRES_PASSWORD). */
+  passwordFile?: string;
 }): string[] {
   const cmd = equivalentCommand(o.command, o.answers, o.extra ?? {});
-  const secrets = secretsNeeded(o.answers);
+  const secrets = secretsNeeded(o.answers).filter((s) => !(o.passwordFile && s === 'POSTGRES_PASSWORD'));
   const lines = [o.done, '', `Next: ${o.next}`, '', 'To do the same without prompts (CI, scripts):', '', `  ${cmd}`];
+  if (o.passwordFile) lines.push('', `(the password is read from ${o.passwordFile})`);
   if (secrets.length > 0) lines.push('', `(with ${secrets.join(' and ')} set in the environment or a .env file; secrets are not shown)`);
   return lines;
 }

@@ -3,8 +3,9 @@
  * app) finds them. The password only when the person asks for it. Other lines of the file are
  * kept; the keys written replace earlier ones.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pgpassLineFor } from '../../config/pgpass.js';
 import type { Answers } from './answers.js';
 import { urlWithoutPassword } from './answers.js';
 import type { Prompter } from './prompts.js';
@@ -68,17 +69,66 @@ export function writeEnvFile(dir: string, env: string, vars: Record<string, stri
   return path;
 }
 
-/** Returns the file written, or null. */
-export async function offerSave(p: Prompter, a: Answers, dir: string): Promise<string | null> {
-  if (a.env === 'local' || !a.connection) return null;
+/** Where the wizard put the password, so the printed next command finds it. */
+export type PasswordHome = 'env-file' | 'pgpass' | 'nowhere' | 'none-needed';
+
+export interface SaveResult {
+  /** The env file written, or null. */
+  path: string | null;
+  password: PasswordHome;
+  /** The file that now holds the password (env file or password file), for the closing note. */
+  passwordFile?: string;
+}
+
+/**
+ * Add the target's line to the libpq password file (mode 0600); an earlier line for the same
+ * host:port:database:user is replaced. Returns the file's path.
+ */
+export function writePgpassLine(path: string, c: { host: string; port: number; database: string; user: string; password: string }): string {
+  let existing = '';
+  try {
+    existing = readFileSync(path, 'utf8');
+  } catch {
+    existing = '';
+  }
+  const prefix = pgpassLineFor(c, '');
+  const kept = existing.split(/\r?\n/).filter((l) => l !== '' && !l.startsWith(prefix));
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, [...kept, pgpassLineFor(c, c.password)].join('\n') + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
+/** Offer to save the settings, and ask where the password should live so the next run finds it. */
+export async function offerSave(p: Prompter, a: Answers, dir: string, home: string): Promise<SaveResult> {
+  if (a.env === 'local' || !a.connection) return { path: null, password: 'none-needed' };
   const name = `.env.${a.env}.local`;
   const save = await p.confirm({ message: `Save these settings to ${name} (mode 0600) for next time?`, initialValue: true });
-  if (!save) return null;
-  let includePassword = false;
-  if (a.connection.password) {
-    includePassword = await p.confirm({ message: `Store the database password in ${name} too?`, initialValue: false });
+  const hasPassword = a.connection.password !== undefined && a.connection.password !== '';
+  let where: PasswordHome = hasPassword ? 'nowhere' : 'none-needed';
+  // Declining to save means saving nothing; the closing note then names POSTGRES_PASSWORD.
+  if (save && hasPassword) {
+    where = await p.select<PasswordHome>({
+      message: 'Where should the database password be kept, so later runs find it?',
+      options: [
+        { value: 'env-file', label: `In ${name} too`, hint: 'mode 0600; keep it out of git' },
+        { value: 'pgpass', label: 'In ~/.pgpass', hint: 'psql reads it too' },
+        { value: 'nowhere', label: 'Nowhere', hint: 'set POSTGRES_PASSWORD yourself before each run' },
+      ],
+      initialValue: 'env-file',
+    });
   }
-  const path = writeEnvFile(dir, a.env, envVarsFor(a, includePassword));
-  p.success(`Saved ${name}${includePassword ? ' (with the password)' : ' (without the password: set POSTGRES_PASSWORD)'}`);
-  return path;
+  const path = save ? writeEnvFile(dir, a.env, envVarsFor(a, where === 'env-file')) : null;
+  let passwordFile: string | undefined;
+  if (where === 'env-file' && path) passwordFile = name;
+  if (where === 'pgpass') {
+    const c = a.connection;
+    passwordFile = writePgpassLine(join(home, '.pgpass'), { host: c.host, port: c.port, database: c.database, user: c.user, password: c.password! });
+  }
+  if (path) {
+    const note = where === 'env-file' ? ' (with the password)' : where === 'nowhere' ? ' (without the password: set POSTGRES_PASSWORD before the next run)' : '';
+    p.success(`Saved ${name}${note}`);
+  }
+  if (where === 'pgpass') p.success(`Added the password to ${passwordFile} (mode 0600)`);
+  return passwordFile ? { path, password: where, passwordFile } : { path, password: where };
 }
