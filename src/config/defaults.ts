@@ -54,6 +54,8 @@ export const ENV_DEFAULTS: Readonly<Record<EnvName, Readonly<EnvDefaults>>> = {
 
 /** Migrations wait at most this long for a table lock (then fail with 55P03 rather than queue). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** A run waits at most this long for another run's migration lock (--lock-wait), then names the holder. */
+export const DEFAULT_LOCK_WAIT_MS = 5 * 60_000;
 /** A single migration statement may run this long. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_SSH_PORT = 22;

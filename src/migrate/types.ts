@@ -14,8 +14,10 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** How often a waiting run retries pg_try_advisory_lock. Default 250 ms. */
   lockPollMs?: number;
-  /** Give up waiting for the advisory lock after this long (code MIGRATION_LOCK_WAIT_TIMEOUT). Default: wait forever. */
+  /** Give up waiting for the advisory lock after this long (code MIGRATION_LOCK_WAIT_TIMEOUT). Default DEFAULT_LOCK_WAIT_MS (5 min). */
   lockWaitTimeoutMs?: number;
+  /** Opens a second connection to the same target, for the transaction-pooler probe (default: the one connectClient remembered). */
+  connectAnother?: () => Promise<import('pg').Client>;
 }
 
 export interface MigrationFile {
