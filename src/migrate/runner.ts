@@ -19,6 +19,8 @@ import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
+import { sleep } from '../db/retry.js';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults.js';
 import type { JournalRow, MigrationFailure, MigrationFile, MigrationResult } from './types.js';
 
 export interface RunContext {
@@ -33,19 +35,22 @@ export interface RunContext {
   serverVersionNum: number;
   /** This run holds the advisory lock: the last trip releases it. */
   holdsLock: boolean;
+  /** A lock race lost (55P03 lock_timeout, 40P01 deadlock) is retried until this much time has passed. */
+  lockBudgetMs: number;
   signal?: AbortSignal;
 }
 
 /** A RunContext from the engine options and what the lock + journal read found. */
 export function runContext(
   client: pg.Client,
-  opts: { lockTimeoutMs: number; statementTimeoutMs: number; signal?: AbortSignal },
+  opts: { lockTimeoutMs: number; statementTimeoutMs: number; lockWaitTimeoutMs?: number; signal?: AbortSignal },
   run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock'>,
 ): RunContext {
   return {
     client,
     ...run,
     lockTimeoutMs: opts.lockTimeoutMs,
+    lockBudgetMs: opts.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_MS,
     statementTimeoutMs: opts.statementTimeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
@@ -68,6 +73,38 @@ export interface RunOutcome {
 }
 
 const MARK = 'chatgenius-db:';
+
+/**
+ * A lost race for a table lock: 55P03 (lock_timeout: the app held the table longer than we
+ * may make it queue behind us) and 40P01 (deadlock, PostgreSQL cancelled us). The transaction
+ * was rolled back and released everything, so the app runs on while we back off, then retry.
+ */
+export const LOCK_RACE_CODES: ReadonlySet<string> = new Set(['55P03', '40P01']);
+
+/**
+ * Pure: the pauses between attempts that fit in the budget (each attempt may itself wait one
+ * lock_timeout): 250 ms doubling to at most 5 s, so the app gets ever longer windows.
+ */
+export function lockRetryDelays(lockTimeoutMs: number, budgetMs: number): number[] {
+  const out: number[] = [];
+  const attempt = Math.max(0, lockTimeoutMs);
+  let spent = attempt;
+  for (let k = 0; k < 1000; k++) {
+    const d = Math.min(250 * 2 ** k, 5000);
+    if (spent + d + attempt > budgetMs) break;
+    spent += d + attempt;
+    out.push(d);
+  }
+  return out;
+}
+
+function lockRace(err: unknown): err is pg.DatabaseError {
+  return isDatabaseError(err) && LOCK_RACE_CODES.has(err.code!);
+}
+
+function raceLabel(ctx: RunContext, err: pg.DatabaseError): string {
+  return err.code === '40P01' ? 'deadlock with another session' : `a table lock was not granted within lock_timeout (${ctx.lockTimeoutMs} ms)`;
+}
 
 export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number): Step[] {
   return files.map((file) => {
@@ -245,24 +282,59 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
       }
       if (group.kind === 'tx') {
-        startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
-        const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
-        const t0 = Date.now();
-        let res: pg.QueryResult[];
-        try {
-          res = await query(batch.text);
-        } catch (err) {
-          quiet = true;
-          const failure = await diagnose(ctx, err, batch, group.steps, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes);
-          return { results: [...results.values()], failure, sql: sent.join('\n') };
+        let remaining = group.steps;
+        const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+        let retries = 0;
+        for (;;) {
+          startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
+          const batch = txBatch(ctx, remaining, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
+          const t0 = Date.now();
+          let res: pg.QueryResult[];
+          try {
+            res = await query(batch.text);
+          } catch (err) {
+            const journal = lockRace(err) && retries < delays.length && !ctx.signal?.aborted ? await endAbortedAndRead(ctx, query) : null;
+            if (journal && lockRace(err)) {
+              // Rolled back: nothing is held but the advisory lock, and the app runs on. The steps
+              // that committed before the race are done; the rest is retried after a pause. (Never
+              // the replay that locates a failing line: it would queue the app a second time.)
+              const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
+              const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
+              for (const s of remaining.filter(isDone)) done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
+              remaining = remaining.filter((s) => !isDone(s));
+              const delayMs = delays[retries]!;
+              retries++;
+              emit({
+                type: 'retry',
+                operation: `${remaining[0] ? `${fileOf(remaining[0])}: ` : ''}${raceLabel(ctx, err)}`,
+                attempt: retries,
+                maxRetries: delays.length,
+                delayMs,
+                code: err.code!,
+                message: 'rolled back, the app is not kept waiting',
+              });
+              prefixSent = false; // resent with the retry (idempotent)
+              if (remaining.length === 0) break;
+              await sleep(delayMs, ctx.signal).catch(() => undefined);
+              continue;
+            }
+            quiet = true;
+            const failure = await diagnose(ctx, err, batch, remaining, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes, retries);
+            return { results: [...results.values()], failure, sql: sent.join('\n') };
+          }
+          prefixSent = true;
+          const ms = new Map<string, number>();
+          for (const r of res) {
+            const row = r.rows?.[0] as { chatgenius_db_step?: string; ms?: number } | undefined;
+            if (row?.chatgenius_db_step !== undefined) ms.set(row.chatgenius_db_step, Number(row.ms));
+          }
+          for (const s of remaining) done(s, ms.get(`${s.direction}:${s.file.version}`) ?? Date.now() - t0);
+          remaining = [];
+          break;
         }
+        // Every step committed in earlier attempts: the tail (unlock) still has to go.
+        if (!prefixSent && last) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx)}`);
         prefixSent = true;
-        const ms = new Map<string, number>();
-        for (const r of res) {
-          const row = r.rows?.[0] as { chatgenius_db_step?: string; ms?: number } | undefined;
-          if (row?.chatgenius_db_step !== undefined) ms.set(row.chatgenius_db_step, Number(row.ms));
-        }
-        for (const s of group.steps) done(s, ms.get(`${s.direction}:${s.file.version}`) ?? Date.now() - t0);
       } else {
         const step = group.step;
         if (!prefixSent) {
@@ -274,15 +346,28 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         const t0 = Date.now();
         const text = textOf(step);
         const statements = splitStatements(text);
+        const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+        let retries = 0;
         for (const s of statements) {
-          try {
-            await query(s.text);
-          } catch (err) {
-            quiet = true;
-            const failure = failureFor(step, err, text, s, 'runtime');
-            await recordFailure(ctx, step, failure, Date.now() - t0, query);
-            markFailed(results, step, failure, emit);
-            return { results: [...results.values()], failure, sql: sent.join('\n') };
+          for (;;) {
+            try {
+              await query(s.text);
+              break;
+            } catch (err) {
+              if (lockRace(err) && retries < delays.length && !ctx.signal?.aborted) {
+                // The statement alone was rolled back (no transaction around it): retry it.
+                const delayMs = delays[retries]!;
+                retries++;
+                emit({ type: 'retry', operation: `${fileOf(step)}: ${raceLabel(ctx, err)}`, attempt: retries, maxRetries: delays.length, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
+                await sleep(delayMs, ctx.signal).catch(() => undefined);
+                continue;
+              }
+              quiet = true;
+              const failure = { ...failureFor(step, err, text, s, 'runtime'), ...(await raceFacts(ctx, err, retries, query)) };
+              await recordFailure(ctx, step, failure, Date.now() - t0, query);
+              markFailed(results, step, failure, emit);
+              return { results: [...results.values()], failure, sql: sent.join('\n') };
+            }
           }
         }
         const ms = Date.now() - t0;
@@ -365,6 +450,7 @@ async function diagnose(
   setStmt: (v: number) => void,
   query: (t: string) => Promise<pg.QueryResult[]>,
   startTimes: Map<string, number>,
+  retries = 0,
 ): Promise<MigrationFailure> {
   const e = err as Partial<pg.DatabaseError> & { message?: string; code?: string };
   if (!isDatabaseError(err)) {
@@ -378,14 +464,7 @@ async function diagnose(
     return failure;
   }
   // One trip: end the aborted transaction and read the journal.
-  let journal: JournalRow[] = [];
-  try {
-    const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
-    const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
-    if (row) journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
-  } catch {
-    /* keep going with what we know */
-  }
+  const journal: JournalRow[] = (await endAbortedAndRead(ctx, query)) ?? [];
   const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
   const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
   const committed = steps.filter(isDone);
@@ -407,7 +486,9 @@ async function diagnose(
   let failure: MigrationFailure;
   if (offsetInFile !== undefined) {
     failure = failureFor(step, err, text, statementAt(statements, offsetInFile), phase, offsetInFile);
-  } else if (e.code !== '57014' && statements.length > 0) {
+  } else if (e.code !== '57014' && !LOCK_RACE_CODES.has(e.code ?? '') && statements.length > 0) {
+    // (A statement timeout or a lost lock race is not replayed: the replay would run or queue
+    // the app behind us a second time.)
     // Replay the file statement by statement in a transaction that is rolled back.
     const replay = new BatchText();
     replay.sql('BEGIN');
@@ -435,7 +516,61 @@ async function diagnose(
       }
     } else failure = failureFor(step, err, text, undefined, phase);
   } else failure = failureFor(step, err, text, undefined, phase);
+  failure = { ...failure, ...(await raceFacts(ctx, err, retries, query)) };
   await recordFailure(ctx, step, failure, null, query);
   markFailed(results, step, failure, ctx.emit);
   return failure;
+}
+
+/** End the aborted transaction and read the journal: one trip, no lock waited for. Null when that failed. */
+async function endAbortedAndRead(ctx: RunContext, query: (t: string) => Promise<pg.QueryResult[]>): Promise<JournalRow[] | null> {
+  try {
+    const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
+    const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+    return row ? parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal) : [];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For a lost lock race: how often it was retried, and the session most likely in the way: the
+ * oldest transaction holding a lock on a table of the schema (pid, application, client, state,
+ * since when, which table in which mode).
+ */
+async function raceFacts(
+  ctx: RunContext,
+  err: unknown,
+  retries: number,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+): Promise<Pick<MigrationFailure, 'retries' | 'holder'>> {
+  if (!lockRace(err)) return {};
+  let holder: MigrationFailure['holder'];
+  try {
+    const res = await query(`ROLLBACK;
+SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state, coalesce(a.xact_start, a.state_change, a.backend_start) AS since,
+       a.usename, c.relname, l.mode
+  FROM pg_catalog.pg_locks l
+  JOIN pg_catalog.pg_class c ON c.oid = l.relation
+  JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+ WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND c.relnamespace = ${quoteLiteral(ctx.schema)}::regnamespace
+ ORDER BY a.xact_start NULLS LAST, a.pid
+ LIMIT 1`);
+    const row = res.at(-1)?.rows?.[0] as Record<string, unknown> | undefined;
+    if (row) {
+      holder = {
+        pid: Number(row.pid),
+        applicationName: row.application_name == null ? null : String(row.application_name),
+        clientAddr: row.client_addr == null ? null : String(row.client_addr),
+        state: row.state == null ? null : String(row.state),
+        since: row.since == null ? null : new Date(String(row.since)).toISOString(),
+        user: row.usename == null ? null : String(row.usename),
+        table: String(row.relname),
+        mode: String(row.mode),
+      };
+    }
+  } catch {
+    /* the facts are a courtesy: the failure stands without them */
+  }
+  return { retries, ...(holder ? { holder } : {}) };
 }

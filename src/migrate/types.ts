@@ -110,6 +110,10 @@ export interface MigrationFailure {
   frame?: string;
   /** 'syntax': the whole batch was rejected before anything ran; 'runtime': earlier migrations committed. */
   phase: 'syntax' | 'runtime';
+  /** A lost lock race (55P03, 40P01): how many times it was retried before giving up (0: not retried). */
+  retries?: number;
+  /** A lost lock race: the session most likely in the way (oldest transaction holding a lock on a table of the schema). */
+  holder?: LockHolder & { table: string; mode: string };
 }
 
 export interface MigrationResult {
