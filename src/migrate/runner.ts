@@ -18,6 +18,7 @@ import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAp
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
+import { isConcurrentIndex } from './files.js';
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
 import { sleep } from '../db/retry.js';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults.js';
@@ -60,6 +61,8 @@ export interface Step {
   file: MigrationFile;
   direction: 'up' | 'down';
   transactional: boolean;
+  /** An online file run plainly inside the batch (a fresh database): CONCURRENTLY left out. */
+  plain?: boolean;
 }
 
 export type StepGroup = { kind: 'tx'; steps: Step[] } | { kind: 'single'; step: Step };
@@ -106,12 +109,38 @@ function raceLabel(ctx: RunContext, err: pg.DatabaseError): string {
   return err.code === '40P01' ? 'deadlock with another session' : `a table lock was not granted within lock_timeout (${ctx.lockTimeoutMs} ms)`;
 }
 
-export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number): Step[] {
+/**
+ * The steps of a run. `fresh`: this run creates the schema from nothing (no migration applied
+ * when it took the lock), so no one else can be using the tables: online files (CONCURRENTLY,
+ * NOT VALID + VALIDATE) run plainly inside the batch, at the batch's cost. Otherwise an online
+ * file runs one statement at a time, each its own transaction, so no lock that blocks the app's
+ * writes is held for longer than a catalog update.
+ */
+export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number, opts: { fresh?: boolean } = {}): Step[] {
   return files.map((file) => {
     const tx = direction === 'up' ? file.upTransactional : file.downTransactional;
+    const online = (direction === 'up' ? file.upOnline : file.downOnline) === true;
     const addValue = direction === 'up' ? file.upAddsEnumValue : file.downAddsEnumValue;
+    if (online) return opts.fresh ? { file, direction, transactional: true, plain: true } : { file, direction, transactional: false };
     return { file, direction, transactional: tx && !(addValue && serverVersionNum > 0 && serverVersionNum < 120000) };
   });
+}
+
+/**
+ * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
+ * with spaces (same length, so error positions still map to file:line:column).
+ */
+export function plainText(text: string): string {
+  let out = text;
+  for (const s of splitStatements(text)) {
+    if (!isConcurrentIndex(s)) continue;
+    const start = s.end - s.text.length;
+    const m = /\bCONCURRENTLY\b/i.exec(s.text);
+    if (!m) continue;
+    const at = start + m.index;
+    out = out.slice(0, at) + ' '.repeat(m[0].length) + out.slice(at + m[0].length);
+  }
+  return out;
 }
 
 export function groupSteps(steps: Step[]): StepGroup[] {
@@ -169,7 +198,8 @@ function stepDoneSql(step: Step): string {
 }
 
 function textOf(step: Step): string {
-  return step.direction === 'up' ? step.file.up : step.file.down;
+  const text = step.direction === 'up' ? step.file.up : step.file.down;
+  return step.plain ? plainText(text) : text;
 }
 
 function fileOf(step: Step): string {
@@ -183,7 +213,7 @@ export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean;
   for (const step of steps) {
     b.sql('BEGIN');
     b.sql(markerSql('start', `${step.direction}:${step.file.version}`));
-    b.file(step.file, step.direction);
+    b.file(step.file, step.direction, step.plain ? textOf(step) : undefined);
     b.sql(journalSql(ctx, step));
     b.sql(stepDoneSql(step));
     b.sql('COMMIT');
@@ -351,6 +381,9 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         for (const s of statements) {
           for (;;) {
             try {
+              // A CREATE INDEX CONCURRENTLY that failed or was killed left an INVALID index: drop
+              // it first, so the build starts clean (IF NOT EXISTS would keep the broken one).
+              if (isConcurrentIndex(s)) await dropInvalidIndex(s.text, query);
               await query(s.text);
               break;
             } catch (err) {
@@ -573,4 +606,22 @@ SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state, c
     /* the facts are a courtesy: the failure stands without them */
   }
   return { retries, ...(holder ? { holder } : {}) };
+}
+
+/** The index a CREATE INDEX CONCURRENTLY statement builds (unqualified, as written), or null. */
+export function concurrentIndexName(statement: string): string | null {
+  const m = /CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s+ON\b/i.exec(statement.replace(/--[^\n]*/g, ''));
+  if (!m) return null;
+  const raw = m[1]!;
+  return raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
+}
+
+async function dropInvalidIndex(statement: string, query: (t: string) => Promise<pg.QueryResult[]>): Promise<void> {
+  const name = concurrentIndexName(statement);
+  if (!name) return;
+  const res = await query(
+    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS idx FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = pg_catalog.current_schema() AND NOT i.indisvalid`,
+  );
+  const idx = (res.at(-1)?.rows?.[0] as { idx?: string } | undefined)?.idx;
+  if (idx) await query(`DROP INDEX CONCURRENTLY IF EXISTS ${idx}`);
 }

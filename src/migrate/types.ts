@@ -37,6 +37,9 @@ export interface MigrationFile {
   checksum: string;
   /** False when the up file must run outside a transaction (directive or detected). */
   upTransactional: boolean;
+  /** Written in online forms only (see FileAnalysis.online): plain in the batch on a fresh database, one statement at a time elsewhere. */
+  upOnline?: boolean;
+  downOnline?: boolean;
   downTransactional: boolean;
   /** ALTER TYPE ... ADD VALUE: cannot run in a transaction before PostgreSQL 12. */
   upAddsEnumValue: boolean;
