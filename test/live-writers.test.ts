@@ -11,12 +11,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { runCli } from './helpers/cli.js';
+import { startWriters, ulid, type Writers } from './helpers/app-traffic.js';
 
 let db: TestPostgres;
 let dir: string;
@@ -29,62 +29,8 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** A valid ULID (what the app sends: the spec's tables have no id default). */
-function ulid(): string {
-  const r = randomBytes(25);
-  return `0${[...r].map((b) => B32[b & 31]).join('')}`;
-}
-
 const cli = (url: string, args: string[]) =>
   runCli([...args, '--env', 'development', '--yes', '--database-url', url], { cwd: dir, env: { HOME: dir, CI: 'true' }, timeoutMs: 120_000 });
-
-interface Writers {
-  stop(): Promise<{ writes: number; errors: string[]; longestStallMs: number }>;
-  writes(): number;
-}
-
-/** n clients, each: insert a message, then a read receipt for it, in a loop (autocommit, like the app). */
-async function startWriters(url: string, n: number, users: string[], channels: string[]): Promise<Writers> {
-  let running = true;
-  let writes = 0;
-  let longest = 0;
-  const errors: string[] = [];
-  const clients: pg.Client[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = new pg.Client({ connectionString: url, application_name: `writer-${i}` });
-    c.on('error', () => {});
-    await c.connect();
-    clients.push(c);
-  }
-  const loops = clients.map(async (c, i) => {
-    let k = 0;
-    while (running) {
-      const user = users[(i + k) % users.length]!;
-      const channel = channels[k % channels.length]!;
-      k++;
-      const id = ulid();
-      const t0 = Date.now();
-      try {
-        await c.query('INSERT INTO messages (id, channel_id, user_id, content) VALUES ($1, $2, $3, $4)', [id, channel, user, `hello ${k}`]);
-        await c.query('INSERT INTO message_reads (message_id, user_id) VALUES ($1, $2)', [id, user]);
-        writes += 2;
-      } catch (e) {
-        errors.push(`${(e as { code?: string }).code}: ${(e as Error).message}`);
-      }
-      longest = Math.max(longest, Date.now() - t0);
-    }
-  });
-  return {
-    writes: () => writes,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      await Promise.all(clients.map((c) => c.end().catch(() => {})));
-      return { writes, errors, longestStallMs: longest };
-    },
-  };
-}
 
 async function prepare(url: string): Promise<{ users: string[]; channels: string[] }> {
   const r = await cli(url, ['init']);

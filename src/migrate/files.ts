@@ -44,6 +44,25 @@ export function isConcurrentIndex(s: SqlStatement): boolean {
   return k[0] === 'CREATE' && (k[1] === 'INDEX' || (k[1] === 'UNIQUE' && k[2] === 'INDEX')) && s.words.includes('CONCURRENTLY');
 }
 
+/**
+ * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
+ * with spaces (same length, so error positions still map to file:line:column).
+ */
+export function plainText(text: string): string {
+  let out = text;
+  for (const s of splitStatements(text)) {
+    if (!isConcurrentIndex(s)) continue;
+    const start = s.end - s.text.length;
+    // Comments blanked (same length) so a CONCURRENTLY in a comment is not taken for the keyword.
+    const code = s.text.replace(/--[^\n]*/g, (c) => ' '.repeat(c.length));
+    const m = /\bINDEX\s+(CONCURRENTLY)\b/i.exec(code);
+    if (!m) continue;
+    const at = start + m.index + m[0].length - m[1]!.length;
+    out = out.slice(0, at) + ' '.repeat(m[1]!.length) + out.slice(at + m[1]!.length);
+  }
+  return out;
+}
+
 /** ALTER TABLE ... VALIDATE CONSTRAINT. */
 export function isValidateConstraint(s: SqlStatement): boolean {
   const k = s.keywords;

@@ -18,7 +18,9 @@ import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAp
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
-import { isConcurrentIndex } from './files.js';
+import { isConcurrentIndex, plainText } from './files.js';
+
+export { plainText };
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
 import { sleep } from '../db/retry.js';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults.js';
@@ -126,22 +128,6 @@ export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', server
   });
 }
 
-/**
- * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
- * with spaces (same length, so error positions still map to file:line:column).
- */
-export function plainText(text: string): string {
-  let out = text;
-  for (const s of splitStatements(text)) {
-    if (!isConcurrentIndex(s)) continue;
-    const start = s.end - s.text.length;
-    const m = /\bCONCURRENTLY\b/i.exec(s.text);
-    if (!m) continue;
-    const at = start + m.index;
-    out = out.slice(0, at) + ' '.repeat(m[0].length) + out.slice(at + m[0].length);
-  }
-  return out;
-}
 
 export function groupSteps(steps: Step[]): StepGroup[] {
   const out: StepGroup[] = [];
