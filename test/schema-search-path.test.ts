@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+// Online files (CONCURRENTLY) run here as the engine runs them on a fresh database: plainly, in one transaction.
+import { plainText } from '../src/migrate/files.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { pg14SkipReason, startPostgres14 } from './helpers/pg14.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
@@ -44,7 +46,7 @@ BEGIN PERFORM public.mal_note('to_json()'); RETURN pg_catalog.to_json($1); END $
 async function applyFiles(c: pg.Client, schema: string, files: string[]): Promise<void> {
   for (const f of files) {
     await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"${schema === 'public' ? '' : ', public'}`);
-    await c.query(`BEGIN; ${readFileSync(join(sqlDir, f), 'utf8')}\n; COMMIT;`);
+    await c.query(`BEGIN; ${plainText(readFileSync(join(sqlDir, f), 'utf8'))}\n; COMMIT;`);
   }
 }
 
