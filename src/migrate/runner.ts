@@ -318,6 +318,8 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
               const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
               for (const s of remaining.filter(isDone)) done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
               remaining = remaining.filter((s) => !isDone(s));
+              prefixSent = false; // resent with the retry (idempotent)
+              if (remaining.length === 0) break; // the race was after the last commit: nothing to retry
               const delayMs = delays[retries]!;
               retries++;
               emit({
@@ -329,8 +331,6 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
                 code: err.code!,
                 message: 'rolled back, the app is not kept waiting',
               });
-              prefixSent = false; // resent with the retry (idempotent)
-              if (remaining.length === 0) break;
               await sleep(delayMs, ctx.signal).catch(() => undefined);
               continue;
             }
