@@ -80,15 +80,28 @@ BEGIN
 END
 $$;
 
+-- Existing read receipts (a database adopted with baseline): start the cursors from them,
+-- BEFORE the trigger exists: nobody else writes cursors yet, so no insert of the app waits on
+-- this (long, on a big table) statement's new rows.
+INSERT INTO channel_read_cursors AS c (user_id, channel_id, last_read_at, last_read_message_id)
+SELECT DISTINCT ON (r.user_id, m.channel_id) r.user_id, m.channel_id, m.created_at, m.id
+  FROM message_reads r JOIN messages m ON m.id = r.message_id
+ ORDER BY r.user_id, m.channel_id, m.created_at DESC, m.id DESC
+ON CONFLICT (user_id, channel_id) DO UPDATE
+   SET last_read_at = EXCLUDED.last_read_at, last_read_message_id = EXCLUDED.last_read_message_id
+ WHERE (c.last_read_at, c.last_read_message_id) < (EXCLUDED.last_read_at, EXCLUDED.last_read_message_id);
+
 CREATE OR REPLACE TRIGGER message_reads_advance_cursor
     AFTER INSERT OR UPDATE OF message_id, user_id ON message_reads
     FOR EACH ROW EXECUTE FUNCTION chatgenius_advance_read_cursor();
 
--- Existing read receipts (a database adopted with baseline): start the cursors from them
--- (never moving back a cursor the trigger already advanced).
+-- Catch up with the receipts that arrived while the fill above ran (its snapshot did not see
+-- them): those of the last minutes before it, never moving a cursor back. Few rows, so the app's
+-- own cursor updates wait on it for milliseconds at most.
 INSERT INTO channel_read_cursors AS c (user_id, channel_id, last_read_at, last_read_message_id)
 SELECT DISTINCT ON (r.user_id, m.channel_id) r.user_id, m.channel_id, m.created_at, m.id
   FROM message_reads r JOIN messages m ON m.id = r.message_id
+ WHERE r.read_at >= (SELECT COALESCE(pg_catalog.max(x.updated_at), '-infinity'::TIMESTAMPTZ) FROM channel_read_cursors x) - INTERVAL '5 minutes'
  ORDER BY r.user_id, m.channel_id, m.created_at DESC, m.id DESC
 ON CONFLICT (user_id, channel_id) DO UPDATE
    SET last_read_at = EXCLUDED.last_read_at, last_read_message_id = EXCLUDED.last_read_message_id
