@@ -75,7 +75,7 @@ for (const n of sizes) {
     const stalls = [...res.stallsMs].sort((a, b) => b - a);
     const line =
       `${fmt(n)} messages, ${mode.padEnd(6)}: init ${((t2 - t1) / 1000).toFixed(1)} s; longest stall ${fmt(stalls[0] ?? 0)} ms ` +
-      `(per client, ms: ${stalls.map(fmt).join(' ')}); writes/s before ${fmt(rate(res.writeTimes, t0, t1))}, during ${fmt(rate(res.writeTimes, t1, t2))}, after ${fmt(rate(res.writeTimes, t2, t3))}; ${res.errors.length} client errors`;
+      `(per client, ms: ${stalls.map(fmt).join(' ')}); writes/s before ${fmt(rate(res.writeTimes, t0, t1))}, during ${fmt(rate(res.writeTimes, t1, t2))}, after ${fmt(rate(res.writeTimes, t2, t3))}; ${res.errors.length} client errors${res.errors.length ? ` (${[...new Set(res.errors.map((e) => e.split(':')[0]))].join(', ')})` : ''}`;
     console.log(line);
     rows.push(line);
   }
