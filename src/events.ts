@@ -33,6 +33,12 @@ export type ChatgeniusEvent =
   | { type: 'plan'; direction: 'up' | 'down'; steps: PlannedStep[]; applied: number }
   | { type: 'migration:start'; version: string; name: string; direction: 'up' | 'down' }
   | { type: 'migration:done'; version: string; name: string; direction: 'up' | 'down'; durationMs: number }
+  /**
+   * A run was stopped (Ctrl-C, a lost connection) while this migration ran: its transaction was
+   * rolled back. `confirmed`: the journal was read after the stop; false when the connection was
+   * gone and the server's rollback is inferred (it commits nothing of an unfinished transaction).
+   */
+  | { type: 'migration:interrupted'; version: string; name: string; direction: 'up' | 'down'; reason: 'cancelled' | 'connection-lost'; confirmed: boolean }
   | { type: 'migration:failed'; version: string; name: string; direction: 'up' | 'down'; code?: string; message: string; statement?: string }
   | { type: 'notice'; level: 'info' | 'warn'; message: string; data?: Record<string, unknown> }
   | { type: 'query'; sql: string; durationMs: number; ok: boolean }

@@ -34,6 +34,9 @@ export interface OpenedTarget {
   dropError(): Error | undefined;
 }
 
+/** After Ctrl-C, how long a command may take to wind down on its connection before it is closed. */
+export const CANCEL_GRACE_MS = 1500;
+
 function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
 }
@@ -74,7 +77,7 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
   let client: pg.Client;
   try {
     throwIfAborted(signal);
-    const { connectClient } = await import('./db/index.js');
+    const { connectClient } = await import('./db/connect.js');
     // Through a tunnel the certificate (verify-full) must match the real database host, not 127.0.0.1.
     client = await connectClient(connection, {
       retry: config.retry,
@@ -104,10 +107,13 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
       }
     }
   };
-  // Ctrl-C: closing the connection releases the advisory lock and stops the server-side work.
+  // Ctrl-C: cancel the running statement (the session stays, so the command can read back what
+  // committed, roll back and release the lock in one trip), and close the connection if the
+  // command has not finished by then (closing also releases the lock and stops the server's work).
   if (signal) {
     const onAbort = () => {
-      void close();
+      void import('./db/cancel.js').then(({ requestCancel }) => requestCancel(client));
+      setTimeout(() => void close(), CANCEL_GRACE_MS).unref();
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }
@@ -121,7 +127,7 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
 }
 
 /** What a command is about to do, for the consent rules. */
-export type ChangeAction = 'init' | 'rollback' | 'baseline' | 'repair' | 'seed';
+export type ChangeAction = 'init' | 'rollback' | 'baseline' | 'repair' | 'seed' | 'realtime';
 
 /**
  * Pure: may this change run without asking anyone? Throws a usage error (exit 2, nothing changed)

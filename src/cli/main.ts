@@ -26,6 +26,7 @@ export const registry: Record<string, RegistryEntry> = {
   verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
   doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
   listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
+  realtime: { summary: 'Real-time mode: status | use notify | use logical (logical decoding)', load: load('realtime') },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
   schema: { summary: 'Show the schema: a tour in the terminal, a Mermaid diagram or an SVG picture', load: load('schema') },
@@ -254,7 +255,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     code = await mod.run(ctx);
     if (controller.signal.aborted && code !== 0) code = 130;
   } catch (e) {
-    code = controller.signal.aborted ? (reporter.fail(new CancelledError()), 130) : reporter.fail(e);
+    code = controller.signal.aborted ? (reporter.fail(e instanceof CancelledError ? e : new CancelledError()), 130) : reporter.fail(e);
   } finally {
     if (handleSignals) process.off('SIGINT', onSigint);
   }

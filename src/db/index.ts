@@ -25,3 +25,4 @@ export {
   defaultMigrationsDir,
 } from './pool.js';
 export type { SetupOptions, PoolInfo } from './pool.js';
+export { requestCancel } from './cancel.js';

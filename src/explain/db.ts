@@ -358,11 +358,18 @@ export const dbTable: ExplainTable = {
   }),
 
   // ---- The db library's own codes ----------------------------------------------------------------
-  DB_CONNECTION_LOST: (f) => ({
-    title: 'Connection lost',
-    cause: `The connection to ${where(f)} ended unexpectedly (server restart, idle timeout, network or tunnel drop, or a TLS/protocol mismatch).`,
-    hint: 'Retried automatically when connecting. Run the command again; each migration commits on its own. If it happens at once every time, check PGSSLMODE.',
-  }),
+  DB_CONNECTION_LOST: (f) =>
+    typeof f.details.migration === 'string'
+      ? {
+          title: 'Connection lost during a migration',
+          cause: `The connection ended while ${f.details.migration} ran (server restart, network drop, a killed session). The server rolls back a transaction it could not finish, so nothing of ${f.details.migration} is applied; the migrations printed before it committed.`,
+          hint: 'The database is at a migration boundary: run the same command again to finish (it skips what committed).',
+        }
+      : {
+          title: 'Connection lost',
+          cause: `The connection to ${where(f)} ended unexpectedly (server restart, idle timeout, network or tunnel drop, or a TLS/protocol mismatch).`,
+          hint: 'Retried automatically when connecting. Run the command again; each migration commits on its own. If it happens at once every time, check PGSSLMODE.',
+        },
   DB_CONNECT_TIMEOUT: (f) => ({
     title: 'Connecting took too long',
     cause: `No answer from ${where(f)} within the connect timeout.`,

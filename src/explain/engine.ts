@@ -134,7 +134,9 @@ const engineRows: ExplainTable = {
   MIGRATION_SQL_ERROR: (f) => {
     const where = `${str(f.details.file) ?? 'a migration'}${str(f.details.line) ? `:${str(f.details.line)}${str(f.details.column) ? `:${str(f.details.column)}` : ''}` : ''}`;
     const phase =
-      f.details.phase === 'syntax'
+      f.details.phase === 'precheck'
+        ? 'Found by the parser before connecting: nothing was sent, and no migration was applied, not even the valid ones before this file, so a run never stops half-way on a file known to be broken.'
+        : f.details.phase === 'syntax'
         ? 'Nothing of this run was applied: a syntax error rejects the whole batch before it starts.'
         : 'Migrations before this one are committed; this one and the rest were not applied.';
     const sqlstate = str(f.details.sqlstate);

@@ -13,10 +13,11 @@ import { configTable } from './config.js';
 import { engineTable } from './engine.js';
 import { opsTable } from '../ops/explain-table.js';
 import { seedTable } from '../seed/explain.js';
+import { realtimeTable } from './realtime.js';
 
 export type { Explanation, ErrorFacts, ExplainEntry, ExplainTable } from './types.js';
 
-const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable };
+const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable, ...realtimeTable };
 
 export function errorFacts(err: unknown): ErrorFacts {
   if (err instanceof ChatgeniusError) {

@@ -39,6 +39,12 @@ export function toLogEntry(event: ChatgeniusEvent): { level: LogLevel; event: st
         event: 'schema_migration',
         data: { status: 'done', version: event.version, name: event.name, direction: event.direction, durationMs: event.durationMs },
       };
+    case 'migration:interrupted':
+      return {
+        level: 'warn',
+        event: 'schema_migration',
+        data: { status: 'interrupted', version: event.version, name: event.name, direction: event.direction, reason: event.reason, confirmed: event.confirmed },
+      };
     case 'migration:failed': {
       const data: Record<string, unknown> = {
         status: 'failed',

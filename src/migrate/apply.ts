@@ -10,7 +10,7 @@ import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
@@ -28,7 +28,7 @@ function warningsOf(plan: UpPlan): string[] {
 export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
-  const files = await readMigrations(opts.migrationsDir);
+  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
   const who = runIdentity(opts.toolVersion);
 
   if (opts.dryRun) {
@@ -37,7 +37,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     if (plan.drift.length) throw driftError(plan.drift);
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
-    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true });
+    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true, journalRows: new Set(state.journal.map((r) => r.version)) });
     return {
       ok: true,
       dryRun: true,
@@ -65,10 +65,10 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
-    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds });
+    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds, journalRows: new Set(state.journal.map((r) => r.version)) });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
-    if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
+    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
     return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
   } finally {
     if (holds) await releaseLock(client, schema).catch(() => undefined);

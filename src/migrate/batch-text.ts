@@ -17,11 +17,26 @@ export interface BatchSegment {
   fileOffset: number;
   /** Index of the statement for replay batches. */
   statement?: number;
+  /** Where the piece sits counted the server's ways: characters (code points) and UTF-8 bytes, 0-based. */
+  chars?: { start: number; length: number };
+  bytes?: { start: number; length: number };
+}
+
+/** Code points in `text` (what PostgreSQL's substr() counts in a multi-byte server encoding). */
+function codePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
 }
 
 export class BatchText {
   private parts: string[] = [];
   private length = 0;
+  private chars = 0;
+  private bytes = 0;
   readonly segments: BatchSegment[] = [];
 
   /** Append the engine's own SQL (a statement; a `;` and newline are added). */
@@ -31,17 +46,23 @@ export class BatchText {
 
   raw(text: string, owner?: Omit<BatchSegment, 'start' | 'end'>): this {
     const start = this.length;
+    const chars = { start: this.chars, length: codePoints(text) };
+    const bytes = { start: this.bytes, length: Buffer.byteLength(text, 'utf8') };
     this.parts.push(text);
     this.length += text.length;
-    if (owner) this.segments.push({ ...owner, start, end: this.length });
+    this.chars += chars.length;
+    this.bytes += bytes.length;
+    if (owner) this.segments.push({ ...owner, start, end: this.length, chars, bytes });
     return this;
   }
 
   /** A migration file's text, verbatim, then `\n;\n` (so a trailing -- comment cannot eat what follows). */
-  file(file: MigrationFile, direction: 'up' | 'down', text?: string): this {
+  file(file: MigrationFile, direction: 'up' | 'down', text?: string): BatchSegment {
     // `text`: the file as run (same length as the file: offsets map 1:1), e.g. CONCURRENTLY blanked out.
     this.raw(text ?? (direction === 'up' ? file.up : file.down), { file, direction, fileOffset: 0 });
-    return this.raw('\n;\n');
+    const seg = this.segments.at(-1)!;
+    this.raw('\n;\n');
+    return seg;
   }
 
   get text(): string {
@@ -65,4 +86,18 @@ export class BatchText {
 /** line:column inside a migration file for an offset into that file's text. */
 export function fileLocation(fileText: string, offset: number): { line: number; column: number } {
   return lineColumn(fileText, offset);
+}
+
+/**
+ * SQL expression: the text of `seg` copied from the statement the server is running (the whole
+ * batch string, `current_query()`), so a file's SQL crosses the wire once, not again as a literal
+ * for the journal. substr() counts characters, except in a SQL_ASCII database, where it counts
+ * bytes; an all-ASCII prefix makes both the same.
+ */
+export function segmentTextSql(seg: BatchSegment): string {
+  const { chars, bytes } = seg;
+  if (!chars || !bytes) throw new Error('segment without offsets');
+  const byChars = `substr(current_query(), ${chars.start + 1}, ${chars.length})`;
+  if (chars.start === bytes.start && chars.length === bytes.length) return byChars;
+  return `CASE current_setting('server_encoding') WHEN 'SQL_ASCII' THEN substr(current_query(), ${bytes.start + 1}, ${bytes.length}) ELSE ${byChars} END`;
 }

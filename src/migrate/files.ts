@@ -4,7 +4,8 @@
  * duplicate versions, missing halves, and files that manage their own transactions.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ChatgeniusError } from '../errors.js';
 import { splitStatements, type SqlStatement } from './sql-text.js';
@@ -178,7 +179,9 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
     }
     const path = join(abs, e.up);
     const downPath = join(abs, e.down);
-    const [up, down] = await Promise.all([readFile(path, 'utf8'), readFile(downPath, 'utf8')]);
+    // Synchronous: a few small files; the thread pool's round trips cost more than the reads.
+    const up = readFileSync(path, 'utf8');
+    const down = readFileSync(downPath, 'utf8');
     if (up.includes('\u0000') || down.includes('\u0000')) throw bad(`${e.up} or ${e.down} contains a NUL byte.`, { file: e.up });
     const ua = analyseSql(up, e.up);
     const da = analyseSql(down, e.down);

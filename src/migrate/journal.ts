@@ -59,30 +59,49 @@ export function runIdentity(toolVersion?: string): RunIdentity {
  * in one multi-statement batch every transaction shares the same now() (the time the batch
  * arrived), so applied_at would be equal for all and durations would add up across the batch.
  */
-export const STEP_START_SETTING = 'chatgenius_db.step_start';
+export const STEP_START_SETTING = 'chatgenius_db.t';
 
 /** SQL expression: this step's start (clock_timestamp() captured by markStepStartSql). */
-export const STEP_START = `to_timestamp(current_setting(${quoteLiteral(STEP_START_SETTING)})::double precision)`;
+export const STEP_START = `current_setting(${quoteLiteral(STEP_START_SETTING)})::timestamptz`;
 
 /** SQL expression: milliseconds since this step's start. */
 export const STEP_ELAPSED_MS = `(extract(epoch from clock_timestamp() - ${STEP_START}) * 1000)::integer`;
 
 /** A PL/pgSQL statement (for a DO block) that records this step's start, local to its transaction. */
 export function markStepStartSql(): string {
-  return `PERFORM set_config(${quoteLiteral(STEP_START_SETTING)}, extract(epoch from clock_timestamp())::text, true)`;
+  return `PERFORM set_config(${quoteLiteral(STEP_START_SETTING)}, clock_timestamp()::text, true)`;
 }
 
 /**
- * The journal row of a migration that just ran, inside its transaction. Without `durationMs`
- * the step's start marker must have run in this transaction (applied_at = that start,
- * duration = since then); with it (a step run outside a transaction), applied_at is now().
+ * The journal row of a migration that just ran, inside its transaction: a failed-run row of the
+ * same version is replaced (the plan only runs versions that are not applied). Without
+ * `durationMs` the step's start marker must have run in this transaction (applied_at = that
+ * start, duration = since then); with it (a step run outside a transaction), applied_at is now().
+ * `upSql` is the SQL expression for the recorded text: by default the file as a literal; the
+ * batch passes an expression that copies it from the running statement, so it is sent once.
  */
-export function recordAppliedSql(schema: string, f: MigrationFile, who: RunIdentity, durationMs?: number): string {
+export function recordAppliedSql(schema: string, f: MigrationFile, who: RunIdentity, durationMs?: number, upSql?: string): string {
   const duration = durationMs === undefined ? STEP_ELAPSED_MS : sqlValue(durationMs);
   const appliedAt = durationMs === undefined ? STEP_START : 'now()';
-  return `INSERT INTO ${journalName(schema)} AS j (version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, up_sql, error_code, error_message, error_statement, error_line, error_column)
-VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, 'applied', ${appliedAt}, ${duration}, current_user, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, ${quoteLiteral(f.up)}, NULL, NULL, NULL, NULL, NULL)
-ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = 'applied', applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, db_user = EXCLUDED.db_user, os_user = EXCLUDED.os_user, client_host = EXCLUDED.client_host, tool_version = EXCLUDED.tool_version, up_sql = EXCLUDED.up_sql, error_code = NULL, error_message = NULL, error_statement = NULL, error_line = NULL, error_column = NULL`;
+  return `DELETE FROM ${journalName(schema)} WHERE version = ${quoteLiteral(f.version)};
+INSERT INTO ${journalName(schema)} (version, name, checksum, applied_at, duration_ms, os_user, client_host, tool_version, up_sql)
+VALUES (${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${appliedAt}, ${duration}, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, ${upSql ?? quoteLiteral(f.up)})`;
+}
+
+/**
+ * The journal row of a migration run in a batch, as a statement prepared once per run: each
+ * migration then sends only `EXECUTE name(version, name, checksum, up_sql)`, not the whole INSERT.
+ * status, db_user and the error columns take their defaults. applied_at / duration_ms come from
+ * the step's start marker (it must have run in the same transaction). A failed-run row of the same
+ * version must be deleted first (deleteRowSql): the batch knows which, from the journal it read.
+ */
+export function prepareAppliedSql(schema: string, statement: string, who: RunIdentity): string {
+  return `PREPARE ${statement} (text, text, text, text) AS INSERT INTO ${journalName(schema)} (version, name, checksum, applied_at, duration_ms, os_user, client_host, tool_version, up_sql) VALUES ($1, $2, $3, ${STEP_START}, ${STEP_ELAPSED_MS}, ${sqlValue(who.osUser)}, ${sqlValue(who.clientHost)}, ${sqlValue(who.toolVersion)}, $4)`;
+}
+
+/** Record `f` with the statement prepareAppliedSql made; `upSql` is the SQL expression of the recorded text. */
+export function executeAppliedSql(statement: string, f: MigrationFile, upSql: string): string {
+  return `EXECUTE ${statement}(${quoteLiteral(f.version)}, ${quoteLiteral(f.name)}, ${quoteLiteral(f.checksum)}, ${upSql})`;
 }
 
 /** A 'failed' row, written after ROLLBACK; never overwrites an 'applied' row. */

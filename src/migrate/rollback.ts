@@ -10,7 +10,7 @@ import { readMigrations } from './files.js';
 import { journalName, runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { planDown, type DownOptions } from './plan.js';
-import { runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { DownPlan, EngineOptions, JournalRow, RollbackResult } from './types.js';
 
@@ -26,7 +26,7 @@ function missingError(missing: JournalRow[]): ChatgeniusError {
 export async function rollback(client: pg.Client, opts: EngineOptions & DownOptions): Promise<RollbackResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
-  const files = await readMigrations(opts.migrationsDir);
+  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
   const who = runIdentity(opts.toolVersion);
   const down: DownOptions = {
     ...(opts.to !== undefined ? { to: opts.to } : {}),
@@ -76,7 +76,7 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     const ctx = runContext(client, opts, { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: holds });
     const out = await runSteps(ctx, steps, fin ? { finalSql: fin } : {});
     holds = false;
-    if (out.cancelled) throw new CancelledError('Cancelled: the database is at a migration boundary; run again to finish.');
+    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
     return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
   } finally {
     if (holds) await releaseLock(client, schema).catch(() => undefined);

@@ -13,8 +13,10 @@
 import type pg from 'pg';
 import { CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
-import { BatchText } from './batch-text.js';
-import { createJournalSql, deleteRowSql, journalName, markStepStartSql, recordAppliedSql, recordFailedSql, STEP_ELAPSED_MS, type RunIdentity } from './journal.js';
+import { BatchText, segmentTextSql, type BatchSegment } from './batch-text.js';
+import { requestCancel } from '../db/cancel.js';
+import { createJournalSql, deleteRowSql, executeAppliedSql, markStepStartSql, prepareAppliedSql, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import { randomBytes } from 'node:crypto';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
@@ -41,17 +43,22 @@ export interface RunContext {
   /** A lock race lost (55P03 lock_timeout, 40P01 deadlock) is retried until this much time has passed. */
   lockBudgetMs: number;
   signal?: AbortSignal;
+  /** Name of this run's prepared journal INSERT (unique per run, so a leftover never collides). */
+  journalStatement: string;
+  /** Versions that already have a journal row (a failed run's): deleted before the new row goes in. */
+  journalRows?: ReadonlySet<string>;
 }
 
 /** A RunContext from the engine options and what the lock + journal read found. */
 export function runContext(
   client: pg.Client,
   opts: { lockTimeoutMs: number; statementTimeoutMs: number; lockWaitTimeoutMs?: number; signal?: AbortSignal },
-  run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock'>,
+  run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock' | 'journalRows'>,
 ): RunContext {
   return {
     client,
     ...run,
+    journalStatement: `cgdb_${randomBytes(4).toString('hex')}`,
     lockTimeoutMs: opts.lockTimeoutMs,
     lockBudgetMs: opts.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_MS,
     statementTimeoutMs: opts.statementTimeoutMs,
@@ -77,7 +84,15 @@ export interface RunOutcome {
   cancelled?: boolean;
 }
 
-const MARK = 'chatgenius-db:';
+/** Prefix of the engine's own NOTICEs (short: one pair per migration travels in every batch). */
+const MARK = 'cgdb:';
+
+/** A library caller's words for a cancelled run: what committed, and that running again finishes. */
+export function cancelledMessage(results: MigrationResult[]): string {
+  const done = results.filter((r) => r.status === 'applied' || r.status === 'rolled-back');
+  const what = done.length ? `Cancelled after ${done.map((r) => `${r.version}_${r.name}`).join(', ')} committed` : 'Cancelled before any migration committed';
+  return `${what}; the database is at a migration boundary: run the same command again to finish.`;
+}
 
 /**
  * A lost race for a table lock: 55P03 (lock_timeout: the app held the table longer than we
@@ -144,8 +159,11 @@ function searchPath(schema: string): string {
   return schema === 'public' ? quoteIdent('public') : `${quoteIdent(schema)}, public`;
 }
 
-/** Session settings (committed in a transaction of their own), journal creation when needed. */
-export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal'>): string {
+/**
+ * Session settings (committed in a transaction of their own), journal creation when needed, and
+ * (`prepare`: the run has migrations to apply in a batch) the prepared journal INSERT.
+ */
+export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal' | 'journalStatement' | 'who'>, prepare = false): string {
   const ms = (n: number) => quoteLiteral(`${Math.max(0, Math.trunc(n))}ms`);
   return [
     'BEGIN',
@@ -154,13 +172,19 @@ export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'st
     `SET search_path TO ${searchPath(ctx.schema)}`,
     `SET client_min_messages = notice`,
     ...(ctx.createJournal ? [createJournalSql(ctx.schema)] : []),
+    ...(prepare ? [prepareAppliedSql(ctx.schema, ctx.journalStatement, ctx.who)] : []),
     'COMMIT',
   ].join(';\n') + ';\n';
 }
 
-/** Undo the session settings and release the lock. */
-export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
+/**
+ * Undo the session settings and release the lock; `deallocate`: the prepared journal INSERT too
+ * (only in the batch that prepared it succeeding; the failure paths leave it: a DEALLOCATE of a
+ * statement a rejected batch never prepared would fail the unlock with it, and the name is per run).
+ */
+export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock' | 'journalStatement'>, deallocate = false): string {
   return [
+    ...(deallocate ? [`DEALLOCATE ${ctx.journalStatement}`] : []),
     'RESET lock_timeout',
     'RESET statement_timeout',
     'RESET search_path',
@@ -169,18 +193,28 @@ export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock'>): string {
   ].join(';\n') + ';\n';
 }
 
-/** A notice that tells the client where the batch is; a start marker also records the step's start time. */
-function markerSql(kind: 'start' | 'stmt', id: string): string {
+/**
+ * A notice that tells the client where the batch is, as it runs (the server sends a NOTICE at
+ * once, while the rest of the batch goes on): `start` (also records the step's start time),
+ * `done` (right after the step's COMMIT: it is durable), `stmt` (replay position).
+ */
+function markerSql(kind: 'start' | 'done' | 'stmt', id: string): string {
   const start = kind === 'start' ? `${markStepStartSql()}; ` : '';
-  return `DO $chatgenius_db$BEGIN ${start}RAISE NOTICE '%', ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$chatgenius_db$`;
+  // The id is direction:version or a number: no % in it, so it can be the format string itself.
+  return `DO $c$BEGIN ${start}RAISE NOTICE ${quoteLiteral(`${MARK}${kind}:${id}`)}; END$c$`;
 }
 
-function journalSql(ctx: RunContext, step: Step, durationMs?: number): string {
-  return step.direction === 'up' ? recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs) : deleteRowSql(ctx.schema, step.file.version);
+/** The step's journal change; `seg` (the file's place in the batch) lets the row copy the text from the running statement. */
+function journalSql(ctx: RunContext, step: Step, durationMs?: number, seg?: BatchSegment): string {
+  if (step.direction === 'down') return deleteRowSql(ctx.schema, step.file.version);
+  if (!seg) return recordAppliedSql(ctx.schema, step.file, ctx.who, durationMs);
+  const replace = ctx.journalRows?.has(step.file.version) ? `${deleteRowSql(ctx.schema, step.file.version)};\n` : '';
+  return `${replace}${executeAppliedSql(ctx.journalStatement, step.file, segmentTextSql(seg))}`;
 }
 
-function stepDoneSql(step: Step): string {
-  return `SELECT ${quoteLiteral(`${step.direction}:${step.file.version}`)} AS chatgenius_db_step, ${STEP_ELAPSED_MS} AS ms`;
+/** Batches record up steps with the prepared INSERT: prepare it when there is one. */
+function needsPrepared(steps: Step[]): boolean {
+  return steps.some((s) => s.direction === 'up' && s.transactional);
 }
 
 function textOf(step: Step): string {
@@ -193,37 +227,39 @@ function fileOf(step: Step): string {
 }
 
 /** The batch for a group of transactional steps. */
-export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean; finalSql?: string; tail: boolean }): BatchText {
+export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean; finalSql?: string; tail: boolean; prepared: boolean }): BatchText {
   const b = new BatchText();
-  if (opts.prefix) b.raw(prefixSql(ctx));
+  if (opts.prefix) b.raw(prefixSql(ctx, opts.prepared));
   for (const step of steps) {
+    const id = `${step.direction}:${step.file.version}`;
     b.sql('BEGIN');
-    b.sql(markerSql('start', `${step.direction}:${step.file.version}`));
-    b.file(step.file, step.direction, step.plain ? textOf(step) : undefined);
-    b.sql(journalSql(ctx, step));
-    b.sql(stepDoneSql(step));
+    b.sql(markerSql('start', id));
+    const seg = b.file(step.file, step.direction, step.plain ? textOf(step) : undefined);
+    b.sql(journalSql(ctx, step, undefined, seg));
     b.sql('COMMIT');
+    b.sql(markerSql('done', id));
   }
   if (opts.finalSql) b.sql(opts.finalSql);
-  if (opts.tail) b.raw(tailSql(ctx));
+  if (opts.tail) b.raw(tailSql(ctx, opts.prepared));
   return b;
 }
 
 /** Everything a run would send, as text (dry run). */
 export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): string {
   const groups = groupSteps(steps);
+  const prepared = needsPrepared(steps);
   const parts: string[] = [];
   groups.forEach((g, i) => {
     const first = i === 0;
     const last = i === groups.length - 1;
     if (g.kind === 'tx') {
-      parts.push(txBatch(ctx, g.steps, { prefix: first, tail: last, ...(last && finalSql ? { finalSql } : {}) }).text);
+      parts.push(txBatch(ctx, g.steps, { prefix: first, tail: last, prepared, ...(last && finalSql ? { finalSql } : {}) }).text);
     } else {
-      if (first) parts.push(prefixSql(ctx));
+      if (first) parts.push(prefixSql(ctx, prepared));
       parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
       for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
       parts.push(`${journalSql(ctx, g.step, 0)};\n`);
-      if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx)}`);
+      if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
     }
   });
   return parts.join('-- (next round trip)\n');
@@ -245,23 +281,29 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
   }
   const sent: string[] = [];
   const groups = groupSteps(steps);
+  const prepared = needsPrepared(steps);
   let prefixSent = false;
   let quiet = false;
   let lastStart: { id: string; at: number } | null = null;
   const startTimes = new Map<string, number>();
   let lastStmt = -1;
 
+  const stepById = (id: string) => steps.find((s) => `${s.direction}:${s.file.version}` === id);
   const onNotice = (msg: { message?: string; severity?: string }) => {
     const text = String(msg.message ?? '');
     if (text.startsWith(MARK)) {
       const [kind, ...rest] = text.slice(MARK.length).split(':');
+      const id = rest.join(':');
       if (kind === 'start') {
-        const id = rest.join(':');
         lastStart = { id, at: Date.now() };
         startTimes.set(id, Date.now());
-        const [direction, version] = [rest[0] as 'up' | 'down', rest.slice(1).join(':')];
-        const step = steps.find((s) => s.direction === direction && s.file.version === version);
-        if (step) emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction });
+        const step = stepById(id);
+        if (step) emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction: step.direction });
+      } else if (kind === 'done') {
+        // Committed: say so now, not when the whole batch returns (a kill or a hang later must not hide it).
+        const step = stepById(id);
+        const began = startTimes.get(id);
+        if (step) done(step, began === undefined ? 0 : Date.now() - began);
       } else if (kind === 'stmt') lastStmt = Number(rest[0]);
       return;
     }
@@ -275,7 +317,10 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
     });
   };
 
+  const announced = new Set<Step>();
   const done = (step: Step, durationMs: number) => {
+    if (announced.has(step)) return;
+    announced.add(step);
     const r = results.get(step)!;
     r.status = step.direction === 'up' ? 'applied' : 'rolled-back';
     r.durationMs = durationMs;
@@ -303,13 +348,16 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         let retries = 0;
         for (;;) {
           startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
-          const batch = txBatch(ctx, remaining, { prefix: !prefixSent, tail: last, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
+          const batch = txBatch(ctx, remaining, { prefix: !prefixSent, tail: last, prepared, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
           const t0 = Date.now();
-          let res: pg.QueryResult[];
+          // Ctrl-C while the batch runs: cancel the statement (the session stays, so the commit
+          // notices already on their way still arrive and the journal can be read back).
+          const onAbort = () => void requestCancel(client);
+          ctx.signal?.addEventListener('abort', onAbort, { once: true });
           try {
-            res = await query(batch.text);
+            await query(batch.text);
           } catch (err) {
-            const journal = lockRace(err) && retries < delays.length && !ctx.signal?.aborted ? await endAbortedAndRead(ctx, query) : null;
+            const journal = !ctx.signal?.aborted && lockRace(err) && retries < delays.length ? await endAbortedAndRead(ctx, query) : null;
             if (journal && lockRace(err)) {
               // Rolled back: nothing is held but the advisory lock, and the app runs on. The steps
               // that committed before the race are done; the rest is retried after a pause. (Never
@@ -335,26 +383,28 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
               continue;
             }
             quiet = true;
+            if (ctx.signal?.aborted) {
+              await settleCancel(ctx, err, remaining, results, done, query, startTimes);
+              return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
+            }
             const failure = await diagnose(ctx, err, batch, remaining, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes, retries);
             return { results: [...results.values()], failure, sql: sent.join('\n') };
+          } finally {
+            ctx.signal?.removeEventListener('abort', onAbort);
           }
           prefixSent = true;
-          const ms = new Map<string, number>();
-          for (const r of res) {
-            const row = r.rows?.[0] as { chatgenius_db_step?: string; ms?: number } | undefined;
-            if (row?.chatgenius_db_step !== undefined) ms.set(row.chatgenius_db_step, Number(row.ms));
-          }
-          for (const s of remaining) done(s, ms.get(`${s.direction}:${s.file.version}`) ?? Date.now() - t0);
+          // Every step announced itself as it committed; this covers a notice that went missing.
+          for (const s of remaining) done(s, Date.now() - t0);
           remaining = [];
           break;
         }
         // Every step committed in earlier attempts: the tail (unlock) still has to go.
-        if (!prefixSent && last) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx)}`);
+        if (!prefixSent && last) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
         prefixSent = true;
       } else {
         const step = group.step;
         if (!prefixSent) {
-          await query(prefixSql(ctx));
+          await query(prefixSql(ctx, prepared));
           prefixSent = true;
         }
         emit({ type: 'migration:start', version: step.file.version, name: step.file.name, direction: step.direction });
@@ -390,7 +440,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
           }
         }
         const ms = Date.now() - t0;
-        await query(`${journalSql(ctx, step, ms)};\n${last && opts.finalSql ? `${opts.finalSql};\n` : ''}${last ? tailSql(ctx) : ''}`);
+        await query(`${journalSql(ctx, step, ms)};\n${last && opts.finalSql ? `${opts.finalSql};\n` : ''}${last ? tailSql(ctx, prepared) : ''}`);
         done(step, ms);
       }
     }
@@ -458,6 +508,53 @@ async function recordFailure(
   });
 }
 
+/**
+ * A batch stopped by Ctrl-C. With the session still there (the cancel request answered 57014):
+ * one trip rolls back, reads the journal (the truth about what committed, even a COMMIT whose
+ * notice the cancel cut off) and releases the lock. With the connection gone: what the notices
+ * said, and the running migration was rolled back by the server.
+ */
+async function settleCancel(
+  ctx: RunContext,
+  err: unknown,
+  steps: Step[],
+  results: Map<Step, MigrationResult>,
+  done: (s: Step, ms: number) => void,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+  startTimes: Map<string, number>,
+): Promise<void> {
+  let confirmed = false;
+  if (isDatabaseError(err)) {
+    try {
+      const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })};\n${tailSql(ctx)}`);
+      const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+      if (row) {
+        const journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+        const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
+        for (const s of steps) {
+          if (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version)) {
+            done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
+          }
+        }
+        confirmed = true;
+      }
+    } catch {
+      /* the connection went too: fall back on what the notices said */
+    }
+  }
+  const running = steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`));
+  if (running) {
+    ctx.emit({
+      type: 'migration:interrupted',
+      version: running.file.version,
+      name: running.file.name,
+      direction: running.direction,
+      reason: 'cancelled',
+      confirmed,
+    });
+  }
+}
+
 async function diagnose(
   ctx: RunContext,
   err: unknown,
@@ -475,17 +572,28 @@ async function diagnose(
   if (!isDatabaseError(err)) {
     // The connection is gone (or the driver failed): the server rolls back the open transaction
     // and releases the lock. Report which migration was running.
-    const started = [...startTimes.keys()].at(-1);
-    const step = steps.find((s) => `${s.direction}:${s.file.version}` === started) ?? steps[0]!;
+    const step = steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`)) ?? steps.find((s) => results.get(s)!.status === 'not-run') ?? steps[0]!;
     const failure: MigrationFailure = { version: step.file.version, name: step.file.name, file: fileOf(step), message: String(e.message ?? err), phase: 'runtime', ...(e.code ? { code: e.code } : {}) };
     results.get(step)!.status = 'failed';
     ctx.emit({ type: 'migration:failed', version: step.file.version, name: step.file.name, direction: step.direction, ...(e.code ? { code: e.code } : {}), message: failure.message });
     return failure;
   }
   // One trip: end the aborted transaction and read the journal.
-  const journal: JournalRow[] = (await endAbortedAndRead(ctx, query)) ?? [];
+  let journal: JournalRow[] = [];
+  let journalRead = false;
+  try {
+    const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
+    const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+    if (row) {
+      journal = parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal);
+      journalRead = true;
+    }
+  } catch {
+    /* the session is gone (57P01 and the like): keep going with what the commit notices said */
+  }
   const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
-  const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
+  const isDone = (s: Step) =>
+    results.get(s)!.status !== 'not-run' || (journalRead && (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version)));
   const committed = steps.filter(isDone);
   // Located by the error position?
   const pos = e.position ? Number(e.position) : undefined;

@@ -18,6 +18,8 @@ export interface EngineOptions {
   lockWaitTimeoutMs?: number;
   /** Opens a second connection to the same target, for the transaction-pooler probe (default: the one connectClient remembered). */
   connectAnother?: () => Promise<import('pg').Client>;
+  /** The migration files, already read (the CLI reads and checks them before connecting); default: read migrationsDir. */
+  files?: MigrationFile[];
 }
 
 export interface MigrationFile {
@@ -111,8 +113,11 @@ export interface MigrationFailure {
   statement?: string;
   /** The offending line with a caret under the column. */
   frame?: string;
-  /** 'syntax': the whole batch was rejected before anything ran; 'runtime': earlier migrations committed. */
-  phase: 'syntax' | 'runtime';
+  /**
+   * 'precheck': found by the parser before connecting, nothing sent; 'syntax': the whole batch was
+   * rejected before anything ran; 'runtime': earlier migrations committed.
+   */
+  phase: 'precheck' | 'syntax' | 'runtime';
   /** A lost lock race (55P03, 40P01): how many times it was retried before giving up (0: not retried). */
   retries?: number;
   /** A lost lock race: the session most likely in the way (oldest transaction holding a lock on a table of the schema). */

@@ -15,6 +15,7 @@ import { processEnvVariables, scanEnvFiles } from './envfiles.js';
 import { sshChecks } from './doctor-ssh.js';
 import { createPrivilegeCheck, extensionsCheck, lockCheck, pgAuthCheck, pgReachableCheck, pgVersionCheck, poolerCheck } from './doctor-pg.js';
 import { journalCheck } from './doctor-journal.js';
+import { realtimeCheck } from './doctor-realtime.js';
 
 export const envFilesCheck: Check<DoctorContext> = {
   id: 'env-files',
@@ -71,6 +72,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
   journalCheck,
   poolerCheck,
   lockCheck,
+  realtimeCheck,
 ];
 
 export interface DoctorInput {

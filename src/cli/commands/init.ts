@@ -80,11 +80,13 @@ export async function runInit(
   }
 
   const started = Date.now();
+  const { readVersion } = await import('../main.js');
+  // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
+  const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { migrate } = await import('../../migrate/index.js');
-    const { readVersion } = await import('../main.js');
+    const { migrate } = await import('../../migrate/apply.js');
     const label = targetLabel(config, t);
-    const engine = engineOptions(config, r.emit, ctx.signal, readVersion());
+    const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
 
     if (needsConfirm && !config.confirmDatabase) {
@@ -132,4 +134,22 @@ export async function runInit(
     if (!config.dryRun) r.out.info(`Next: \`chatgenius-db schema --env ${config.env}\` shows the tables, their keys and indexes.`);
     return 0;
   }, opts);
+}
+
+/**
+ * Read and checksum the migration files and check the `direction` side of each with the parser;
+ * a syntax error is thrown as the file:line:column failure. Starts loading the database driver
+ * meanwhile, so connecting right after costs no module load.
+ */
+export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
+  for (const m of [import('pg'), import('../../run.js'), import('../../db/connect.js'), import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js')]) m.catch(() => undefined);
+  const { readMigrations } = await import('../../migrate/files.js');
+  const { findSyntaxError } = await import('../syntax-check.js');
+  const files = await readMigrations(dir);
+  const bad = await findSyntaxError(files, direction, { toolVersion });
+  if (bad) {
+    const { failureError } = await import('../output/engine-results.js');
+    throw failureError(bad, direction);
+  }
+  return files;
 }

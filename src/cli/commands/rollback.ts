@@ -98,12 +98,14 @@ export async function runRollback(
     checkConsent(config, 'rollback', config.connection?.database, { interactive: ctx.interactive, destructive: true });
   }
   const started = Date.now();
+  const { readVersion } = await import('../main.js');
+  const { checkedFiles } = await import('./init.js');
+  const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { rollback } = await import('../../migrate/index.js');
-    const { readVersion } = await import('../main.js');
+    const { rollback } = await import('../../migrate/rollback.js');
     const label = targetLabel(config, t);
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
-    const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target }).catch((e: unknown) => {
+    const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target, files }).catch((e: unknown) => {
       throw asUsageError(e);
     });
     for (const w of result.warnings) r.out.warn(w);

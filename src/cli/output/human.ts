@@ -88,6 +88,11 @@ export function eventLine(event: ChatgeniusEvent, c: Colors, verbose = false): {
       const arrow = event.direction === 'up' ? '↑' : '↓';
       return { kind: 'success', text: `${arrow} ${event.version}_${event.name} ${c.dim(formatDuration(event.durationMs))}` };
     }
+    case 'migration:interrupted':
+      return {
+        kind: 'warn',
+        text: `${event.version}_${event.name} interrupted (${event.reason === 'cancelled' ? 'cancelled' : 'connection lost'}): ${event.direction === 'down' ? 'its rollback was undone' : 'rolled back, not applied'}`,
+      };
     case 'migration:failed':
       return { kind: 'line', text: `${c.red('✖')} ${event.version}_${event.name} failed${event.code ? ` (${event.code})` : ''}: ${event.message}` };
     case 'notice':

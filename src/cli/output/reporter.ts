@@ -14,6 +14,7 @@ import type { CliIO, CommandContext, Flags } from '../command.js';
 import { createColors, type Colors } from './colors.js';
 import { formatExplanation } from './format.js';
 import { createHumanOut, humanListener, type HumanOut } from './human.js';
+import { cancelSummary, newProgress, progressListener, type RunProgress } from './progress.js';
 
 export interface Reporter {
   readonly correlationId: string;
@@ -26,6 +27,8 @@ export interface Reporter {
   readonly emit: Emit;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** What committed so far (from the events), for a truthful cancel message. */
+  readonly progress: RunProgress;
   /** Register this run's secrets (config password, passphrase) so every output masks them. */
   addSecrets(...values: Array<string | undefined | null>): void;
   /** Write a LogFormat line of the tool's own (json + log file). */
@@ -108,6 +111,7 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
   const logger = new JsonLogger({ correlationId, redactor, sinks });
   const result: Record<string, unknown> = { command: opts.command };
   let finished = false;
+  const progress = newProgress();
 
   const reporter: Reporter = {
     correlationId,
@@ -116,7 +120,8 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
     errColors,
     json,
     verbose,
-    emit: fanOut(humanListener(out), (e) => {
+    progress,
+    emit: fanOut(progressListener(progress), humanListener(out), (e) => {
       if (sinks.length > 0) logger.emit(e);
     }),
     addSecrets: (...values) => {
@@ -129,9 +134,15 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
     fail(err) {
       const code = exitCodeFor(err);
       if (code === 130) {
-        io.stderr.write(redactor.redact(`${errColors.yellow('▲')} ${err instanceof Error ? err.message : 'Cancelled'}\n`));
-        logger?.write('warn', 'cancelled', { message: err instanceof Error ? err.message : 'Cancelled' });
+        // Once migrations ran, the events say what is true; the error's own words may not know.
+        const message = cancelSummary(progress) ?? (err instanceof Error ? err.message : 'Cancelled');
+        io.stderr.write(redactor.redact(`${errColors.yellow('▲')} ${message}\n`));
+        const facts = progress.started
+          ? { committed: progress.committed.map((c) => c.version), ...(progress.interrupted ? { rolledBack: progress.interrupted.version } : {}) }
+          : {};
+        logger?.write('warn', 'cancelled', { message, ...facts });
         result.cancelled = true;
+        Object.assign(result, facts);
         return code;
       }
       const x: Explanation = redactor.redactValue(explain(err));

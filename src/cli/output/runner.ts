@@ -42,6 +42,7 @@ export async function withTarget<T>(
     if (ctx.signal.aborted) throw new CancelledError('Cancelled: the database is left at a migration boundary; run again to finish');
     const dropped = t.dropError();
     if (dropped && failedOnLostConnection(e)) throw tunnelDroppedError(dropped, e);
+    if (isMigrationCutOff(e)) throw connectionLostError(e);
     throw e;
   } finally {
     await t.close();
@@ -62,6 +63,23 @@ export function failedOnLostConnection(err: unknown): boolean {
         : (err as { code?: unknown } | null)?.code;
   if (typeof sqlstate !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlstate)) return true;
   return sqlstate.startsWith('08') || sqlstate.startsWith('57P');
+}
+
+/** A migration that "failed" on the connection going away (no SQLSTATE, a Node code, 08xxx / 57P0x). */
+function isMigrationCutOff(e: unknown): e is ChatgeniusError {
+  return e instanceof ChatgeniusError && e.code === 'MIGRATION_SQL_ERROR' && failedOnLostConnection(e);
+}
+
+/** DB_CONNECTION_LOST naming the migration that was cut off (rolled back by the server). */
+function connectionLostError(e: ChatgeniusError): ChatgeniusError {
+  const d = e.details;
+  const migration = typeof d.version === 'string' ? `${d.version}${typeof d.name === 'string' ? `_${d.name}` : ''}` : undefined;
+  return new ChatgeniusError(
+    'DB_CONNECTION_LOST',
+    `The connection was lost${migration ? ` while running ${migration}, which was rolled back` : ''}; the database is at a migration boundary: run the same command again to finish`,
+    { ...(migration ? { migration } : {}), direction: d.direction, driverMessage: d.pgMessage },
+    { cause: e },
+  );
 }
 
 /** SSH_TUNNEL_DROPPED for the user, naming the migration that was cut off (it was rolled back). */
