@@ -346,6 +346,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         let remaining = group.steps;
         const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
         let retries = 0;
+        let tailPending = false;
         for (;;) {
           startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
           const batch = txBatch(ctx, remaining, { prefix: !prefixSent, tail: last, prepared, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
@@ -366,8 +367,11 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
               const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
               for (const s of remaining.filter(isDone)) done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
               remaining = remaining.filter((s) => !isDone(s));
-              prefixSent = false; // resent with the retry (idempotent)
-              if (remaining.length === 0) break; // the race was after the last commit: nothing to retry
+              prefixSent = true; // the prefix (settings, prepared statements) ran, committed, before any step
+              if (remaining.length === 0) {
+                tailPending = last; // the race was after the last commit: nothing to retry, only the tail to send
+                break;
+              }
               const delayMs = delays[retries]!;
               retries++;
               emit({
@@ -399,7 +403,7 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
           break;
         }
         // Every step committed in earlier attempts: the tail (unlock) still has to go.
-        if (!prefixSent && last) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
+        if (tailPending) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
         prefixSent = true;
       } else {
         const step = group.step;
