@@ -1,4 +1,10 @@
 -- 0003 integrity, down: back to the spec's plain foreign keys, no CHECKs, no id defaults.
+-- One LOCK up front, children before their parents (the order the app's inserts take them: a
+-- row's table, then the tables its foreign keys point to), so no insert can hold a table this
+-- file still needs while waiting for one it already has: no deadlock with the app's writers.
+LOCK TABLE message_reads, reactions, files, channel_members, user_status, user_settings, sync_state, messages, channels, users
+    IN ACCESS EXCLUSIVE MODE;
+
 ALTER TABLE sync_state
     DROP CONSTRAINT sync_state_user_id_fkey,
     ADD CONSTRAINT sync_state_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id);

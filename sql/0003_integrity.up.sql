@@ -1,5 +1,11 @@
 -- 0003 integrity: ULID keys, enum CHECKs, non-negative sizes and deliberate ON DELETE rules.
 --
+-- Online: every CHECK and foreign key is added NOT VALID (a catalog update: new rows are checked
+-- at once, existing rows are not scanned under a lock that blocks writes), then VALIDATEd
+-- (a scan under SHARE UPDATE EXCLUSIVE: reads and writes go on). On a database that holds rows
+-- the engine runs each statement in a transaction of its own; on a fresh one, the whole file
+-- in one transaction. Every statement can run again (a crash in the middle resumes cleanly).
+--
 -- Functions here never depend on the caller's search_path: every built-in is schema-qualified
 -- (pg_catalog.*) and nothing from an extension is used (gen_random_uuid() is core since
 -- PostgreSQL 13), so the default works in any schema (public, test, ...) whatever the session's
@@ -8,7 +14,7 @@
 -- A ULID: 26 characters of upper-case Crockford base32. 10 characters of time (milliseconds
 -- since the epoch from clock_timestamp(), 48 bits, so the first character is 0-7) and
 -- 16 characters (80 bits) of randomness taken from the fully random bytes of a version-4 UUID.
-CREATE FUNCTION chatgenius_ulid() RETURNS TEXT
+CREATE OR REPLACE FUNCTION chatgenius_ulid() RETURNS TEXT
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
@@ -44,34 +50,45 @@ COMMENT ON FUNCTION chatgenius_ulid() IS 'A new ULID (26 chars, Crockford base32
 -- (*_id columns that reference an id are covered by their foreign key.)
 ALTER TABLE users
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT users_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS users_id_ulid_check,
+    ADD CONSTRAINT users_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 ALTER TABLE channels
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT channels_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS channels_id_ulid_check,
+    ADD CONSTRAINT channels_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 ALTER TABLE messages
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT messages_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS messages_id_ulid_check,
+    ADD CONSTRAINT messages_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 ALTER TABLE reactions
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT reactions_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS reactions_id_ulid_check,
+    ADD CONSTRAINT reactions_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 ALTER TABLE files
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT files_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS files_id_ulid_check,
+    ADD CONSTRAINT files_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 ALTER TABLE sync_state
     ALTER COLUMN id SET DEFAULT chatgenius_ulid(),
-    ADD CONSTRAINT sync_state_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$');
+    DROP CONSTRAINT IF EXISTS sync_state_id_ulid_check,
+    ADD CONSTRAINT sync_state_id_ulid_check CHECK (id ~ '^[0-7][0-9A-HJKMNP-TV-Z]{25}$') NOT VALID;
 
 -- Enums as CHECKs, sizes non-negative.
 ALTER TABLE channel_members
-    ADD CONSTRAINT channel_members_role_check CHECK (role IN ('owner', 'admin', 'member'));
+    DROP CONSTRAINT IF EXISTS channel_members_role_check,
+    ADD CONSTRAINT channel_members_role_check CHECK (role IN ('owner', 'admin', 'member')) NOT VALID;
 ALTER TABLE user_status
-    ADD CONSTRAINT user_status_status_check CHECK (status IN ('online', 'away', 'busy', 'offline'));
+    DROP CONSTRAINT IF EXISTS user_status_status_check,
+    ADD CONSTRAINT user_status_status_check CHECK (status IN ('online', 'away', 'busy', 'offline')) NOT VALID;
 ALTER TABLE user_settings
-    ADD CONSTRAINT user_settings_theme_check CHECK (theme IN ('light', 'dark', 'system'));
+    DROP CONSTRAINT IF EXISTS user_settings_theme_check,
+    ADD CONSTRAINT user_settings_theme_check CHECK (theme IN ('light', 'dark', 'system')) NOT VALID;
 ALTER TABLE sync_state
-    ADD CONSTRAINT sync_state_sync_type_check CHECK (sync_type IN ('full', 'incremental'));
+    DROP CONSTRAINT IF EXISTS sync_state_sync_type_check,
+    ADD CONSTRAINT sync_state_sync_type_check CHECK (sync_type IN ('full', 'incremental')) NOT VALID;
 ALTER TABLE files
-    ADD CONSTRAINT files_size_check CHECK (size >= 0);
+    DROP CONSTRAINT IF EXISTS files_size_check,
+    ADD CONSTRAINT files_size_check CHECK (size >= 0) NOT VALID;
 
 -- Deliberate ON DELETE rules (same constraint names as the spec's, so the down restores them).
 --   Messages are never removed by a cascade: messages -> channels and messages -> users keep
@@ -81,29 +98,52 @@ ALTER TABLE files
 --   Everything hanging off a user, a channel or a message goes with it (CASCADE):
 --   memberships, reactions, files, settings, status, read receipts, sync state.
 ALTER TABLE channel_members
-    DROP CONSTRAINT channel_members_channel_id_fkey,
-    ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id) ON DELETE CASCADE,
-    DROP CONSTRAINT channel_members_user_id_fkey,
-    ADD CONSTRAINT channel_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS channel_members_channel_id_fkey,
+    ADD CONSTRAINT channel_members_channel_id_fkey FOREIGN KEY (channel_id) REFERENCES channels(id) ON DELETE CASCADE NOT VALID,
+    DROP CONSTRAINT IF EXISTS channel_members_user_id_fkey,
+    ADD CONSTRAINT channel_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE reactions
-    DROP CONSTRAINT reactions_message_id_fkey,
-    ADD CONSTRAINT reactions_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE,
-    DROP CONSTRAINT reactions_user_id_fkey,
-    ADD CONSTRAINT reactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS reactions_message_id_fkey,
+    ADD CONSTRAINT reactions_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE NOT VALID,
+    DROP CONSTRAINT IF EXISTS reactions_user_id_fkey,
+    ADD CONSTRAINT reactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE files
-    DROP CONSTRAINT files_message_id_fkey,
-    ADD CONSTRAINT files_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS files_message_id_fkey,
+    ADD CONSTRAINT files_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE user_settings
-    DROP CONSTRAINT user_settings_user_id_fkey,
-    ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS user_settings_user_id_fkey,
+    ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE user_status
-    DROP CONSTRAINT user_status_user_id_fkey,
-    ADD CONSTRAINT user_status_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS user_status_user_id_fkey,
+    ADD CONSTRAINT user_status_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE message_reads
-    DROP CONSTRAINT message_reads_message_id_fkey,
-    ADD CONSTRAINT message_reads_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE,
-    DROP CONSTRAINT message_reads_user_id_fkey,
-    ADD CONSTRAINT message_reads_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS message_reads_message_id_fkey,
+    ADD CONSTRAINT message_reads_message_id_fkey FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE NOT VALID,
+    DROP CONSTRAINT IF EXISTS message_reads_user_id_fkey,
+    ADD CONSTRAINT message_reads_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE sync_state
-    DROP CONSTRAINT sync_state_user_id_fkey,
-    ADD CONSTRAINT sync_state_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
+    DROP CONSTRAINT IF EXISTS sync_state_user_id_fkey,
+    ADD CONSTRAINT sync_state_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE NOT VALID;
+
+-- Now check the rows that were there before (reads and writes go on meanwhile).
+ALTER TABLE users VALIDATE CONSTRAINT users_id_ulid_check;
+ALTER TABLE channels VALIDATE CONSTRAINT channels_id_ulid_check;
+ALTER TABLE messages VALIDATE CONSTRAINT messages_id_ulid_check;
+ALTER TABLE reactions VALIDATE CONSTRAINT reactions_id_ulid_check;
+ALTER TABLE files VALIDATE CONSTRAINT files_id_ulid_check;
+ALTER TABLE sync_state VALIDATE CONSTRAINT sync_state_id_ulid_check;
+ALTER TABLE channel_members VALIDATE CONSTRAINT channel_members_role_check;
+ALTER TABLE user_status VALIDATE CONSTRAINT user_status_status_check;
+ALTER TABLE user_settings VALIDATE CONSTRAINT user_settings_theme_check;
+ALTER TABLE sync_state VALIDATE CONSTRAINT sync_state_sync_type_check;
+ALTER TABLE files VALIDATE CONSTRAINT files_size_check;
+ALTER TABLE channel_members VALIDATE CONSTRAINT channel_members_channel_id_fkey;
+ALTER TABLE channel_members VALIDATE CONSTRAINT channel_members_user_id_fkey;
+ALTER TABLE reactions VALIDATE CONSTRAINT reactions_message_id_fkey;
+ALTER TABLE reactions VALIDATE CONSTRAINT reactions_user_id_fkey;
+ALTER TABLE files VALIDATE CONSTRAINT files_message_id_fkey;
+ALTER TABLE user_settings VALIDATE CONSTRAINT user_settings_user_id_fkey;
+ALTER TABLE user_status VALIDATE CONSTRAINT user_status_user_id_fkey;
+ALTER TABLE message_reads VALIDATE CONSTRAINT message_reads_message_id_fkey;
+ALTER TABLE message_reads VALIDATE CONSTRAINT message_reads_user_id_fkey;
+ALTER TABLE sync_state VALIDATE CONSTRAINT sync_state_user_id_fkey;

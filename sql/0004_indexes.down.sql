@@ -1,4 +1,10 @@
 -- 0004 indexes, down: the read cursors (and their trigger) and every index 0004 made.
+-- One LOCK up front, children before their parents (the order the app's inserts take them: a
+-- row's table, then the tables its foreign keys point to), so no insert can hold a table this
+-- file still needs while waiting for one it already has: no deadlock with the app's writers.
+LOCK TABLE message_reads, channel_read_cursors, reactions, files, channel_members, sync_state, messages, channels, users
+    IN ACCESS EXCLUSIVE MODE;
+
 DROP TRIGGER message_reads_advance_cursor ON message_reads;
 DROP FUNCTION chatgenius_advance_read_cursor();
 DROP TABLE channel_read_cursors;

@@ -1,6 +1,12 @@
 -- 0005 triggers, down: no more notifications, updated_at no longer kept by the database.
 -- IF EXISTS on the UPDATE/DELETE notify triggers: a database that got the first 0005 (one
 -- row-level <table>_notify trigger for all three events) rolls back with this file too.
+-- One LOCK up front, children before their parents (the order the app's inserts take them: a
+-- row's table, then the tables its foreign keys point to), so no insert can hold a table this
+-- file still needs while waiting for one it already has: no deadlock with the app's writers.
+LOCK TABLE message_reads, channel_read_cursors, reactions, channel_members, user_status, messages, channels, users
+    IN ACCESS EXCLUSIVE MODE;
+
 DROP TRIGGER IF EXISTS message_reads_notify_delete ON message_reads;
 DROP TRIGGER IF EXISTS message_reads_notify_update ON message_reads;
 DROP TRIGGER message_reads_notify ON message_reads;

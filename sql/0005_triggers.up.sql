@@ -1,5 +1,11 @@
 -- 0005 triggers: updated_at kept by the database, and real-time notifications.
 --
+-- CREATE TRIGGER takes SHARE ROW EXCLUSIVE on its table (writes wait, reads go on). One LOCK up
+-- front takes them all, children before their parents (the order the app's inserts take them),
+-- so no insert can hold a table this file still needs while waiting for one it already has.
+LOCK TABLE message_reads, channel_read_cursors, reactions, channel_members, user_status, messages, channels, users
+    IN SHARE ROW EXCLUSIVE MODE;
+--
 -- updated_at: a BEFORE UPDATE trigger on every table that has the column (users, channels,
 -- messages, channel_read_cursors) sets it to now() whenever the row really changes (an UPDATE
 -- that changes nothing leaves it alone). A soft delete (setting deleted_at) is a change too, so

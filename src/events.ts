@@ -8,6 +8,8 @@ export interface LockHolder {
   clientAddr: string | null;
   since: string | null; // ISO time the holder's session started its current state
   user: string | null;
+  /** pg_stat_activity.state: 'idle' (a client that holds the lock and does nothing), 'active', 'idle in transaction'... */
+  state?: string | null;
 }
 
 export interface PlannedStep {

@@ -192,6 +192,7 @@ export function engineOptions(config: ResolvedConfig, emit: Emit, signal?: Abort
     schema: config.schema,
     migrationsDir: config.migrationsDir,
     lockTimeoutMs: config.lockTimeoutMs,
+    ...(config.lockWaitMs !== undefined ? { lockWaitTimeoutMs: config.lockWaitMs } : {}),
     statementTimeoutMs: config.statementTimeoutMs,
     dryRun: config.dryRun,
     emit,

@@ -243,21 +243,36 @@ test('dry run and status change nothing: no schema, no journal, no lock left', a
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n, 0);
 });
 
-test('a file that cannot run in a transaction (CREATE INDEX CONCURRENTLY) runs outside one, between batched files', async () => {
+test('a file of CREATE INDEX CONCURRENTLY runs outside a transaction, between batched files, on a database that was already in use', async () => {
   const m = gen(4, {
     override: { 3: `CREATE INDEX CONCURRENTLY IF NOT EXISTS t_0002_conc ON t_0002 (label);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_0001_conc ON t_0001 (label);\n` },
   });
   m.write(3, 'DROP INDEX CONCURRENTLY IF EXISTS t_0002_conc;\nDROP INDEX CONCURRENTLY IF EXISTS t_0001_conc;\n', 'down');
   const events: ChatgeniusEvent[] = [];
   const opts = engine(m.dir, undefined, events);
+  // In use: 0001 applied by an earlier run (its table may hold rows).
+  const first = gen(1);
+  assert.equal((await migrate(client, { ...opts, migrationsDir: first.dir })).ok, true);
+  events.length = 0;
   const r = await migrate(client, opts);
   assert.equal(r.ok, true, JSON.stringify(r.failure));
   const plan = events.find((e) => e.type === 'plan');
   assert.ok(plan && plan.type === 'plan');
-  assert.deepEqual(plan.steps.map((s) => s.transactional), [true, true, false, true]);
+  assert.deepEqual(plan.steps.map((s) => s.transactional), [true, false, true]);
   const idx = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%conc' ORDER BY 1`, [opts.schema]);
   assert.deepEqual(idx.rows.map((x) => x.indexname), ['t_0001_conc', 't_0002_conc']);
   assert.deepEqual((await journal(opts.schema)).map((x) => x.version), ['0001', '0002', '0003', '0004']);
+
+  // A fresh database (nothing applied: the run creates every table itself): the same file runs
+  // plainly inside the one batch.
+  const fresh: ChatgeniusEvent[] = [];
+  const opts2 = engine(m.dir, undefined, fresh);
+  assert.equal((await migrate(client, opts2)).ok, true);
+  const plan2 = fresh.find((e) => e.type === 'plan');
+  assert.ok(plan2 && plan2.type === 'plan');
+  assert.deepEqual(plan2.steps.map((s) => s.transactional), [true, true, true, true]);
+  const idx2 = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%conc' ORDER BY 1`, [opts2.schema]);
+  assert.deepEqual(idx2.rows.map((x) => x.indexname), ['t_0001_conc', 't_0002_conc']);
 });
 
 test('a migration that waits for a lock the app holds gives up after lockTimeoutMs (55P03), at a migration boundary', async () => {

@@ -26,6 +26,7 @@ export const connectionOptions = {
   'migrations-dir': { type: 'string' },
   'confirm-database': { type: 'string' },
   'lock-timeout': { type: 'string' },
+  'lock-wait': { type: 'string' },
   'statement-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;

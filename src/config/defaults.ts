@@ -52,8 +52,17 @@ export const ENV_DEFAULTS: Readonly<Record<EnvName, Readonly<EnvDefaults>>> = {
   },
 };
 
-/** Migrations wait at most this long for a table lock (then fail with 55P03 rather than queue). */
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/**
+ * Migrations wait at most this long for a table lock, then back off and retry (55P03): the
+ * app's queries that line up behind our waiting DDL stall at most this long at a time.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
+/**
+ * --lock-wait: the most a run spends waiting for locks in all: for another run's migration
+ * lock, and for table locks (attempts of one lock_timeout each, with pauses between them).
+ * Then it gives up and names the holder.
+ */
+export const DEFAULT_LOCK_WAIT_MS = 2 * 60_000;
 /** A single migration statement may run this long. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_SSH_PORT = 22;

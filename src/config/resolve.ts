@@ -12,6 +12,7 @@ import { ChatgeniusError } from '../errors.js';
 import {
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_LOCK_WAIT_MS,
   DEFAULT_PG_DATABASE,
   DEFAULT_PG_HOST,
   DEFAULT_PG_PORT,
@@ -74,6 +75,7 @@ export const SETTINGS = {
   maxRetries: { vars: ['CHATGENIUS_MAX_RETRIES'] },
   retryDelay: { vars: ['CHATGENIUS_RETRY_DELAY_MS'] },
   lockTimeout: { flag: 'lock-timeout', vars: ['CHATGENIUS_LOCK_TIMEOUT'] },
+  lockWait: { flag: 'lock-wait', vars: ['CHATGENIUS_LOCK_WAIT'] },
   statementTimeout: { flag: 'statement-timeout', vars: ['CHATGENIUS_STATEMENT_TIMEOUT'] },
   logFile: { flag: 'log-file', vars: [] },
 } as const satisfies Record<string, SettingSpec>;
@@ -130,6 +132,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   };
 
   const lockTimeoutMs = r.parse(SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const lockWaitMs = r.parse(SETTINGS.lockWait, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_LOCK_WAIT_MS;
   const statementTimeoutMs =
     r.parse(SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_STATEMENT_TIMEOUT_MS;
 
@@ -144,6 +147,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     retry,
     migrationsDir,
     lockTimeoutMs,
+    lockWaitMs,
     statementTimeoutMs,
     projectDir,
     stateDir,
@@ -169,6 +173,7 @@ function checkFlagValues(layers: Layers): void {
     [SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA'],
     [SETTINGS.sshPort, parsePort, 'CONFIG_BAD_PORT'],
     [SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION'],
+    [SETTINGS.lockWait, parseDuration, 'CONFIG_BAD_DURATION'],
     [SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION'],
   ];
   for (const [spec, parser, code] of checks) {

@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   retry: RetryPolicy;
   migrationsDir: string; // absolute
   lockTimeoutMs: number;
+  /** How long a run waits for another run's migration lock (--lock-wait). */
+  lockWaitMs?: number;
   statementTimeoutMs: number;
   projectDir: string; // absolute; where .env files and .chatgenius/ live
   stateDir: string; // absolute; <projectDir>/.chatgenius

@@ -11,6 +11,7 @@ import { ChatgeniusError, CancelledError, errorCode } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy, SslMode } from '../config/types.js';
 import { executeWithRetry, retryPolicyFromEnv } from './retry.js';
+import { rememberSibling } from './pooler.js';
 
 export const DEFAULT_APPLICATION_NAME = 'chatgenius-db';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -287,6 +288,13 @@ export async function connectTuned(
           opts.signal?.removeEventListener('abort', onAbort);
         }
         connected = true;
+        // Another connection like this one (the pooler probe needs a second session).
+        rememberSibling(client, async () => {
+          const other = new pgm.Client(config);
+          other.on('error', () => {});
+          await other.connect();
+          return other;
+        });
         const done: { type: 'connect:done'; target: string; ms: number; serverVersion?: string } = {
           type: 'connect:done',
           target,

@@ -52,6 +52,31 @@ function inFile(f: ErrorFacts): string {
   return ` in ${file}${line ? `:${line}${column ? `:${column}` : ''}` : ''}`;
 }
 
+/** A lost lock race (55P03/40P01) of a migration: how often it was retried. Says "retried" only when it was. */
+function retriedNote(f: ErrorFacts): string {
+  const n = f.details.retries;
+  if (typeof n !== 'number') return '';
+  return n > 0 ? ` Retried ${n} time${n === 1 ? '' : 's'} with pauses in between (the app was never kept waiting longer than one lock_timeout at a time); gave up when the --lock-wait budget ran out.` : ' Not retried: the --lock-wait budget leaves no room for another attempt.';
+}
+
+interface RaceHolder { pid?: number; applicationName?: string | null; clientAddr?: string | null; state?: string | null; since?: string | null; user?: string | null; table?: string; mode?: string }
+
+function holderNote(f: ErrorFacts): string {
+  const h = f.details.holder as RaceHolder | undefined;
+  if (!h || typeof h !== 'object' || h.pid === undefined) return '';
+  const who = [`pid ${h.pid}`, h.applicationName ? `application ${h.applicationName}` : '', h.user ? `user ${h.user}` : '', h.clientAddr ? `from ${h.clientAddr}` : '', h.state ? `${h.state}` : '', h.since ? `in a transaction since ${h.since}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return ` In the way: ${who}${h.table ? `, holding ${h.mode ?? 'a lock'} on ${h.table}` : ''}.`;
+}
+
+function holderHint(f: ErrorFacts): string | undefined {
+  const h = f.details.holder as RaceHolder | undefined;
+  if (!h || typeof h !== 'object' || h.pid === undefined) return undefined;
+  const idle = h.state === 'idle in transaction';
+  return `${idle ? 'That session sits idle in an open transaction: ' : 'Let that transaction finish, or end it: '}SELECT pg_terminate_backend(${h.pid}); (as a superuser or its own role), then run the same command again: migrations already applied stay applied. Or give the run more time: --lock-wait 10m.`;
+}
+
 /** pg's own DETAIL / HINT, appended when present. */
 function pgNotes(f: ErrorFacts): string {
   const detail = str(f.details.detail);
@@ -265,8 +290,8 @@ export const dbTable: ExplainTable = {
   }),
   '55P03': withFrame((f) => ({
     title: 'Lock not available (lock_timeout)',
-    cause: `A lock could not be taken in time: another session holds the table (a long query, an open transaction). ${f.message}.`,
-    hint: 'Find the holder (`SELECT pid, state, query FROM pg_stat_activity WHERE wait_event_type IS NULL AND state <> \'idle\'`), let it finish, or raise --lock-timeout; then run again.',
+    cause: `A lock could not be taken in time: another session holds the table (a long query, an open transaction). ${f.message}.${retriedNote(f)}${holderNote(f)}`,
+    hint: holderHint(f) ?? 'Find the holder (`SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE xact_start IS NOT NULL ORDER BY xact_start`), let it finish, or allow more time (--lock-wait); then run again.',
   })),
   '57014': withFrame((f) => ({
     title: /statement timeout/i.test(f.message) ? 'Statement timeout' : 'Query cancelled',
@@ -282,8 +307,8 @@ export const dbTable: ExplainTable = {
   }),
   '40P01': (f) => ({
     title: 'Deadlock',
-    cause: `Two sessions waited on each other's locks; PostgreSQL cancelled this one.${pgNotes(f)}`,
-    hint: 'Retried automatically. If it persists, lock tables in a consistent order or run the migration when the app is quiet.',
+    cause: `Two sessions waited on each other's locks; PostgreSQL cancelled this one.${pgNotes(f)}${retriedNote(f)}${holderNote(f)}`,
+    hint: `${typeof f.details.retries === 'number' && f.details.retries > 0 ? 'It kept happening. ' : ''}Lock tables in a consistent order (children before parents, or one LOCK statement up front), or run it when the app is quiet; then run again.`,
   }),
 
   // ---- SQLSTATE classes ----------------------------------------------------------------------

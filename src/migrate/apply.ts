@@ -37,7 +37,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
     const plan = planUp(files, state.journal);
     if (plan.drift.length) throw driftError(plan.drift);
-    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
+    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true, journalRows: new Set(state.journal.map((r) => r.version)) });
     return {
@@ -63,7 +63,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     if (plan.drift.length) throw driftError(plan.drift);
     const warnings = warningsOf(plan);
     for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
-    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum);
+    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };

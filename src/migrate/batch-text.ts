@@ -57,8 +57,9 @@ export class BatchText {
   }
 
   /** A migration file's text, verbatim, then `\n;\n` (so a trailing -- comment cannot eat what follows). */
-  file(file: MigrationFile, direction: 'up' | 'down'): BatchSegment {
-    this.raw(direction === 'up' ? file.up : file.down, { file, direction, fileOffset: 0 });
+  file(file: MigrationFile, direction: 'up' | 'down', text?: string): BatchSegment {
+    // `text`: the file as run (same length as the file: offsets map 1:1), e.g. CONCURRENTLY blanked out.
+    this.raw(text ?? (direction === 'up' ? file.up : file.down), { file, direction, fileOffset: 0 });
     const seg = this.segments.at(-1)!;
     this.raw('\n;\n');
     return seg;

@@ -30,6 +30,45 @@ export interface FileAnalysis {
   addsEnumValue: boolean;
   /** Why it cannot run in a transaction (for messages). */
   reason?: string;
+  /**
+   * Written in online forms (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) and nothing else
+   * that needs to be outside a transaction: on a database this run has just created (no one
+   * else can use its tables) the engine runs it plainly inside the batch; elsewhere one
+   * statement at a time, each in a transaction of its own.
+   */
+  online: boolean;
+}
+
+/** CREATE [UNIQUE] INDEX CONCURRENTLY. */
+export function isConcurrentIndex(s: SqlStatement): boolean {
+  const k = s.keywords;
+  return k[0] === 'CREATE' && (k[1] === 'INDEX' || (k[1] === 'UNIQUE' && k[2] === 'INDEX')) && s.words.includes('CONCURRENTLY');
+}
+
+/**
+ * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
+ * with spaces (same length, so error positions still map to file:line:column).
+ */
+export function plainText(text: string): string {
+  let out = text;
+  for (const s of splitStatements(text)) {
+    if (!isConcurrentIndex(s)) continue;
+    const start = s.end - s.text.length;
+    // Comments blanked (same length) so a CONCURRENTLY in a comment is not taken for the keyword.
+    const code = s.text.replace(/--[^\n]*/g, (c) => ' '.repeat(c.length));
+    const m = /\bINDEX\s+(CONCURRENTLY)\b/i.exec(code);
+    if (!m) continue;
+    const at = start + m.index + m[0].length - m[1]!.length;
+    out = out.slice(0, at) + ' '.repeat(m[1]!.length) + out.slice(at + m[1]!.length);
+  }
+  return out;
+}
+
+/** ALTER TABLE ... VALIDATE CONSTRAINT. */
+export function isValidateConstraint(s: SqlStatement): boolean {
+  const k = s.keywords;
+  const i = s.words.indexOf('VALIDATE');
+  return k[0] === 'ALTER' && k[1] === 'TABLE' && i >= 0 && s.words[i + 1] === 'CONSTRAINT';
 }
 
 const TX_CONTROL = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'ABORT', 'START', 'SAVEPOINT', 'RELEASE']);
@@ -84,7 +123,12 @@ export function analyseSql(sql: string, fileName: string): FileAnalysis {
       }
     }
   }
-  return { transactional: !reason, addsEnumValue: statements.some(isAddEnumValue), ...(reason ? { reason } : {}) };
+  const online =
+    !directive &&
+    statements.some((s) => isConcurrentIndex(s) || isValidateConstraint(s)) &&
+    statements.every((s) => isConcurrentIndex(s) || nonTransactionalReason(s) === null) &&
+    !statements.some(isAddEnumValue);
+  return { transactional: !reason, addsEnumValue: statements.some(isAddEnumValue), online, ...(reason ? { reason } : {}) };
 }
 
 function bad(message: string, details: Record<string, unknown>): ChatgeniusError {
@@ -155,6 +199,8 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
       downTransactional: da.transactional,
       upAddsEnumValue: ua.addsEnumValue,
       downAddsEnumValue: da.addsEnumValue,
+      upOnline: ua.online,
+      downOnline: da.online,
     });
   }
   return out;

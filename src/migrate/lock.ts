@@ -17,6 +17,10 @@ import type { Emit, LockHolder } from '../events.js';
 import { journalName, parseJournalRows, selectJournalJsonSql } from './journal.js';
 import { quoteLiteral } from './sql-text.js';
 import { sleep } from '../db/retry.js';
+import { loginPid, refuseTransactionPooler } from '../db/pooler.js';
+
+export { refuseTransactionPooler };
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults.js';
 import type { JournalRow } from './types.js';
 
 export function lockKeysSql(schema: string): [string, string] {
@@ -46,6 +50,8 @@ export interface RunState {
   holder: LockHolder | null;
   serverVersionNum: number;
   dbUser: string;
+  /** pg_backend_pid() of the session that answered. */
+  backendPid: number;
 }
 
 function releaseCondition(r: ReleaseWhen): string {
@@ -63,7 +69,10 @@ function releaseCondition(r: ReleaseWhen): string {
 }
 
 /** The one-round-trip attempt: lock (optional) + journal read (+ release when nothing to do). */
-export function stateSql(schema: string, opts: { tryLock: boolean; release: ReleaseWhen }): string {
+export function stateSql(schema: string, opts: { tryLock: boolean; release: ReleaseWhen; expectPid?: number | null }): string {
+  // The lock is only tried in the backend that answered our login: through a pooler (which
+  // answers the login itself) nothing is taken until the pooler probe has cleared it.
+  const pidOk = opts.expectPid ? `pg_backend_pid() = ${Math.trunc(opts.expectPid)}` : 'true';
   const [k1, k2] = lockKeysSql(schema);
   return `DO $chatgenius_db$
 DECLARE
@@ -72,7 +81,7 @@ DECLARE
   released boolean := false;
   has_journal boolean;
 BEGIN
-  IF ${opts.tryLock ? 'true' : 'false'} THEN got := pg_try_advisory_lock(${k1}, ${k2}); END IF;
+  IF ${opts.tryLock ? 'true' : 'false'} AND ${pidOk} THEN got := pg_try_advisory_lock(${k1}, ${k2}); END IF;
   has_journal := to_regclass(${quoteLiteral(journalName(schema))}) IS NOT NULL;
   IF has_journal THEN
     EXECUTE ${quoteLiteral(selectJournalJsonSql(schema))} INTO j;
@@ -85,9 +94,9 @@ BEGIN
   PERFORM set_config('chatgenius_db.state', json_build_object('locked', got, 'released', released, 'journal_exists', has_journal, 'journal', j)::text, false);
 END
 $chatgenius_db$;
-SELECT current_setting('chatgenius_db.state') AS state, current_setting('server_version_num')::int AS server_version, current_user AS db_user,
+SELECT current_setting('chatgenius_db.state') AS state, pg_backend_pid() AS backend_pid, current_setting('server_version_num')::int AS server_version, current_user AS db_user,
   (SELECT row_to_json(h) FROM (
-     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename
+     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename, a.state
      FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
      WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
        AND l.classid = (${k1})::oid AND l.objid = (${k2})::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid()
@@ -104,6 +113,7 @@ function parseHolder(h: unknown): LockHolder | null {
     clientAddr: r.client_addr == null ? null : String(r.client_addr),
     since: r.since == null ? null : new Date(String(r.since)).toISOString(),
     user: r.usename == null ? null : String(r.usename),
+    state: r.state == null ? null : String(r.state),
   };
 }
 
@@ -112,7 +122,7 @@ export function results(res: unknown): pg.QueryResult[] {
   return (Array.isArray(res) ? res : [res]) as pg.QueryResult[];
 }
 
-export async function readState(client: pg.Client, schema: string, opts: { tryLock: boolean; release: ReleaseWhen }): Promise<RunState> {
+export async function readState(client: pg.Client, schema: string, opts: { tryLock: boolean; release: ReleaseWhen; expectPid?: number | null }): Promise<RunState> {
   const res = results(await client.query(stateSql(schema, opts)));
   const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as Record<string, unknown>;
   const st = JSON.parse(String(row.state)) as { locked: boolean; released: boolean; journal_exists: boolean; journal: unknown };
@@ -124,20 +134,31 @@ export async function readState(client: pg.Client, schema: string, opts: { tryLo
     holder: parseHolder(row.holder),
     serverVersionNum: Number(row.server_version),
     dbUser: String(row.db_user),
+    backendPid: Number(row.backend_pid),
   };
 }
 
 /** acquireAndRead's waiting options (poll interval, give-up time, Ctrl-C) from the engine options. */
-export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: number; signal?: AbortSignal }): {
+export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: number; signal?: AbortSignal; connectAnother?: () => Promise<pg.Client> }): {
   pollMs?: number;
-  waitTimeoutMs?: number;
+  waitTimeoutMs: number;
   signal?: AbortSignal;
+  connectAnother?: () => Promise<pg.Client>;
 } {
   return {
     ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
-    ...(opts.lockWaitTimeoutMs !== undefined ? { waitTimeoutMs: opts.lockWaitTimeoutMs } : {}),
+    waitTimeoutMs: opts.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_MS,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.connectAnother ? { connectAnother: opts.connectAnother } : {}),
   };
+}
+
+/**
+ * Refuse a transaction-mode pooler before any lock is taken: the session lock would land in
+ * whichever server session the pooler lends, and stay there after we are gone.
+ */
+export async function assertSessionConnection(client: pg.Client, backendPid: number, connectAnother?: () => Promise<pg.Client>): Promise<void> {
+  await refuseTransactionPooler(client, 'nothing was changed and no lock was taken', { backendPid, ...(connectAnother ? { connectAnother } : {}) });
 }
 
 /**
@@ -148,15 +169,23 @@ export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: num
 export async function acquireAndRead(
   client: pg.Client,
   schema: string,
-  opts: { release: ReleaseWhen; emit: Emit; pollMs?: number; waitTimeoutMs?: number; signal?: AbortSignal },
+  opts: { release: ReleaseWhen; emit: Emit; pollMs?: number; waitTimeoutMs?: number; signal?: AbortSignal; connectAnother?: () => Promise<pg.Client> },
 ): Promise<{ state: RunState; waitedMs: number; holder: LockHolder | null }> {
   const t0 = Date.now();
   let firstHolder: LockHolder | null = null;
   let waited = false;
   let lookedAgain = false;
+  // A direct connection answers in the backend that logged us in: no probe, no extra round trip.
+  let expectPid = loginPid(client);
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError();
-    const state = await readState(client, schema, { tryLock: true, release: opts.release });
+    const state = await readState(client, schema, { tryLock: true, release: opts.release, expectPid });
+    if (!state.locked && !state.released && expectPid !== null && state.backendPid !== expectPid) {
+      // A pooler (or proxy) answered the login: find out what kind before taking any lock.
+      await assertSessionConnection(client, state.backendPid, opts.connectAnother);
+      expectPid = null; // a session-mode pooler keeps us in one session: go on
+      continue;
+    }
     if (state.locked || state.released) {
       // Waited only if someone held it: the first attempt's own round trip is not a wait.
       const waitedMs = waited ? Date.now() - t0 : 0;
@@ -175,9 +204,11 @@ export async function acquireAndRead(
       opts.emit({ type: 'lock:wait', holder: state.holder });
     }
     if (opts.waitTimeoutMs !== undefined && Date.now() - t0 >= opts.waitTimeoutMs) {
-      throw new ChatgeniusError('MIGRATION_LOCK_WAIT_TIMEOUT', `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms.`, {
+      const last = (await readState(client, schema, { tryLock: false, release: { kind: 'never' } }).catch(() => null))?.holder ?? firstHolder;
+      throw new ChatgeniusError('MIGRATION_LOCK_WAIT_TIMEOUT', `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms (--lock-wait).`, {
         schema,
-        holder: firstHolder,
+        holder: last,
+        waitTimeoutMs: opts.waitTimeoutMs,
         waitedMs: Date.now() - t0,
       });
     }

@@ -4,6 +4,7 @@
  */
 import { ChatgeniusError } from '../errors.js';
 import { compareVersions } from './files.js';
+import { equivalentChecksum } from './superseded.js';
 import type { DownPlan, DriftEntry, JournalRow, MigrationFile, UpPlan } from './types.js';
 
 const keyOf = (v: string) => BigInt(v).toString();
@@ -18,7 +19,7 @@ export function planUp(files: MigrationFile[], journal: JournalRow[], _opts: Rec
     const row = rows.get(keyOf(f.version));
     if (row && row.status === 'applied') {
       applied.push({ file: f, row });
-      if (row.checksum !== f.checksum) {
+      if (!equivalentChecksum(f.version, row.checksum, f.checksum)) {
         drift.push({ version: f.version, name: f.name, file: f.file, recordedChecksum: row.checksum, currentChecksum: f.checksum });
       }
     } else {

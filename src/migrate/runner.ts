@@ -20,7 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
+import { isConcurrentIndex, plainText } from './files.js';
+
+export { plainText };
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
+import { sleep } from '../db/retry.js';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults.js';
 import type { JournalRow, MigrationFailure, MigrationFile, MigrationResult } from './types.js';
 
 export interface RunContext {
@@ -35,6 +40,8 @@ export interface RunContext {
   serverVersionNum: number;
   /** This run holds the advisory lock: the last trip releases it. */
   holdsLock: boolean;
+  /** A lock race lost (55P03 lock_timeout, 40P01 deadlock) is retried until this much time has passed. */
+  lockBudgetMs: number;
   signal?: AbortSignal;
   /** Name of this run's prepared journal INSERT (unique per run, so a leftover never collides). */
   journalStatement: string;
@@ -45,7 +52,7 @@ export interface RunContext {
 /** A RunContext from the engine options and what the lock + journal read found. */
 export function runContext(
   client: pg.Client,
-  opts: { lockTimeoutMs: number; statementTimeoutMs: number; signal?: AbortSignal },
+  opts: { lockTimeoutMs: number; statementTimeoutMs: number; lockWaitTimeoutMs?: number; signal?: AbortSignal },
   run: Pick<RunContext, 'schema' | 'emit' | 'who' | 'createJournal' | 'serverVersionNum' | 'holdsLock' | 'journalRows'>,
 ): RunContext {
   return {
@@ -53,6 +60,7 @@ export function runContext(
     ...run,
     journalStatement: `cgdb_${randomBytes(4).toString('hex')}`,
     lockTimeoutMs: opts.lockTimeoutMs,
+    lockBudgetMs: opts.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_MS,
     statementTimeoutMs: opts.statementTimeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
@@ -62,6 +70,8 @@ export interface Step {
   file: MigrationFile;
   direction: 'up' | 'down';
   transactional: boolean;
+  /** An online file run plainly inside the batch (a fresh database): CONCURRENTLY left out. */
+  plain?: boolean;
 }
 
 export type StepGroup = { kind: 'tx'; steps: Step[] } | { kind: 'single'; step: Step };
@@ -84,13 +94,55 @@ export function cancelledMessage(results: MigrationResult[]): string {
   return `${what}; the database is at a migration boundary: run the same command again to finish.`;
 }
 
-export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number): Step[] {
+/**
+ * A lost race for a table lock: 55P03 (lock_timeout: the app held the table longer than we
+ * may make it queue behind us) and 40P01 (deadlock, PostgreSQL cancelled us). The transaction
+ * was rolled back and released everything, so the app runs on while we back off, then retry.
+ */
+export const LOCK_RACE_CODES: ReadonlySet<string> = new Set(['55P03', '40P01']);
+
+/**
+ * Pure: the pauses between attempts that fit in the budget (each attempt may itself wait one
+ * lock_timeout): 250 ms doubling to at most 5 s, so the app gets ever longer windows.
+ */
+export function lockRetryDelays(lockTimeoutMs: number, budgetMs: number): number[] {
+  const out: number[] = [];
+  const attempt = Math.max(0, lockTimeoutMs);
+  let spent = attempt;
+  for (let k = 0; k < 1000; k++) {
+    const d = Math.min(250 * 2 ** k, 5000);
+    if (spent + d + attempt > budgetMs) break;
+    spent += d + attempt;
+    out.push(d);
+  }
+  return out;
+}
+
+function lockRace(err: unknown): err is pg.DatabaseError {
+  return isDatabaseError(err) && LOCK_RACE_CODES.has(err.code!);
+}
+
+function raceLabel(ctx: RunContext, err: pg.DatabaseError): string {
+  return err.code === '40P01' ? 'deadlock with another session' : `a table lock was not granted within lock_timeout (${ctx.lockTimeoutMs} ms)`;
+}
+
+/**
+ * The steps of a run. `fresh`: this run creates the schema from nothing (no migration applied
+ * when it took the lock), so no one else can be using the tables: online files (CONCURRENTLY,
+ * NOT VALID + VALIDATE) run plainly inside the batch, at the batch's cost. Otherwise an online
+ * file runs one statement at a time, each its own transaction, so no lock that blocks the app's
+ * writes is held for longer than a catalog update.
+ */
+export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', serverVersionNum: number, opts: { fresh?: boolean } = {}): Step[] {
   return files.map((file) => {
     const tx = direction === 'up' ? file.upTransactional : file.downTransactional;
+    const online = (direction === 'up' ? file.upOnline : file.downOnline) === true;
     const addValue = direction === 'up' ? file.upAddsEnumValue : file.downAddsEnumValue;
+    if (online) return opts.fresh ? { file, direction, transactional: true, plain: true } : { file, direction, transactional: false };
     return { file, direction, transactional: tx && !(addValue && serverVersionNum > 0 && serverVersionNum < 120000) };
   });
 }
+
 
 export function groupSteps(steps: Step[]): StepGroup[] {
   const out: StepGroup[] = [];
@@ -166,7 +218,8 @@ function needsPrepared(steps: Step[]): boolean {
 }
 
 function textOf(step: Step): string {
-  return step.direction === 'up' ? step.file.up : step.file.down;
+  const text = step.direction === 'up' ? step.file.up : step.file.down;
+  return step.plain ? plainText(text) : text;
 }
 
 function fileOf(step: Step): string {
@@ -181,7 +234,7 @@ export function txBatch(ctx: RunContext, steps: Step[], opts: { prefix: boolean;
     const id = `${step.direction}:${step.file.version}`;
     b.sql('BEGIN');
     b.sql(markerSql('start', id));
-    const seg = b.file(step.file, step.direction);
+    const seg = b.file(step.file, step.direction, step.plain ? textOf(step) : undefined);
     b.sql(journalSql(ctx, step, undefined, seg));
     b.sql('COMMIT');
     b.sql(markerSql('done', id));
@@ -290,29 +343,68 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
       }
       if (group.kind === 'tx') {
-        startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
-        const batch = txBatch(ctx, group.steps, { prefix: !prefixSent, tail: last, prepared, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
-        const t0 = Date.now();
-        // Ctrl-C while the batch runs: cancel the statement (the session stays, so the commit
-        // notices already on their way still arrive and the journal can be read back).
-        const onAbort = () => void requestCancel(client);
-        ctx.signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-          await query(batch.text);
-        } catch (err) {
-          quiet = true;
-          if (ctx.signal?.aborted) {
-            await settleCancel(ctx, err, group.steps, results, done, query, startTimes);
-            return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
+        let remaining = group.steps;
+        const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+        let retries = 0;
+        let tailPending = false;
+        for (;;) {
+          startTimes.clear(); // per batch: "nothing started" tells a rejected batch (syntax) from a run-time failure
+          const batch = txBatch(ctx, remaining, { prefix: !prefixSent, tail: last, prepared, ...(last && opts.finalSql ? { finalSql: opts.finalSql } : {}) });
+          const t0 = Date.now();
+          // Ctrl-C while the batch runs: cancel the statement (the session stays, so the commit
+          // notices already on their way still arrive and the journal can be read back).
+          const onAbort = () => void requestCancel(client);
+          ctx.signal?.addEventListener('abort', onAbort, { once: true });
+          try {
+            await query(batch.text);
+          } catch (err) {
+            const journal = !ctx.signal?.aborted && lockRace(err) && retries < delays.length ? await endAbortedAndRead(ctx, query) : null;
+            if (journal && lockRace(err)) {
+              // Rolled back: nothing is held but the advisory lock, and the app runs on. The steps
+              // that committed before the race are done; the rest is retried after a pause. (Never
+              // the replay that locates a failing line: it would queue the app a second time.)
+              const applied = new Set(journal.filter((r) => r.status === 'applied').map((r) => r.version));
+              const isDone = (s: Step) => (s.direction === 'up' ? applied.has(s.file.version) : !applied.has(s.file.version));
+              for (const s of remaining.filter(isDone)) done(s, journal.find((r) => r.version === s.file.version)?.durationMs ?? 0);
+              remaining = remaining.filter((s) => !isDone(s));
+              prefixSent = true; // the prefix (settings, prepared statements) ran, committed, before any step
+              if (remaining.length === 0) {
+                tailPending = last; // the race was after the last commit: nothing to retry, only the tail to send
+                break;
+              }
+              const delayMs = delays[retries]!;
+              retries++;
+              emit({
+                type: 'retry',
+                operation: `${remaining[0] ? `${fileOf(remaining[0])}: ` : ''}${raceLabel(ctx, err)}`,
+                attempt: retries,
+                maxRetries: delays.length,
+                delayMs,
+                code: err.code!,
+                message: 'rolled back, the app is not kept waiting',
+              });
+              await sleep(delayMs, ctx.signal).catch(() => undefined);
+              continue;
+            }
+            quiet = true;
+            if (ctx.signal?.aborted) {
+              await settleCancel(ctx, err, remaining, results, done, query, startTimes);
+              return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
+            }
+            const failure = await diagnose(ctx, err, batch, remaining, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes, retries);
+            return { results: [...results.values()], failure, sql: sent.join('\n') };
+          } finally {
+            ctx.signal?.removeEventListener('abort', onAbort);
           }
-          const failure = await diagnose(ctx, err, batch, group.steps, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes);
-          return { results: [...results.values()], failure, sql: sent.join('\n') };
-        } finally {
-          ctx.signal?.removeEventListener('abort', onAbort);
+          prefixSent = true;
+          // Every step announced itself as it committed; this covers a notice that went missing.
+          for (const s of remaining) done(s, Date.now() - t0);
+          remaining = [];
+          break;
         }
+        // Every step committed in earlier attempts: the tail (unlock) still has to go.
+        if (tailPending) await query(`${opts.finalSql ? `${opts.finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
         prefixSent = true;
-        // Every step announced itself as it committed; this covers a notice that went missing.
-        for (const s of group.steps) done(s, Date.now() - t0);
       } else {
         const step = group.step;
         if (!prefixSent) {
@@ -324,15 +416,31 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         const t0 = Date.now();
         const text = textOf(step);
         const statements = splitStatements(text);
+        const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+        let retries = 0;
         for (const s of statements) {
-          try {
-            await query(s.text);
-          } catch (err) {
-            quiet = true;
-            const failure = failureFor(step, err, text, s, 'runtime');
-            await recordFailure(ctx, step, failure, Date.now() - t0, query);
-            markFailed(results, step, failure, emit);
-            return { results: [...results.values()], failure, sql: sent.join('\n') };
+          for (;;) {
+            try {
+              // A CREATE INDEX CONCURRENTLY that failed or was killed left an INVALID index: drop
+              // it first, so the build starts clean (IF NOT EXISTS would keep the broken one).
+              if (isConcurrentIndex(s)) await dropInvalidIndex(s.text, query);
+              await query(s.text);
+              break;
+            } catch (err) {
+              if (lockRace(err) && retries < delays.length && !ctx.signal?.aborted) {
+                // The statement alone was rolled back (no transaction around it): retry it.
+                const delayMs = delays[retries]!;
+                retries++;
+                emit({ type: 'retry', operation: `${fileOf(step)}: ${raceLabel(ctx, err)}`, attempt: retries, maxRetries: delays.length, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
+                await sleep(delayMs, ctx.signal).catch(() => undefined);
+                continue;
+              }
+              quiet = true;
+              const failure = { ...failureFor(step, err, text, s, 'runtime'), ...(await raceFacts(ctx, err, retries, query)) };
+              await recordFailure(ctx, step, failure, Date.now() - t0, query);
+              markFailed(results, step, failure, emit);
+              return { results: [...results.values()], failure, sql: sent.join('\n') };
+            }
           }
         }
         const ms = Date.now() - t0;
@@ -462,6 +570,7 @@ async function diagnose(
   setStmt: (v: number) => void,
   query: (t: string) => Promise<pg.QueryResult[]>,
   startTimes: Map<string, number>,
+  retries = 0,
 ): Promise<MigrationFailure> {
   const e = err as Partial<pg.DatabaseError> & { message?: string; code?: string };
   if (!isDatabaseError(err)) {
@@ -508,7 +617,9 @@ async function diagnose(
   let failure: MigrationFailure;
   if (offsetInFile !== undefined) {
     failure = failureFor(step, err, text, statementAt(statements, offsetInFile), phase, offsetInFile);
-  } else if (e.code !== '57014' && statements.length > 0) {
+  } else if (e.code !== '57014' && !LOCK_RACE_CODES.has(e.code ?? '') && statements.length > 0) {
+    // (A statement timeout or a lost lock race is not replayed: the replay would run or queue
+    // the app behind us a second time.)
     // Replay the file statement by statement in a transaction that is rolled back.
     const replay = new BatchText();
     replay.sql('BEGIN');
@@ -536,7 +647,79 @@ async function diagnose(
       }
     } else failure = failureFor(step, err, text, undefined, phase);
   } else failure = failureFor(step, err, text, undefined, phase);
+  failure = { ...failure, ...(await raceFacts(ctx, err, retries, query)) };
   await recordFailure(ctx, step, failure, null, query);
   markFailed(results, step, failure, ctx.emit);
   return failure;
+}
+
+/** End the aborted transaction and read the journal: one trip, no lock waited for. Null when that failed. */
+async function endAbortedAndRead(ctx: RunContext, query: (t: string) => Promise<pg.QueryResult[]>): Promise<JournalRow[] | null> {
+  try {
+    const res = await query(`ROLLBACK;\n${stateSql(ctx.schema, { tryLock: false, release: { kind: 'never' } })}`);
+    const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as { state: string } | undefined;
+    return row ? parseJournalRows((JSON.parse(row.state) as { journal: unknown }).journal) : [];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For a lost lock race: how often it was retried, and the session most likely in the way: the
+ * oldest transaction holding a lock on a table of the schema (pid, application, client, state,
+ * since when, which table in which mode).
+ */
+async function raceFacts(
+  ctx: RunContext,
+  err: unknown,
+  retries: number,
+  query: (t: string) => Promise<pg.QueryResult[]>,
+): Promise<Pick<MigrationFailure, 'retries' | 'holder'>> {
+  if (!lockRace(err)) return {};
+  let holder: MigrationFailure['holder'];
+  try {
+    const res = await query(`ROLLBACK;
+SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state, coalesce(a.xact_start, a.state_change, a.backend_start) AS since,
+       a.usename, c.relname, l.mode
+  FROM pg_catalog.pg_locks l
+  JOIN pg_catalog.pg_class c ON c.oid = l.relation
+  JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+ WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND c.relnamespace = ${quoteLiteral(ctx.schema)}::regnamespace
+ ORDER BY a.xact_start NULLS LAST, a.pid
+ LIMIT 1`);
+    const row = res.at(-1)?.rows?.[0] as Record<string, unknown> | undefined;
+    if (row) {
+      holder = {
+        pid: Number(row.pid),
+        applicationName: row.application_name == null ? null : String(row.application_name),
+        clientAddr: row.client_addr == null ? null : String(row.client_addr),
+        state: row.state == null ? null : String(row.state),
+        since: row.since == null ? null : new Date(String(row.since)).toISOString(),
+        user: row.usename == null ? null : String(row.usename),
+        table: String(row.relname),
+        mode: String(row.mode),
+      };
+    }
+  } catch {
+    /* the facts are a courtesy: the failure stands without them */
+  }
+  return { retries, ...(holder ? { holder } : {}) };
+}
+
+/** The index a CREATE INDEX CONCURRENTLY statement builds (unqualified, as written), or null. */
+export function concurrentIndexName(statement: string): string | null {
+  const m = /CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s+ON\b/i.exec(statement.replace(/--[^\n]*/g, ''));
+  if (!m) return null;
+  const raw = m[1]!;
+  return raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw.toLowerCase();
+}
+
+async function dropInvalidIndex(statement: string, query: (t: string) => Promise<pg.QueryResult[]>): Promise<void> {
+  const name = concurrentIndexName(statement);
+  if (!name) return;
+  const res = await query(
+    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS idx FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = pg_catalog.current_schema() AND NOT i.indisvalid`,
+  );
+  const idx = (res.at(-1)?.rows?.[0] as { idx?: string } | undefined)?.idx;
+  if (idx) await query(`DROP INDEX CONCURRENTLY IF EXISTS ${idx}`);
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { BatchText } from './batch-text.js';
-import { nonTransactionalReason } from './files.js';
+import { nonTransactionalReason, plainText } from './files.js';
 import { quoteIdent, quoteLiteral, splitStatements } from './sql-text.js';
 import { lineColumn } from '../explain/frame.js';
 import type { MigrationFile } from './types.js';
@@ -19,7 +19,10 @@ export function transactionalText(f: MigrationFile): string {
     .map((s) => {
       const r = nonTransactionalReason(s);
       if (!r) return s.text;
-      if (/CONCURRENTLY/.test(r)) return s.text.replace(/\bconcurrently\b/i, '');
+      if (/CONCURRENTLY/.test(r)) {
+        const plain = plainText(s.text); // CREATE INDEX: the keyword itself, never a comment's word
+        return plain !== s.text ? plain : s.text.replace(/\bconcurrently\b/i, '');
+      }
       return `-- skipped in the scratch schema: ${r}`;
     })
     .join(';\n');

@@ -14,8 +14,10 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** How often a waiting run retries pg_try_advisory_lock. Default 250 ms. */
   lockPollMs?: number;
-  /** Give up waiting for the advisory lock after this long (code MIGRATION_LOCK_WAIT_TIMEOUT). Default: wait forever. */
+  /** Give up waiting for the advisory lock after this long (code MIGRATION_LOCK_WAIT_TIMEOUT). Default DEFAULT_LOCK_WAIT_MS (5 min). */
   lockWaitTimeoutMs?: number;
+  /** Opens a second connection to the same target, for the transaction-pooler probe (default: the one connectClient remembered). */
+  connectAnother?: () => Promise<import('pg').Client>;
   /** The migration files, already read (the CLI reads and checks them before connecting); default: read migrationsDir. */
   files?: MigrationFile[];
 }
@@ -37,6 +39,9 @@ export interface MigrationFile {
   checksum: string;
   /** False when the up file must run outside a transaction (directive or detected). */
   upTransactional: boolean;
+  /** Written in online forms only (see FileAnalysis.online): plain in the batch on a fresh database, one statement at a time elsewhere. */
+  upOnline?: boolean;
+  downOnline?: boolean;
   downTransactional: boolean;
   /** ALTER TYPE ... ADD VALUE: cannot run in a transaction before PostgreSQL 12. */
   upAddsEnumValue: boolean;
@@ -113,6 +118,10 @@ export interface MigrationFailure {
    * rejected before anything ran; 'runtime': earlier migrations committed.
    */
   phase: 'precheck' | 'syntax' | 'runtime';
+  /** A lost lock race (55P03, 40P01): how many times it was retried before giving up (0: not retried). */
+  retries?: number;
+  /** A lost lock race: the session most likely in the way (oldest transaction holding a lock on a table of the schema). */
+  holder?: LockHolder & { table: string; mode: string };
 }
 
 export interface MigrationResult {

@@ -18,7 +18,7 @@ export const opsTable: ExplainTable = {
   }),
   DOCTOR_PG_TOO_OLD: (f) => ({
     title: 'PostgreSQL is too old',
-    cause: `The server runs PostgreSQL ${s(f.details.version)}; the schema needs 14 or newer (client_connection_check_interval, trusted extensions).`,
+    cause: `The server runs PostgreSQL ${s(f.details.version)}; the schema needs 14 or newer: our sessions set client_connection_check_interval and 0004 uses CREATE OR REPLACE TRIGGER, both new in 14.`,
     hint: 'Upgrade the server to PostgreSQL 14 or newer, or point DATABASE_URL / POSTGRES_HOST at one that is.',
   }),
   DOCTOR_EXTENSION_MISSING: (f) => ({

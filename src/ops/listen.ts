@@ -197,6 +197,10 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     }
     const client = target.client;
     try {
+      // LISTEN belongs to a server session: through a transaction-mode pooler it would land in
+      // some other client's session and nothing would ever arrive here.
+      const { refuseTransactionPooler } = await import('../db/pooler.js');
+      await refuseTransactionPooler(client, 'LISTEN needs a session of its own, so nothing would be received');
       if (summary.channels.length === 0) {
         const notifying = await notifyingChannels(client, config.schema);
         summary.channels = requested.length > 0 ? requested : defaultChannels(notifying);
@@ -248,7 +252,7 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
       opts.onStatus({ type: 'lost', message: lost.message, ...(code ? { code } : {}) });
     } catch (err) {
       if (signal.aborted) break;
-      if (err instanceof ChatgeniusError && (err.code.startsWith('LISTEN_') || err.code.startsWith('REALTIME_'))) throw err;
+      if (err instanceof ChatgeniusError && (err.code.startsWith('LISTEN_') || err.code.startsWith('REALTIME_') || err.code === 'TRANSACTION_POOLER')) throw err;
       // The replication connection refused for a reason retrying cannot fix (a privilege, a setting).
       if (isPermanent(err)) throw err;
       // The connection went away while we were setting up: reconnect like any drop.

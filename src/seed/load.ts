@@ -270,6 +270,9 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
     ...(opts.spanDays !== undefined ? { spanDays: opts.spanDays } : {}),
   });
   await checkTarget(client, schema);
+  // The load runs in one session (temp settings, COPY, the triggers switched off and on again).
+  const { refuseTransactionPooler } = await import('../migrate/lock.js');
+  await refuseTransactionPooler(client, 'nothing was loaded');
 
   const counts = Object.fromEntries(TABLE_ORDER.map((t) => [t, 0])) as Record<TableName, number>;
   const staticTotal = opts.users * 3 + opts.channels + gen.world.channels.reduce((a, c) => a + c.members.length, 0);

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
+// Online files (CONCURRENTLY) run here as the engine runs them on a fresh database: plainly, in one transaction.
+import { plainText } from '../../src/migrate/files.js';
 import { sqlDir, sqlFiles } from './schema.js';
 
 /** [column, type, nullable, default as information_schema shows it (null: none)] in spec order. */
@@ -179,7 +181,7 @@ export async function applyUpRange(client: pg.Client, schema: string, from: numb
   const files = sqlFiles('up').slice(from, to);
   for (const f of files) {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public`);
-    await client.query(`BEGIN; ${readFileSync(join(sqlDir, f), 'utf8')}\n; COMMIT;`).catch(async (e) => {
+    await client.query(`BEGIN; ${plainText(readFileSync(join(sqlDir, f), 'utf8'))}\n; COMMIT;`).catch(async (e) => {
       await client.query('ROLLBACK').catch(() => {});
       throw Object.assign(e, { file: f });
     });
@@ -197,7 +199,7 @@ export function specType(dataType: string, maxLength: number | null): string {
 /** Apply one sql/ file in its own transaction with the runner's search_path. */
 export async function applyFile(client: pg.Client, schema: string, file: string): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public`);
-  await client.query(`BEGIN; ${readFileSync(join(sqlDir, file), 'utf8')}\n; COMMIT;`).catch(async (e) => {
+  await client.query(`BEGIN; ${plainText(readFileSync(join(sqlDir, file), 'utf8'))}\n; COMMIT;`).catch(async (e) => {
     await client.query('ROLLBACK').catch(() => {});
     throw Object.assign(e, { file });
   });

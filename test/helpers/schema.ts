@@ -6,6 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+// Online files (CONCURRENTLY) run here as the engine runs them on a fresh database: plainly, in one transaction.
+import { plainText } from '../../src/migrate/files.js';
 
 export const sqlDir = fileURLToPath(new URL('../../sql/', import.meta.url));
 
@@ -22,7 +24,7 @@ export async function applySqlFiles(client: pg.Client, schema: string, direction
   for (const f of sqlFiles(direction, dir).slice(0, count)) {
     const sql = readFileSync(join(dir, f), 'utf8');
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public`);
-    await client.query(`BEGIN; ${sql}\n; COMMIT;`).catch(async (e) => {
+    await client.query(`BEGIN; ${plainText(sql)}\n; COMMIT;`).catch(async (e) => {
       await client.query('ROLLBACK').catch(() => {});
       throw Object.assign(e, { file: f });
     });

@@ -30,7 +30,11 @@ Options:
   --ssh-host HOST --ssh-port N --ssh-user USER --ssh-key PATH   the SSH tunnel (else SSH_*)
   --accept-new-host-key  trust an SSH host key seen for the first time
   --no-tunnel            connect directly even when SSH_HOST is set
-  --lock-timeout 10s --statement-timeout 10m   limits for the migrations' statements
+  --lock-timeout 3s      how long one DDL statement may wait for a table lock (the app's
+                         queries queue behind it that long at most); then it backs off, retries
+  --lock-wait 2m         the most the run waits for locks in all (another run's migration lock,
+                         table locks), then it stops and names the session in the way
+  --statement-timeout 10m   how long one migration statement may run
   --verbose, -v          more detail, stack traces on failure
 
 Examples:

@@ -20,7 +20,8 @@ Which migrations:
                    unless another schema still uses them)
 
 Options: the same as init (--env, --yes, --dry-run, --json, --log-file, --database-url,
---schema, --migrations-dir, --confirm-database, --ssh-*, --no-tunnel, --verbose).
+--schema, --migrations-dir, --confirm-database, --ssh-*, --no-tunnel, --lock-timeout, --lock-wait,
+--verbose).
 
 Examples:
   chatgenius-db rollback --yes
