@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatgeniusError } from '../src/errors.js';
 import { explain } from '../src/explain/index.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../src/config/defaults.js';
 import type { Flags } from '../src/cli/command.js';
 import {
   detectEnv,
@@ -212,7 +213,8 @@ describe('environment defaults', () => {
 
   test('timeouts and retries: defaults, flags with units, and the CHATGENIUS_* overrides', () => {
     const d = resolve({ env: 'development' }, {}, cwd);
-    assert.equal(d.lockTimeoutMs, 10_000);
+    assert.equal(d.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'the one default (short: the app queues behind a DDL at most this long)');
+    assert.ok(DEFAULT_LOCK_TIMEOUT_MS <= 5_000, 'a few seconds at most');
     assert.equal(d.statementTimeoutMs, 600_000);
     const o = resolve(
       { env: 'development', 'lock-timeout': '500ms', 'statement-timeout': '5m' },

@@ -275,7 +275,7 @@ test('a file of CREATE INDEX CONCURRENTLY runs outside a transaction, between ba
   assert.deepEqual(idx2.rows.map((x) => x.indexname), ['t_0001_conc', 't_0002_conc']);
 });
 
-test('a migration that waits for a lock the app holds gives up after lockTimeoutMs (55P03), at a migration boundary', async () => {
+test('a migration that waits for a lock the app holds retries in lockTimeoutMs slices and gives up (55P03) when the lock budget is spent, at a migration boundary', async () => {
   const m = gen(1);
   const opts = engine(m.dir);
   assert.equal((await migrate(client, opts)).ok, true);
@@ -286,11 +286,12 @@ test('a migration that waits for a lock the app holds gives up after lockTimeout
   try {
     await app.query(`BEGIN; LOCK TABLE "${opts.schema}".t_0001 IN ROW EXCLUSIVE MODE`);
     const t0 = Date.now();
-    const r = await migrate(client, { ...opts, lockTimeoutMs: 300, statementTimeoutMs: 20_000 });
+    const r = await migrate(client, { ...opts, lockTimeoutMs: 300, lockWaitTimeoutMs: 2_000, statementTimeoutMs: 20_000 });
     const ms = Date.now() - t0;
     assert.equal(r.ok, false);
     assert.equal(r.failure?.code, '55P03', JSON.stringify(r.failure));
-    assert.ok(ms < 15_000, `gave up after ${ms} ms, not at the 20 s statement timeout`);
+    assert.ok(ms >= 600, `retried within the budget before giving up (${ms} ms)`);
+    assert.ok(ms < 15_000, `gave up after ${ms} ms (2 s budget), not at the 20 s statement timeout`);
     assert.deepEqual((await journal(opts.schema)).filter((x) => x.status === 'applied').map((x) => x.version), ['0001']);
   } finally {
     await app.query('ROLLBACK').catch(() => {});

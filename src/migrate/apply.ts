@@ -67,7 +67,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
-    await checkRunPrivileges(client, schema, true);
+    checkRunPrivileges(state.privileges, schema, true);
     const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds, journalRows: new Set(state.journal.map((r) => r.version)) });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)

@@ -11,6 +11,7 @@
  * Waiting polls pg_try_advisory_lock outside any transaction (a blocking pg_advisory_lock inside
  * a transaction would deadlock against a holder running CREATE INDEX CONCURRENTLY).
  */
+import { parsePrivilegeFacts, privilegeFactsSql, type PrivilegeFacts } from './privileges.js';
 import type pg from 'pg';
 import { CancelledError, ChatgeniusError } from '../errors.js';
 import type { Emit, LockHolder } from '../events.js';
@@ -52,6 +53,8 @@ export interface RunState {
   dbUser: string;
   /** pg_backend_pid() of the session that answered. */
   backendPid: number;
+  /** What this role may do here (read in the same round trip; checked before anything runs). */
+  privileges: PrivilegeFacts;
 }
 
 function releaseCondition(r: ReleaseWhen): string {
@@ -95,6 +98,7 @@ BEGIN
 END
 $chatgenius_db$;
 SELECT current_setting('chatgenius_db.state') AS state, pg_backend_pid() AS backend_pid, current_setting('server_version_num')::int AS server_version, current_user AS db_user,
+  (SELECT row_to_json(p) FROM (${privilegeFactsSql(quoteLiteral(schema))}) p) AS privileges,
   (SELECT row_to_json(h) FROM (
      SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename, a.state
      FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
@@ -135,6 +139,7 @@ export async function readState(client: pg.Client, schema: string, opts: { tryLo
     serverVersionNum: Number(row.server_version),
     dbUser: String(row.db_user),
     backendPid: Number(row.backend_pid),
+    privileges: parsePrivilegeFacts((row.privileges ?? {}) as Record<string, unknown>),
   };
 }
 

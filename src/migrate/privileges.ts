@@ -8,7 +8,6 @@
  * A missing one throws DB_MISSING_PRIVILEGE naming it and the GRANT that gives it, before any
  * migration runs (so no file is blamed for it).
  */
-import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 
 export interface PrivilegeFacts {
@@ -20,14 +19,33 @@ export interface PrivilegeFacts {
   databaseCreate: boolean;
 }
 
-export const PRIVILEGE_FACTS_SQL = `SELECT current_user AS role,
+/**
+ * The facts as one row (role, database, schema_exists, schema_usage, schema_create,
+ * database_create) for a schema given as a SQL literal. The engine reads them inside its lock +
+ * journal round trip, so the check costs no round trip of its own.
+ */
+export function privilegeFactsSql(schemaLiteral: string): string {
+  return `SELECT current_user AS role,
        pg_catalog.current_database() AS database,
        n.oid IS NOT NULL AS schema_exists,
        n.oid IS NOT NULL AND pg_catalog.has_schema_privilege(n.oid, 'USAGE') AS schema_usage,
        n.oid IS NOT NULL AND pg_catalog.has_schema_privilege(n.oid, 'CREATE') AS schema_create,
        pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE') AS database_create
   FROM (SELECT 1) one
-  LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1`;
+  LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = ${schemaLiteral}`;
+}
+
+/** The row of privilegeFactsSql() as PrivilegeFacts. */
+export function parsePrivilegeFacts(row: Record<string, unknown>): PrivilegeFacts {
+  return {
+    role: String(row.role),
+    database: String(row.database),
+    schemaExists: row.schema_exists === true,
+    schemaUsage: row.schema_usage === true,
+    schemaCreate: row.schema_create === true,
+    databaseCreate: row.database_create === true,
+  };
+}
 
 /** An identifier as a person would type it: bare when it can be, quoted otherwise. */
 const ident = (s: string) => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
@@ -62,28 +80,8 @@ export function missingPrivilege(f: PrivilegeFacts, schema: string, needsCreate:
   );
 }
 
-/** Read the facts and throw when the run lacks a privilege it needs. */
-export async function checkRunPrivileges(client: pg.Client, schema: string, needsCreate: boolean): Promise<void> {
-  const r = await client.query<{
-    role: string;
-    database: string;
-    schema_exists: boolean;
-    schema_usage: boolean;
-    schema_create: boolean;
-    database_create: boolean;
-  }>(PRIVILEGE_FACTS_SQL, [schema]);
-  const row = r.rows[0]!;
-  const err = missingPrivilege(
-    {
-      role: row.role,
-      database: row.database,
-      schemaExists: row.schema_exists,
-      schemaUsage: row.schema_usage,
-      schemaCreate: row.schema_create,
-      databaseCreate: row.database_create,
-    },
-    schema,
-    needsCreate,
-  );
+/** Throw when the run lacks a privilege it needs (facts read with the lock + journal). */
+export function checkRunPrivileges(facts: PrivilegeFacts, schema: string, needsCreate: boolean): void {
+  const err = missingPrivilege(facts, schema, needsCreate);
   if (err) throw err;
 }
