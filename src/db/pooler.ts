@@ -5,7 +5,12 @@
  * statement. Detected for real, by observation on two client connections:
  *  1. one connection: a session setting and the backend pid, across two statements;
  *  2. a second connection opens a transaction; the first one's next statement must run in its
- *     own session (a direct connection never shares it, nor waits on the other's transaction).
+ *     own session (a direct connection never shares it, nor waits on the other's transaction);
+ *  3. when 1 and 2 saw nothing: the first connection LISTENs and stays idle, the second NOTIFYs.
+ *     Only a session that stays ours while we are idle delivers it: a transaction-mode pooler
+ *     has handed that session back to its pool (or lent it to another client), so it never
+ *     arrives. Steps 1 and 2 can be fooled by chance (other clients of the pooler keep the other
+ *     sessions busy, so we keep getting "our" session back); step 3 cannot.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -18,6 +23,8 @@ export interface PoolerObservation {
   pidB: number;
   /** pid of A's statement while B held a transaction; null when it did not answer in time. */
   pidA3: number | null;
+  /** Whether a NOTIFY reached this connection's LISTEN while it was idle; null when not checked. */
+  notified?: boolean | null;
 }
 
 /** The evidence (empty when there is none) that statements of one client connection move between server sessions. */
@@ -30,11 +37,35 @@ export function poolerEvidence(o: PoolerObservation): string[] {
     if (o.pidA3 !== o.pidA1) e.push(`backend pid changed while another connection held a transaction (${o.pidA1} -> ${o.pidA3})`);
     if (o.pidB === o.pidA1 || o.pidB === o.pidA3) e.push(`another connection's transaction ran in this connection's server session (pid ${o.pidB})`);
   }
+  if (o.notified === false) e.push('a NOTIFY to a channel this connection LISTENs on never arrived while it was idle (its server session had gone back to the pool)');
   return e;
 }
 
 const pidOf = async (c: pg.Client): Promise<number> =>
   Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
+
+/** `a` LISTENs on `channel` and stays idle (no statement in flight); `b` NOTIFYs it. Did it arrive within `waitMs`? */
+async function notifiedWhileIdle(a: pg.Client, b: pg.Client, channel: string, waitMs: number): Promise<boolean> {
+  await a.query(`LISTEN ${channel}`);
+  let timer: NodeJS.Timeout | undefined;
+  let onNotification: ((m: pg.Notification) => void) | undefined;
+  const arrived = new Promise<boolean>((resolve) => {
+    onNotification = (m) => {
+      if (m.channel === channel) resolve(true);
+    };
+    a.on('notification', onNotification);
+    timer = setTimeout(() => resolve(false), waitMs);
+  });
+  try {
+    await b.query(`NOTIFY ${channel}`);
+    return await arrived;
+  } finally {
+    clearTimeout(timer);
+    if (onNotification) a.off('notification', onNotification);
+    // one-off channel: a LISTEN left on a pooled session never hears from it again
+    await a.query(`UNLISTEN ${channel}`).catch(() => {});
+  }
+}
 
 /** Observe the connection `a`, with a second connection from `connectSecond`. Leaves `a` usable. */
 export async function observePooler(a: pg.Client, connectSecond: () => Promise<pg.Client>, waitMs = 1500): Promise<PoolerObservation> {
@@ -61,7 +92,10 @@ export async function observePooler(a: pg.Client, connectSecond: () => Promise<p
     clearTimeout(timer);
     await b.query('commit').catch(() => {});
     if (pidA3 === null) await pending.catch(() => {}); // let it finish now that B has committed
-    return { pidA1, pidA2, settingKept, pidB, pidA3 };
+    const seen: PoolerObservation = { pidA1, pidA2, settingKept, pidB, pidA3 };
+    // Nothing seen yet may be luck: ask the one question a transaction pooler cannot fake.
+    const notified = poolerEvidence(seen).length > 0 ? null : await notifiedWhileIdle(a, b, `chatgenius_probe_${token}`, waitMs);
+    return { ...seen, notified };
   } finally {
     await b.end().catch(() => {});
   }
