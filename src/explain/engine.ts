@@ -1,5 +1,4 @@
 import type { ErrorFacts, ExplainTable } from './types.js';
-import { migrateExplainTable } from '../migrate/explain.js';
 import { dbTable } from './db.js';
 
 /** explain() rows for the engine's and the command line's codes. */
@@ -194,5 +193,21 @@ const engineRows: ExplainTable = {
   }),
 };
 
-// The engine's own rows (src/migrate/explain.ts) first; these override where both have one.
-export const engineTable: ExplainTable = { ...migrateExplainTable, ...usageRows, ...engineRows };
+/** The engine's lock and schema-name refusals. */
+const lockRows: ExplainTable = {
+  MIGRATION_BAD_SCHEMA: (f) => ({
+    title: 'Invalid schema name',
+    cause: f.message,
+    hint: 'Pass --schema with a plain lower-case name such as public or test.',
+  }),
+  MIGRATION_LOCK_WAIT_TIMEOUT: (f) => {
+    const h = f.details.holder as { pid?: number; applicationName?: string | null; clientAddr?: string | null; since?: string | null } | null | undefined;
+    return {
+      title: 'Another run holds the migration lock',
+      cause: `${f.message}${h ? ` Holder: pid ${h.pid}${h.applicationName ? `, ${h.applicationName}` : ''}${h.clientAddr ? ` from ${h.clientAddr}` : ''}${h.since ? `, since ${h.since}` : ''}.` : ''}`,
+      hint: 'Wait for the other run to finish, or stop it (SELECT pg_terminate_backend(pid)) if it is stuck; the server releases the lock when its session ends.',
+    };
+  },
+};
+
+export const engineTable: ExplainTable = { ...lockRows, ...usageRows, ...engineRows };
