@@ -4,6 +4,7 @@
  * `--help` loads it just to print `help`. Heavy modules are imported inside `run`.
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { Flags } from '../config/types.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -30,7 +31,7 @@ export const connectionOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;
 
-export type Flags = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type { Flags };
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

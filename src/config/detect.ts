@@ -5,7 +5,7 @@
  * read), otherwise `local`.
  * The wizard uses the detected value as its suggestion.
  */
-import type { Flags } from '../cli/command.js';
+import type { Flags } from './types.js';
 import { ChatgeniusError, usageError } from '../errors.js';
 import { envFileNames, readEnvFile, readNamedEnvFiles, type EnvFile } from './env-files.js';
 import { Layers } from './layers.js';

@@ -3,7 +3,7 @@
  * (highest first). Lookups return the value with a label of its source, so errors can say
  * `POSTGRES_PORT="abc" in .env.development` and `sources` can record names, never values.
  */
-import type { Flags } from '../cli/command.js';
+import type { Flags } from './types.js';
 import type { EnvFile } from './env-files.js';
 
 export type SourceKind = 'flag' | 'env' | 'file' | 'default';

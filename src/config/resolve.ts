@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Flags } from '../cli/command.js';
+import type { Flags } from './types.js';
 import { ChatgeniusError } from '../errors.js';
 import {
   DEFAULT_KEEPALIVE_MS,

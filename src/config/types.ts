@@ -2,6 +2,12 @@
 export type EnvName = 'local' | 'development' | 'test' | 'production';
 export const ENV_NAMES: readonly EnvName[] = ['local', 'development', 'test', 'production'];
 
+/**
+ * Settings given by flag name (`env`, `database-url`, `ssh-port`...), values as typed: resolveConfig
+ * validates them. The command line passes its parsed flags; the library passes none.
+ */
+export type Flags = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
 export interface RetryPolicy {
   /** Attempts in all (the spec's maxRetries counts attempts). */
   maxRetries: number;
