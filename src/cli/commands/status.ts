@@ -25,9 +25,8 @@ export const options = { ...connectionOptions, metrics: { type: 'boolean' } } as
 
 export async function run(ctx: CommandContext): Promise<number> {
   if (ctx.flags.metrics === true) {
-    const spec = '../../ops/metrics.js';
-    const m = (await import(spec)) as { runMetrics(ctx: CommandContext): Promise<number> };
-    return m.runMetrics(ctx);
+    const { runMetrics } = await import('./status-metrics.js');
+    return runMetrics(ctx);
   }
   const { reporterFor } = await import('../output/reporter.js');
   const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
