@@ -14,7 +14,7 @@ export type { OpenedTarget, TargetHooks } from './run.js';
 export { Redactor, maskUrl } from './log/redact.js';
 export { JsonLogger, toLogEntry, fileSink, streamSink } from './log/logger.js';
 export type { LogLine, LogLevel } from './log/logger.js';
-export { migrate, rollback, status, verify, baseline, repair, readMigrations, planUp, planDown } from './migrate/index.js';
+export { migrate, rollback, status, verify, baseline, repair, readMigrations, planUp, planDown, MigrationFailedError } from './migrate/index.js';
 export type {
   EngineOptions,
   MigrateResult,

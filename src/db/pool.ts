@@ -258,7 +258,7 @@ export async function setupDatabase(isTest: boolean | SetupOptions = false): Pro
 
 async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<MigrateResult> {
   // The engine is loaded only when needed.
-  const { migrate } = await import('../migrate/index.js');
+  const { migrate, failureError } = await import('../migrate/index.js');
   const env = o.env ?? process.env;
   const dialled = info.via ? { ...info.connection, host: info.via.host, port: info.via.port } : info.connection;
   const client = await connectClient(dialled, {
@@ -279,7 +279,6 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
     });
     if (!result.ok) {
       if (result.failure) {
-        const { failureError } = await import('../cli/output/engine-results.js');
         throw failureError(result.failure);
       }
       throw new ChatgeniusError('DB_SETUP_FAILED', 'Applying the migrations failed without a reported cause', { schema: info.schema });
