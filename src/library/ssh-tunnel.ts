@@ -18,10 +18,10 @@
 import { resolveConfig } from '../config/index.js';
 import type { ConnectionConfig, RetryPolicy, TunnelConfig } from '../config/types.js';
 import { noEmit, type Emit } from '../events.js';
-import { SSHTunnelError } from './errors.js';
-import type { ConfirmHostKey } from './host-key.js';
-import { setActiveTunnel } from './active.js';
-import type { OpenTunnel } from './tunnel.js';
+import { SSHTunnelError } from '../tunnel/errors.js';
+import type { ConfirmHostKey } from '../tunnel/host-key.js';
+import { setActiveTunnel } from './active-tunnel.js';
+import type { OpenTunnel } from '../tunnel/tunnel.js';
 
 export interface SSHTunnelOptions {
   retry?: RetryPolicy;
@@ -115,7 +115,7 @@ export class SSHTunnel {
     if (this.opening) return this.opening;
     const cfg = this.config;
     this.opening = (async () => {
-      const { openTunnel } = await import('./tunnel.js');
+      const { openTunnel } = await import('../tunnel/tunnel.js');
       const o: Parameters<typeof openTunnel>[2] = { emit: this.options.emit ?? noEmit };
       if (this.options.retry) o.retry = this.options.retry;
       if (this.options.confirmHostKey) o.confirmHostKey = this.options.confirmHostKey;

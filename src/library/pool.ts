@@ -23,12 +23,12 @@ import { fileURLToPath } from 'node:url';
 import { ChatgeniusError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
-import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from './connect.js';
+import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from '../db/connect.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
-import { retryPolicyFromEnv } from './retry.js';
+import { retryPolicyFromEnv } from '../db/retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
-import { activeTunnel } from '../tunnel/active.js';
+import { activeTunnel } from './active-tunnel.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
