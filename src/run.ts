@@ -52,24 +52,34 @@ export async function targetConnection(config: ResolvedConfig, hooks: TargetHook
   });
 }
 
+/** The SSH tunnel an opened target runs through. */
+export interface TargetTunnel {
+  localHost: string;
+  localPort: number;
+  close(): Promise<void>;
+  onDrop(cb: (err: Error) => void): void;
+}
+
+/** The tunnel to `target` when the config names a bastion (SSH_HOST), else none. */
+export async function openTargetTunnel(config: ResolvedConfig, target: ConnectionConfig, hooks: TargetHooks): Promise<TargetTunnel | undefined> {
+  if (!config.tunnel) return undefined;
+  const { openTunnel } = await import('./tunnel/index.js');
+  return openTunnel(config.tunnel, { host: target.host, port: target.port }, {
+    emit: hooks.emit,
+    retry: config.retry,
+    ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+}
+
 export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
   const { emit, signal } = hooks;
   throwIfAborted(signal);
   const target = await targetConnection(config, hooks);
   throwIfAborted(signal);
 
-  let tunnel: { localPort: number; close(): Promise<void>; onDrop(cb: (err: Error) => void): void } | undefined;
-  let connection = target;
-  if (config.tunnel) {
-    const { openTunnel } = await import('./tunnel/index.js');
-    tunnel = await openTunnel(config.tunnel, { host: target.host, port: target.port }, {
-      emit,
-      retry: config.retry,
-      ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    connection = { ...target, host: '127.0.0.1', port: tunnel.localPort };
-  }
+  const tunnel = await openTargetTunnel(config, target, hooks);
+  const connection = tunnel ? { ...target, host: '127.0.0.1', port: tunnel.localPort } : target;
 
   let client: pg.Client;
   try {

@@ -21,7 +21,9 @@ import type pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ChatgeniusError } from '../errors.js';
-import type { Emit } from '../events.js';
+import { noEmit, type Emit } from '../events.js';
+import { resolveConfig } from '../config/resolve.js';
+import { openTargetTunnel, targetConnection } from '../run.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
 import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from '../db/connect.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
@@ -106,14 +108,15 @@ interface Target {
 
 /**
  * Where the pool connects: the given connection, or the CLI's configuration (the environment
- * CHATGENIUS_ENV names, else detected); through `via`, the open SSHTunnel, or a tunnel of our own.
+ * CHATGENIUS_ENV names, else detected) opened the one way every face opens a target (run.ts:
+ * the embedded server for env local, the tunnel SSH_HOST names); through `via` or the open
+ * SSHTunnel instead of a tunnel of our own when one is given or open.
  */
 async function resolveTarget(o: SetupOptions): Promise<Target> {
   if (o.connection) {
     const via = o.via !== undefined ? (o.via ?? undefined) : activeVia(o.connection);
     return { connection: o.connection, ...(via ? { via } : {}) };
   }
-  const { resolveConfig } = await import('../config/index.js');
   const config = resolveConfig({
     // Not forced to env test: the spec's isTest means "schema test in the configured database"
     // (its credentials often live in .env.local, which env test does not read).
@@ -123,22 +126,14 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
     interactive: false,
   });
   const resolved = { retry: config.retry, lockTimeoutMs: config.lockTimeoutMs, statementTimeoutMs: config.statementTimeoutMs };
-  let connection = config.connection;
-  if (!connection) {
-    // env local: the embedded PostgreSQL (started, or reused; it outlives this process).
-    const { ensureLocalServer } = await import('../local/index.js');
-    connection = await ensureLocalServer(config.stateDir, o.emit ? { emit: o.emit } : {});
-    return { connection, resolved };
-  }
+  const hooks = { emit: o.emit ?? noEmit, ...(o.signal ? { signal: o.signal } : {}) };
+  const connection = await targetConnection(config, hooks);
+  if (!config.connection) return { connection, resolved }; // env local: the embedded server, no tunnel
   if (o.via !== undefined) return { connection, resolved, ...(o.via ? { via: o.via } : {}) };
   const open = activeVia(connection);
-  if (open || !config.tunnel) return { connection, resolved, ...(open ? { via: open } : {}) };
-  const { openTunnel } = await import('../tunnel/index.js');
-  const tunnel = await openTunnel(config.tunnel, { host: connection.host, port: connection.port }, {
-    retry: o.retry ?? config.retry,
-    ...(o.emit ? { emit: o.emit } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  if (open) return { connection, resolved, via: open };
+  const tunnel = await openTargetTunnel({ ...config, retry: o.retry ?? config.retry }, connection, hooks);
+  if (!tunnel) return { connection, resolved };
   return {
     connection,
     resolved,
