@@ -10,16 +10,8 @@ import { ChatgeniusError } from '../errors.js';
 import type { PgBinaries } from './binaries.js';
 import type { RunAs } from './os-user.js';
 import { LOCAL_HOST, type LocalPaths } from './paths.js';
+import { processAlive } from './pid.js';
 import type { LocalState } from './state.js';
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** On Linux, check that a pid is really a postgres (pids get reused after a reboot). */
 async function looksLikePostgres(pid: number): Promise<boolean> {

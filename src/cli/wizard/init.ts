@@ -12,7 +12,7 @@ import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
 import { showOutro } from './outro.js';
 import { showPlan } from './plan.js';
-import { createPrompter, WizardCancelled, type Prompter } from './prompts.js';
+import { createPrompter, guarded, WizardCancelled } from './prompts.js';
 import { runInitStep } from './run.js';
 import { offerSave } from './save.js';
 import { chooseTarget } from './target.js';
@@ -22,19 +22,6 @@ export { rollbackWizard } from './rollback.js';
 async function toolVersion(): Promise<string> {
   const { readVersion } = await import('../main.js');
   return readVersion();
-}
-
-/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
-export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (e) {
-    if (e instanceof WizardCancelled) {
-      p.cancelled(e.message);
-      return 130;
-    }
-    throw e;
-  }
 }
 
 export async function initWizard(ctx: CommandContext): Promise<number> {

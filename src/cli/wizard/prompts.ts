@@ -231,3 +231,16 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
     spin,
   };
 }
+
+/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
+export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof WizardCancelled) {
+      p.cancelled(e.message);
+      return 130;
+    }
+    throw e;
+  }
+}

@@ -11,7 +11,7 @@ import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
 import { hostKeyConfirmer } from './connect.js';
 import { showOutro } from './outro.js';
-import { createPrompter, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
+import { createPrompter, guarded, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
 import { runRollbackStep } from './run.js';
 import { chooseTarget } from './target.js';
 
@@ -109,7 +109,6 @@ export function previewLines(label: string, schema: string, pv: RollbackPreview)
 export async function rollbackWizard(ctx: CommandContext): Promise<number> {
   const p = createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: roll back migrations');
-  const { guarded } = await import('./init.js');
   return guarded(p, async () => {
     const { readVersion } = await import('../main.js');
     const target = await chooseTarget(p, ctx, readVersion());
