@@ -107,7 +107,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const tunnelWanted = layers.get(SETTINGS.sshHost) !== undefined && !layers.flagBool('no-tunnel');
   const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home, tunnelWanted);
   const tunnel = defaults.embedded ? null : resolveTunnel(r, layers, env, projectDir, home, stateDir);
-  if (tunnel && connection && connection.host.startsWith('/')) {
+  if (tunnel && connection?.host.startsWith('/')) {
     throw new ChatgeniusError(
       'CONFIG_BAD_VALUE',
       `The database host is a unix socket directory (${connection.host}), which cannot be reached through an SSH tunnel; set a host name with --database-url or POSTGRES_HOST, or use --no-tunnel`,

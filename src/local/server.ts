@@ -20,7 +20,7 @@ async function looksLikePostgres(pid: number): Promise<boolean> {
     return /postgres/.test(cmd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code !== 'ENOENT' ? true : false;
+    return code !== 'ENOENT';
   }
 }
 
