@@ -1,4 +1,4 @@
-/** Step: which environment. The suggestion is D's detectEnv (env files and variables present). */
+/** Step: which environment. The suggestion is config's detectEnv (env files and variables present). */
 import { detectEnv, ENV_NAMES, isEnvName } from '../../config/index.js';
 import type { EnvName } from '../../config/types.js';
 import type { CommandContext } from '../command.js';

@@ -1,5 +1,5 @@
 /**
- * The guided `init` (and, exported from here because E's commands load this one module, the
+ * The guided `init` (and, exported from here because the commands load this one module, the
  * guided rollback). A face, not a second path: the steps fill in and confirm a ResolvedConfig,
  * then the same runInit as `--yes` does the work.
  *

@@ -1,6 +1,6 @@
 /**
  * What the wizard suggests before anyone types: the configuration as flags, the process
- * environment and the env files already describe it (D's resolveConfig), else the defaults.
+ * environment and the env files already describe it (config's resolveConfig), else the defaults.
  */
 import { resolveConfig } from '../../config/index.js';
 import { DEFAULT_PG_DATABASE, DEFAULT_PG_HOST, DEFAULT_PG_PORT, DEFAULT_PG_USER, DEFAULT_SSH_PORT, ENV_DEFAULTS } from '../../config/defaults.js';

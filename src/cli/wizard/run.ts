@@ -1,6 +1,6 @@
 /**
- * Step: run. The very same functions `--yes` runs (E's runInit / runRollback), with the run's
- * reporter: progress per migration comes from the engine's events through E's human listener.
+ * Step: run. The very same functions `--yes` runs (the commands' runInit / runRollback), with the run's
+ * reporter: progress per migration comes from the engine's events through the CLI's human listener.
  * `confirmed`: the person confirmed (typed the production name) in the wizard. The host key was
  * accepted while connecting (and saved); should the bastion show a new one now, it is asked again.
  */

@@ -1,7 +1,7 @@
 /**
  * The steps init and rollback share: environment, connection, bastion, then connect and read the
  * journal, looping on "edit the settings" / "retry" until it works, the person quits, or cancels.
- * The answers become a ResolvedConfig through D's resolveConfig (answers as flags + env), so the
+ * The answers become a ResolvedConfig through config's resolveConfig (answers as flags + env), so the
  * wizard resolves exactly what the same flags would.
  */
 import { resolveConfig } from '../../config/index.js';

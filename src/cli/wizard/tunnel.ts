@@ -1,7 +1,7 @@
 /**
  * Step: "behind an SSH bastion?" then host, port, user and key. The key path is checked as it is
  * typed (exists, readable, a private key); the passphrase is asked only when the key is
- * encrypted, and checked by decrypting the key (F's inspectKey) before going on.
+ * encrypted, and checked by decrypting the key (the tunnel's inspectKey) before going on.
  * The host key fingerprint is confirmed later, when the tunnel opens (connect.ts).
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
