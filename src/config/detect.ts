@@ -6,6 +6,7 @@
  * The wizard uses the detected value as its suggestion.
  */
 import type { Flags } from './types.js';
+import { CONNECTION_VARS } from './settings.js';
 import { ChatgeniusError, usageError } from '../errors.js';
 import { envFileNames, readEnvFile, readNamedEnvFiles, type EnvFile } from './env-files.js';
 import { Layers } from './layers.js';
@@ -21,20 +22,6 @@ export interface EnvDetection {
   connectionConfigured: boolean;
 }
 
-/** Variables whose presence means "a database is configured". */
-export const CONNECTION_VARS = [
-  'DATABASE_URL',
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DB',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-  'PGHOST',
-  'PGPORT',
-  'PGDATABASE',
-  'PGUSER',
-  'PGPASSWORD',
-] as const;
 
 export function isEnvName(s: string): s is EnvName {
   return (ENV_NAMES as readonly string[]).includes(s);

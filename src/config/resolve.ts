@@ -7,12 +7,12 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Flags } from './types.js';
 import { ChatgeniusError } from '../errors.js';
 import {
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MIGRATIONS_DIR,
   DEFAULT_PG_DATABASE,
   DEFAULT_PG_HOST,
   DEFAULT_PG_PORT,
@@ -20,12 +20,14 @@ import {
   DEFAULT_SSH_PORT,
   DEFAULT_SSH_READY_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
+  defaultSslMode,
   ENV_DEFAULTS,
   STATE_DIR_NAME,
 } from './defaults.js';
 import { detectEnv } from './detect.js';
 import { readEnvFiles } from './env-files.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
+import { SETTINGS } from './settings.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
   parseDuration,
@@ -48,36 +50,9 @@ export interface ResolveInput {
   interactive?: boolean;
 }
 
-/** The settings this module reads: flag and variables, strongest first. */
-export const SETTINGS = {
-  databaseUrl: { flag: 'database-url', vars: ['DATABASE_URL'] },
-  host: { vars: ['POSTGRES_HOST', 'PGHOST'], alt: 'the host in --database-url / DATABASE_URL' },
-  port: { vars: ['POSTGRES_PORT', 'PGPORT'], alt: 'the port in --database-url / DATABASE_URL' },
-  database: { vars: ['POSTGRES_DB', 'PGDATABASE'], alt: 'the database in --database-url / DATABASE_URL' },
-  user: { vars: ['POSTGRES_USER', 'PGUSER'], alt: 'the user in --database-url / DATABASE_URL' },
-  password: { vars: ['POSTGRES_PASSWORD', 'PGPASSWORD'], alt: 'the password in --database-url / DATABASE_URL' },
-  sslMode: { vars: ['PGSSLMODE'] },
-  sslRootCert: { vars: ['PGSSLROOTCERT'] },
-  sshHost: { flag: 'ssh-host', vars: ['SSH_HOST'] },
-  sshPort: { flag: 'ssh-port', vars: ['SSH_PORT'] },
-  sshUser: { flag: 'ssh-user', vars: ['SSH_USER'] },
-  sshKey: { flag: 'ssh-key', vars: ['SSH_KEY_PATH'] },
-  sshPassphrase: { vars: ['SSH_PASSPHRASE'] },
-  sshKnownHosts: { vars: ['SSH_KNOWN_HOSTS'] },
-  sshFingerprint: { vars: ['SSH_HOST_FINGERPRINT'] },
-  sshAgent: { vars: ['SSH_AUTH_SOCK'] },
-  schema: { flag: 'schema', vars: ['CHATGENIUS_SCHEMA'] },
-  migrationsDir: { flag: 'migrations-dir', vars: ['CHATGENIUS_MIGRATIONS_DIR'] },
-  maxRetries: { vars: ['CHATGENIUS_MAX_RETRIES'] },
-  retryDelay: { vars: ['CHATGENIUS_RETRY_DELAY_MS'] },
-  lockTimeout: { flag: 'lock-timeout', vars: ['CHATGENIUS_LOCK_TIMEOUT'] },
-  statementTimeout: { flag: 'statement-timeout', vars: ['CHATGENIUS_STATEMENT_TIMEOUT'] },
-  logFile: { flag: 'log-file', vars: [] },
-} as const satisfies Record<string, SettingSpec>;
-
-/** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
+/** The package's own sql/ (config/defaults.ts). */
 export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../../sql', import.meta.url));
+  return DEFAULT_MIGRATIONS_DIR;
 }
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
@@ -248,10 +223,6 @@ export function absolutePath(p: string, projectDir: string, home: string): strin
   return isAbsolute(expanded) ? expanded : resolvePath(projectDir, expanded);
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
-}
-
 function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string, tunnelWanted: boolean): ConnectionConfig {
   const urlFound = r.get(SETTINGS.databaseUrl);
   let host: string | undefined;
@@ -306,7 +277,7 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
 
   host = host ?? DEFAULT_PG_HOST;
   user = user ?? DEFAULT_PG_USER;
-  let sslMode: SslMode = isLoopback(host) ? 'disable' : 'prefer';
+  let sslMode: SslMode = defaultSslMode(host);
   if (sslText) {
     const s = parseSslMode(sslText.text);
     if (!s.ok) {

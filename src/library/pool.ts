@@ -19,14 +19,13 @@
  */
 import type pg from 'pg';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { ChatgeniusError } from '../errors.js';
 import { noEmit, type Emit } from '../events.js';
 import { resolveConfig } from '../config/resolve.js';
 import { openTargetTunnel, targetConnection } from '../run.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
 import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from '../db/connect.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MIGRATIONS_DIR, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
 import { retryPolicyFromEnv } from '../db/retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
@@ -142,8 +141,8 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
   };
 }
 
-/** The package's sql/ directory (works from src/ under tsx and from dist/). */
-export const defaultMigrationsDir = fileURLToPath(new URL('../../sql/', import.meta.url));
+/** The package's sql/ directory (config/defaults.ts). */
+export const defaultMigrationsDir = DEFAULT_MIGRATIONS_DIR;
 
 /**
  * Create a pool (and make it the one executeSchemaFile() uses). Connects once first, with

@@ -1,6 +1,7 @@
 /** `chatgenius-db new NAME`: write the next NNNN_name.up.sql / .down.sql pair. */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { MIGRATIONS_DIR_NAME } from '../../config/defaults.js';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
 
@@ -78,7 +79,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const name = validateName(ctx.positionals[0]);
   const given = typeof ctx.flags['migrations-dir'] === 'string' ? ctx.flags['migrations-dir'] : undefined;
-  const dir = given ? (isAbsolute(given) ? given : resolve(ctx.cwd, given)) : resolve(ctx.cwd, 'sql');
+  const dir = given ? (isAbsolute(given) ? given : resolve(ctx.cwd, given)) : resolve(ctx.cwd, MIGRATIONS_DIR_NAME);
   if (given) {
     const st = await stat(dir).catch(() => null);
     if (!st?.isDirectory()) throw new ChatgeniusError('MIGRATIONS_DIR_NOT_FOUND', `No directory ${dir}`, { path: dir, flag: '--migrations-dir' });
