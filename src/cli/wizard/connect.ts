@@ -10,7 +10,7 @@ import { explain } from '../../explain/index.js';
 import type { Redactor } from '../../log/redact.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { HostKeyInfo } from '../../run.js';
-import { describeConnection } from '../output/format.js';
+import { describeConnection, framedExplanation } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
 
 export interface Probe {
@@ -111,7 +111,7 @@ export async function connectAndProbe(
     if (opts.signal.aborted) throw new WizardCancelled();
     if (isDeclinedHostKey(e)) throw new WizardCancelled('Host key not trusted: cancelled, nothing changed');
     const x = opts.redactor.redactValue(explain(e));
-    p.error(`${x.title} (${x.code})\nWhy: ${x.cause}\nFix: ${x.hint}`);
+    p.error(framedExplanation(x));
     const choice = await p.select<'retry' | 'edit' | 'quit'>({
       message: 'What now?',
       options: [

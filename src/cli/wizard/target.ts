@@ -7,6 +7,7 @@
 import { resolveConfig } from '../../config/index.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { explain } from '../../explain/index.js';
+import { framedExplanation } from '../output/format.js';
 import type { CommandContext } from '../command.js';
 import { checkMigrationsDir } from '../output/runner.js';
 import { reporterFor } from '../output/reporter.js';
@@ -68,7 +69,7 @@ export async function chooseTarget(p: Prompter, ctx: CommandContext, toolVersion
       checkMigrationsDir(config.migrationsDir, typeof ctx.flags['migrations-dir'] === 'string');
     } catch (e) {
       const x = reporter.redactor.redactValue(explain(e));
-      p.error(`${x.title} (${x.code})\nWhy: ${x.cause}\nFix: ${x.hint}`);
+      p.error(framedExplanation(x));
       if ((e as { exitCode?: number }).exitCode === 2 && (e as { code?: string }).code === 'MIGRATIONS_DIR_NOT_FOUND') throw e;
       continue;
     }
