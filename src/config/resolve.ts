@@ -67,7 +67,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const r = new Reader(layers, sources);
   const stateDir = join(projectDir, STATE_DIR_NAME);
 
-  checkFlagValues(layers);
+  checkFlagValues(layers, r);
   if (defaults.embedded) {
     const conflicting = ['database-url', 'ssh-host'].filter((f) => layers.flagString(f) !== undefined);
     if (conflicting.length > 0) {
@@ -139,7 +139,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
  * What was typed on the command line is checked first, so a bad flag is reported as the usage
  * error it is (exit 2) even when an env file has problems of its own.
  */
-function checkFlagValues(layers: Layers): void {
+function checkFlagValues(layers: Layers, r: Reader): void {
   const checks: Array<[SettingSpec & { flag: string }, (t: string) => Parsed<unknown>, string]> = [
     [SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA'],
     [SETTINGS.sshPort, parsePort, 'CONFIG_BAD_PORT'],
@@ -156,7 +156,7 @@ function checkFlagValues(layers: Layers): void {
   }
   const url = layers.flagString(SETTINGS.databaseUrl.flag);
   if (url !== undefined) {
-    const p = parsePostgresUrl(url);
+    const p = r.parseUrl(url);
     const found: Found = { value: url, source: '--database-url', kind: 'flag', name: '--database-url' };
     if (!p.ok) throw badValue('CONFIG_BAD_URL', found, SETTINGS.databaseUrl, p.problem, false);
   }
@@ -164,6 +164,18 @@ function checkFlagValues(layers: Layers): void {
 
 /** Reads settings, records their sources, turns parse problems into coded errors. */
 class Reader {
+  /** Each URL text is parsed once per resolve, however many checks read it. */
+  private readonly urls = new Map<string, ReturnType<typeof parsePostgresUrl>>();
+
+  parseUrl(text: string): ReturnType<typeof parsePostgresUrl> {
+    let parsed = this.urls.get(text);
+    if (!parsed) {
+      parsed = parsePostgresUrl(text);
+      this.urls.set(text, parsed);
+    }
+    return parsed;
+  }
+
   constructor(
     private readonly layers: Layers,
     private readonly sources: Record<string, string>,
@@ -234,7 +246,7 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
   let rootCert: string | undefined;
 
   if (urlFound) {
-    const parsed = parsePostgresUrl(urlFound.value);
+    const parsed = r.parseUrl(urlFound.value);
     if (!parsed.ok) throw badValue('CONFIG_BAD_URL', urlFound, SETTINGS.databaseUrl, parsed.problem, false);
     ({ host, port, database, user, password } = parsed.value);
     if (parsed.value.sslMode !== undefined) {
