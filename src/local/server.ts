@@ -12,6 +12,7 @@ import type { RunAs } from './os-user.js';
 import { LOCAL_HOST, type LocalPaths } from './paths.js';
 import { processAlive } from './pid.js';
 import type { LocalState } from './state.js';
+import { lstat, readdir, rename } from 'node:fs/promises';
 
 /** On Linux, check that a pid is really a postgres (pids get reused after a reboot). */
 async function looksLikePostgres(pid: number): Promise<boolean> {
@@ -149,7 +150,6 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
 async function rotateLog(logFile: string): Promise<void> {
   try {
     if ((await stat(logFile)).size > 10 * 1024 * 1024) {
-      const { rename } = await import('node:fs/promises');
       await rename(logFile, `${logFile}.1`);
     }
   } catch {
@@ -271,7 +271,6 @@ export async function stopProcess(pid: number, timeoutMs = 30_000): Promise<void
 
 /** Total size of a directory tree in bytes (files we cannot read are skipped). */
 export async function dirSize(dir: string): Promise<number> {
-  const { readdir, lstat } = await import('node:fs/promises');
   let total = 0;
   const walk = async (d: string): Promise<void> => {
     let entries;

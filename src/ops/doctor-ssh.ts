@@ -11,6 +11,9 @@ import { notApplicable } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
 import { inspectKeyFile } from './keyfile.js';
 import { tcpConnectMs } from './probe.js';
+import { openTunnel } from '../tunnel/index.js';
+import { classifySshError } from '../tunnel/errors.js';
+import { knownKeyTypes } from '../tunnel/known-hosts.js';
 
 const noTunnel = (ctx: DoctorContext): CheckResult | null =>
   ctx.config?.tunnel ? null : notApplicable(ctx.config && ctx.env.SSH_HOST ? 'tunnel disabled (--no-tunnel)' : 'no SSH tunnel configured (SSH_HOST not set)');
@@ -22,7 +25,6 @@ async function ensureTunnel(ctx: DoctorContext): Promise<void> {
   if (ctx.tunnel || ctx.tunnelError) return;
   const cfg = ctx.config!.tunnel!;
   const conn = ctx.config!.connection;
-  const { openTunnel } = await import('../tunnel/index.js');
   try {
     const opts: Parameters<typeof openTunnel>[2] = {
       emit: (e) => {
@@ -80,7 +82,6 @@ export const sshReachableCheck: Check<DoctorContext> = {
       const { ms } = await tcpConnectMs(t.host, t.port);
       return { status: 'pass', summary: `${t.host}:${t.port} accepts TCP connections`, figure: `${ms} ms` };
     } catch (err) {
-      const { classifySshError } = await import('../tunnel/errors.js');
       return failWith(classifySshError(err, { host: t.host, port: t.port, username: t.username }));
     }
   },
@@ -132,7 +133,6 @@ export const hostKeyCheck: Check<DoctorContext> = {
     if (na) return na;
     const t = ctx.config!.tunnel!;
     const { knownHostsFiles, preferredHostKeyAlgorithms, verifyHostKey, classifySshError } = await import('../tunnel/index.js');
-    const { knownKeyTypes } = await import('../tunnel/known-hosts.js');
     const files = knownHostsFiles(t);
     let key: Buffer;
     try {

@@ -15,6 +15,7 @@ import { processEnvVariables, scanEnvFiles } from './envfiles.js';
 import { sshChecks } from './doctor-ssh.js';
 import { createPrivilegeCheck, extensionsCheck, lockCheck, pgAuthCheck, pgReachableCheck, pgVersionCheck, poolerCheck } from './doctor-pg.js';
 import { journalCheck } from './doctor-journal.js';
+import { detectEnv, resolveConfig } from '../config/index.js';
 
 export const envFilesCheck: Check<DoctorContext> = {
   id: 'env-files',
@@ -93,7 +94,6 @@ export interface DoctorOutcome {
 }
 
 export async function runDoctor(input: DoctorInput): Promise<DoctorOutcome> {
-  const { resolveConfig, detectEnv } = await import('../config/index.js');
   let config: ResolvedConfig | null = null;
   let configError: unknown;
   try {

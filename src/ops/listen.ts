@@ -11,6 +11,8 @@ import { ChatgeniusError, CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { OpenedTarget, TargetHooks } from '../run.js';
 import { isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
+import { openTarget } from '../run.js';
+import { sleep } from '../db/retry.js';
 
 export type ListenStatus =
   | { type: 'listening'; channels: string[]; pid: number; reconnect: boolean }
@@ -67,7 +69,6 @@ export async function notifyingChannels(client: pg.Client, schema: string): Prom
 }
 
 async function defaultOpen(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
-  const { openTarget } = await import('../run.js');
   return openTarget(config, hooks);
 }
 
@@ -165,7 +166,6 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     summary.reconnects++;
     opts.onStatus({ type: 'reconnecting', attempt: summary.reconnects });
     if (failuresInRow > 0) {
-      const { sleep } = await import('../db/retry.js');
       await sleep(policy.retryDelayMs * failuresInRow, signal).catch(() => {});
     }
   }

@@ -3,6 +3,12 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
 import type { TargetHooks } from '../../run.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { appliedSummary, failureError } from '../output/engine-results.js';
+import { formatDuration, plural } from '../output/format.js';
+import { migrate } from '../../migrate/index.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -39,8 +45,6 @@ Examples:
 export const options = { ...connectionOptions } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, loadWizard } = await import('../output/runner.js');
   if (ctx.interactive) {
     const wizard = await loadWizard();
     if (wizard?.initWizard) return wizard.initWizard(ctx);
@@ -61,12 +65,7 @@ export async function runInit(
   reporter?: Reporter,
   opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
 ): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
-  const { withTarget, targetLabel, registerSecrets } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { failureError, appliedSummary } = await import('../output/engine-results.js');
-  const { formatDuration, plural } = await import('../output/format.js');
   registerSecrets(config, r);
 
   const needsConfirm = config.env === 'production' && !config.dryRun && !opts.confirmed;
@@ -77,7 +76,6 @@ export async function runInit(
 
   const started = Date.now();
   return withTarget(ctx, config, r, async (t) => {
-    const { migrate } = await import('../../migrate/index.js');
     const { readVersion } = await import('../main.js');
     const label = targetLabel(config, t);
     const engine = engineOptions(config, r.emit, ctx.signal, readVersion());

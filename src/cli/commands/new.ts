@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { MIGRATIONS_DIR_NAME } from '../../config/defaults.js';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
 
 export const summary = 'Write the next NNNN_name.up.sql / .down.sql pair';
 
@@ -72,7 +73,6 @@ export function templates(version: string, name: string): { up: string; down: st
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporterFor(ctx);
   if (ctx.positionals.length > 1) {
     throw usageError('USAGE_UNEXPECTED_ARGUMENT', `Unexpected argument ${ctx.positionals[1]}`, { argument: ctx.positionals[1], command: 'new' });

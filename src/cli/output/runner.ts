@@ -9,9 +9,10 @@ import type { OpenedTarget, TargetHooks } from '../../run.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
 import { describeConnection } from './format.js';
+import { resolveConfig } from '../../config/index.js';
+import { openTarget } from '../../run.js';
 
 export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promise<ResolvedConfig> {
-  const { resolveConfig } = await import('../../config/index.js');
   const config = await resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
   registerSecrets(config, reporter);
   if (config.logFile && typeof ctx.flags['log-file'] !== 'string') reporter.attachLogFile(config.logFile);
@@ -31,7 +32,6 @@ export async function withTarget<T>(
   fn: (t: OpenedTarget) => Promise<T>,
   hooks: { confirmHostKey?: TargetHooks['confirmHostKey'] } = {},
 ): Promise<T> {
-  const { openTarget } = await import('../../run.js');
   const t = await openTarget(config, { emit: reporter.emit, signal: ctx.signal, ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}) });
   reporter.addSecrets(t.connection.password);
   try {

@@ -12,6 +12,8 @@ import type { StatusResult } from '../../migrate/types.js';
 import type { HostKeyInfo } from '../../run.js';
 import { describeConnection, framedExplanation } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
+import { engineOptions, openTarget } from '../../run.js';
+import { status } from '../../migrate/index.js';
 
 export interface Probe {
   /** The target as configured, password masked. */
@@ -83,7 +85,6 @@ export async function connectAndProbe(
       connectingMessage(config),
       async (s, signal) => {
         current = s;
-        const { openTarget, engineOptions } = await import('../../run.js');
         const emit = (e: ChatgeniusEvent) => {
           const m = progressMessage(e);
           if (m) s.message(opts.redactor.redact(m));
@@ -91,7 +92,6 @@ export async function connectAndProbe(
         const t = await openTarget(config, { emit, signal, confirmHostKey: hostKeyConfirmer(p, () => current) });
         opts.redactor.add(t.connection.password);
         try {
-          const { status } = await import('../../migrate/index.js');
           const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
           const label = describeConnection(t.target) + (config.tunnel ? ` via ssh ${config.tunnel.username}@${config.tunnel.host}` : '');
           const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;

@@ -14,6 +14,8 @@ import { showOutro } from './outro.js';
 import { createPrompter, guarded, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
 import { runRollbackStep } from './run.js';
 import { chooseTarget } from './target.js';
+import { engineOptions, openTarget } from '../../run.js';
+import { quoteIdent, rollback } from '../../migrate/index.js';
 
 /** Pure: the tables a down file drops (`DROP TABLE [IF EXISTS] a, s.b CASCADE;`), unqualified. */
 export function droppedTables(sql: string): string[] {
@@ -65,9 +67,6 @@ async function previewRollback(p: Prompter, config: ResolvedConfig, steps: numbe
   return p.spin(
     'Reading what the rollback drops',
     async (s, signal) => {
-      const { openTarget } = await import('../../run.js');
-      const { rollback, quoteIdent } = await import('../../migrate/index.js');
-      const { engineOptions } = await import('../../run.js');
       const t = await openTarget(config, { emit: noEmit, signal, confirmHostKey: hostKeyConfirmer(p, () => s) });
       try {
         const plan = await rollback(t.client, { ...engineOptions(config, noEmit, signal), dryRun: true, emit: noEmit, steps });

@@ -10,9 +10,10 @@ import type { RollbackTarget } from '../commands/rollback.js';
 import { reporterFor } from '../output/reporter.js';
 import { hostKeyConfirmer } from './connect.js';
 import type { Prompter } from './prompts.js';
+import { runInit } from '../commands/init.js';
+import { runRollback } from '../commands/rollback.js';
 
 export async function runInitStep(config: ResolvedConfig, ctx: CommandContext, p?: Prompter): Promise<number> {
-  const { runInit } = await import('../commands/init.js');
   return runInit(config, ctx, reporterFor(ctx), {
     confirmed: true,
     ...(p ? { confirmHostKey: hostKeyConfirmer(p, () => undefined) } : {}),
@@ -20,7 +21,6 @@ export async function runInitStep(config: ResolvedConfig, ctx: CommandContext, p
 }
 
 export async function runRollbackStep(config: ResolvedConfig, target: RollbackTarget, ctx: CommandContext, p?: Prompter): Promise<number> {
-  const { runRollback } = await import('../commands/rollback.js');
   return runRollback(config, target, ctx, reporterFor(ctx), {
     confirmed: true,
     ...(p ? { confirmHostKey: hostKeyConfirmer(p, () => undefined) } : {}),

@@ -11,6 +11,7 @@ import { explain } from '../../explain/index.js';
 import type { TunnelAnswers } from './answers.js';
 import { validateHost, validatePort } from './connection.js';
 import type { Prompter } from './prompts.js';
+import { inspectKey } from '../../tunnel/index.js';
 
 /** `~/x` -> home/x; relative -> from the project dir. */
 export function expandPath(p: string, cwd: string, home: string): string {
@@ -69,7 +70,6 @@ export async function askTunnel(
     })
   ).trim();
   const keyOpts = { cwd: env.cwd, home, agent };
-  const { inspectKey } = await import('../../tunnel/index.js');
   for (;;) {
     const keyPath = (
       await p.text({
