@@ -235,6 +235,7 @@ export function absolutePath(p: string, projectDir: string, home: string): strin
   return isAbsolute(expanded) ? expanded : resolvePath(projectDir, expanded);
 }
 
+// Long on purpose: URL or parts, then sslmode: one reading of the connection's settings with their sources.
 function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string, tunnelWanted: boolean): ConnectionConfig {
   const urlFound = r.get(SETTINGS.databaseUrl);
   let host: string | undefined;

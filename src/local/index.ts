@@ -81,6 +81,7 @@ async function portTaken(port: number): Promise<boolean> {
  * First call: initdb, free port chosen and remembered in local.json (0600) with a generated
  * password. The server survives this process's exit.
  */
+// Long on purpose: the start sequence under one lock: state, initdb, spawn, wait, database.
 export async function ensureLocalServer(stateDir: string, opts: { emit?: Emit } = {}): Promise<ConnectionConfig> {
   const emit = opts.emit ?? (() => {});
   const paths = localPaths(stateDir);

@@ -251,6 +251,7 @@ async function readAll(client: pg.Client, schema: string, statements: string[]):
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
+// Long on purpose: one query per catalog kind, read in order into one snapshot.
 export async function snapshotCatalog(client: pg.Client, schema: string, options: SnapshotOptions = {}): Promise<CatalogSnapshot> {
   const ignore = new Set(options.ignoreTables ?? []);
   const [exts, tables, cols, cons, idx, trg, views, seqs, funcs, types] = await readAll(client, schema, snapshotSql(quoteLiteral(schema)));
