@@ -27,7 +27,8 @@ export type {
   MigrationFile,
   MigrationFailure,
 } from './migrate/index.js';
-export { snapshotCatalog, diffCatalog } from './migrate/catalog.js';
+export { snapshotCatalog } from './migrate/catalog.js';
+export { diffCatalog } from './migrate/catalog-diff.js';
 export { ensureLocalServer, stopLocalServer, localServerStatus } from './local/index.js';
 export { seedDatabase } from './seed/load.js';
 export type { SeedOptions, SeedResult } from './seed/load.js';
