@@ -5,7 +5,7 @@
  * read), otherwise `local`.
  * The wizard uses the detected value as its suggestion.
  */
-import type { Flags } from './types.js';
+import type { ConfigFlags } from './types.js';
 import { CONNECTION_VARS } from './settings.js';
 import { ChatgeniusError, usageError } from '../errors.js';
 import { envFileNames, readEnvFile, readNamedEnvFiles, type EnvFile } from './env-files.js';
@@ -27,7 +27,7 @@ export function isEnvName(s: string): s is EnvName {
   return (ENV_NAMES as readonly string[]).includes(s);
 }
 
-export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
+export function detectEnv(input: { flags: ConfigFlags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
   const flagLayers = new Layers(input.flags, {}, []);
   const flagEnv = flagLayers.flagString('env');
   // The files development would read decide detection. When --env or CHATGENIUS_ENV already

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import type { Flags } from './types.js';
+import type { ConfigFlags } from './types.js';
 import { ChatgeniusError } from '../errors.js';
 import {
   DEFAULT_KEEPALIVE_MS,
@@ -43,7 +43,7 @@ import {
 } from './validate.js';
 
 export interface ResolveInput {
-  flags: Flags;
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** A person can be asked (the wizard fills in what is missing before calling this). */
@@ -69,7 +69,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
 
   checkFlagValues(layers, r);
   if (defaults.embedded) {
-    const conflicting = ['database-url', 'ssh-host'].filter((f) => layers.flagString(f) !== undefined);
+    const conflicting = (['database-url', 'ssh-host'] as const).filter((f) => layers.flagString(f) !== undefined);
     if (conflicting.length > 0) {
       throw new ChatgeniusError(
         'CONFIG_CONFLICTING_FLAGS',
@@ -140,7 +140,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
  * error it is (exit 2) even when an env file has problems of its own.
  */
 function checkFlagValues(layers: Layers, r: Reader): void {
-  const checks: Array<[SettingSpec & { flag: string }, (t: string) => Parsed<unknown>, string]> = [
+  const checks: Array<[SettingSpec & { flag: keyof ConfigFlags }, (t: string) => Parsed<unknown>, string]> = [
     [SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA'],
     [SETTINGS.sshPort, parsePort, 'CONFIG_BAD_PORT'],
     [SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION'],

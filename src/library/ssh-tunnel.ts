@@ -16,7 +16,7 @@
  *   and returns the database's own port, and connectionConfig() is the direct connection.
  */
 import { resolveConfig } from '../config/index.js';
-import type { ConnectionConfig, RetryPolicy, TunnelConfig } from '../config/types.js';
+import type { ConfigFlags, ConnectionConfig, RetryPolicy, TunnelConfig } from '../config/types.js';
 import { noEmit, type Emit } from '../events.js';
 import { SSHTunnelError } from '../tunnel/errors.js';
 import type { ConfirmHostKey } from '../tunnel/host-key.js';
@@ -62,7 +62,7 @@ export class SSHTunnel {
    */
   static initializeFromEnv(
     env: NodeJS.ProcessEnv = process.env,
-    opts: SSHTunnelOptions & { cwd?: string; flags?: Record<string, string | boolean | undefined> } = {},
+    opts: SSHTunnelOptions & { cwd?: string; flags?: ConfigFlags } = {},
   ): SSHTunnel {
     if (SSHTunnel.instance) return SSHTunnel.instance;
     const cfg = resolveConfig({ flags: opts.flags ?? {}, env, cwd: opts.cwd ?? process.cwd(), interactive: false });

@@ -6,7 +6,7 @@
  * A failed link skips the links that need it. Never prints: returns reports (and streams them
  * to `onResult`); src/cli/commands/doctor.ts shows them.
  */
-import type { Flags } from '../config/types.js';
+import type { ConfigFlags } from '../config/types.js';
 import type { EnvName, ResolvedConfig } from '../config/types.js';
 import { noEmit, type Emit } from '../events.js';
 import { runChecks, totals, type Check, type CheckReport, type DoctorTotals } from './checks.js';
@@ -75,7 +75,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
 ];
 
 export interface DoctorInput {
-  flags: Flags;
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
   emit?: Emit;

@@ -1,5 +1,5 @@
 /** `chatgenius-db doctor`: check each link of the chain and say which one is broken. */
-import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { configFlags, connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import { reporterFor } from '../output/reporter.js';
 import { toLogEntry } from '../../log/logger.js';
 import { runDoctor } from '../../ops/doctor.js';
@@ -41,7 +41,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const c = r.out.colors;
   const paint = { green: c.green, red: c.red, yellow: c.yellow, dim: c.dim };
   const outcome = await runDoctor({
-    flags: ctx.flags,
+    flags: configFlags(ctx.flags),
     env: ctx.env,
     cwd: ctx.cwd,
     signal: ctx.signal,

@@ -1,5 +1,5 @@
 /** `chatgenius-db listen [CHANNEL...]`: print real-time notifications until Ctrl-C. */
-import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { configFlags, connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import { reporterFor } from '../output/reporter.js';
 import { resolveConfig } from '../../config/index.js';
 import { listen } from '../../ops/listen.js';
@@ -46,7 +46,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const r = reporterFor(ctx);
   try {
     for (const c of ctx.positionals) normalizeChannel(c); // bad names: exit 2 before connecting
-    const config = resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: false });
+    const config = resolveConfig({ flags: configFlags(ctx.flags), env: ctx.env, cwd: ctx.cwd, interactive: false });
     r.addSecrets(config.connection?.password, config.tunnel?.passphrase);
     const err = r.errColors;
     const out = createColors(ctx.io.stdout, ctx.env);

@@ -8,7 +8,7 @@ import { resolveConfig } from '../../config/index.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { explain } from '../../explain/index.js';
 import { framedExplanation } from '../output/format.js';
-import type { CommandContext } from '../command.js';
+import { configFlags, type CommandContext } from '../command.js';
 import { checkMigrationsDir } from '../output/runner.js';
 import { reporterFor } from '../output/reporter.js';
 import { answersToEnv, answersToFlags, type Answers } from './answers.js';
@@ -27,7 +27,7 @@ export interface Target {
 
 /** Pure: the config the answers stand for (throws CONFIG_* like the same flags would). */
 export function configFor(ctx: CommandContext, a: Answers): ResolvedConfig {
-  return resolveConfig({ flags: answersToFlags(ctx.flags, a), env: answersToEnv(ctx.env, a), cwd: ctx.cwd, interactive: true });
+  return resolveConfig({ flags: configFlags(answersToFlags(ctx.flags, a)), env: answersToEnv(ctx.env, a), cwd: ctx.cwd, interactive: true });
 }
 
 async function askAnswers(p: Prompter, ctx: CommandContext, previous: Answers | undefined): Promise<Answers> {
