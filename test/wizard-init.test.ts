@@ -13,6 +13,7 @@ import { KEY, streamTerminal, type StreamTerminal } from './helpers/pty.js';
 import { freePort } from './helpers/ports.js';
 import type { CommandContext, Flags } from '../src/cli/command.js';
 import { reporterFor } from '../src/cli/output/reporter.js';
+import { SQL_MIGRATION_COUNT } from './helpers/schema.js';
 
 let db: TestPostgres;
 let ssh: TestSshServer;
@@ -135,7 +136,7 @@ describe('guided init', () => {
       await again.term.waitFor(prompt);
     }
     again.term.send(KEY.enter);
-    await again.term.waitFor(/Up to date: 5 migrations applied, nothing to do/, 30_000);
+    await again.term.waitFor(new RegExp(`Up to date: ${SQL_MIGRATION_COUNT} migrations applied, nothing to do`), 30_000);
     await again.term.waitFor('Save these settings');
     again.term.send('n');
     assert.equal(await again.done, 0, again.term.text());
@@ -165,7 +166,7 @@ describe('guided init', () => {
     await term.waitFor('Save these settings');
     term.send('n');
     assert.equal(await w.done, 0, term.text());
-    assert.equal(await appliedCount(database), 5);
+    assert.equal(await appliedCount(database), SQL_MIGRATION_COUNT);
     // The host was asked once: the correction happened in place.
     assert.equal(term.text().match(/◆ {2}PostgreSQL host/g)?.length, 1);
     await rm(w.cwd, { recursive: true, force: true });
@@ -199,7 +200,7 @@ describe('guided init', () => {
     await term.waitFor('Save these settings');
     term.send('n');
     assert.equal(await w.done, 0, term.text());
-    assert.equal(await appliedCount(database), 5);
+    assert.equal(await appliedCount(database), SQL_MIGRATION_COUNT);
     await rm(w.cwd, { recursive: true, force: true });
   });
 
@@ -243,7 +244,7 @@ describe('guided init', () => {
     const code = await w.done;
     const screen = term.text();
     assert.equal(code, 0, screen);
-    assert.equal(await appliedCount(database), 5);
+    assert.equal(await appliedCount(database), SQL_MIGRATION_COUNT);
     assert.ok(!screen.includes(PASSPHRASE), 'the passphrase never appears');
     assert.ok(!screen.includes(db.password), 'the password never appears');
     assert.match(screen, new RegExp(`--ssh-host 127\\.0\\.0\\.1 --ssh-port ${ssh.port} --ssh-user tunnel --ssh-key ${keyPath.replace(/[.]/g, '\\.')} --yes`));
@@ -271,7 +272,7 @@ describe('guided init', () => {
     term.send('n');
     const code = await w.done;
     assert.equal(code, 0, term.text());
-    assert.equal(await appliedCount(database), 5);
+    assert.equal(await appliedCount(database), SQL_MIGRATION_COUNT);
     assert.match(term.text(), new RegExp(`--env production .* --yes --confirm-database ${database}`));
     await rm(w.cwd, { recursive: true, force: true });
   });

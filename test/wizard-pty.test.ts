@@ -16,6 +16,10 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { makeUserKey, startSshServer, type TestSshServer } from './helpers/ssh-server.js';
 import { startSilentServer } from './helpers/ports.js';
 import { writeFile } from 'node:fs/promises';
+import { SQL_MIGRATION_COUNT, sqlFiles } from './helpers/schema.js';
+
+/** The newest migration of sql/ (what a one-step rollback picks by default). */
+const NEWEST = sqlFiles('up').at(-1)!.replace(/\.up\.sql$/, '');
 
 let db: TestPostgres;
 let ssh: TestSshServer;
@@ -75,7 +79,7 @@ describe('the wizard in a real terminal', () => {
     await client.connect();
     try {
       const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.chatgenius_migrations WHERE status = 'applied'`);
-      assert.equal(Number(r.rows[0]!.n), 5);
+      assert.equal(Number(r.rows[0]!.n), SQL_MIGRATION_COUNT);
       const t = await client.query<{ t: string | null }>(`SELECT to_regclass('public.messages')::text AS t`);
       assert.equal(t.rows[0]!.t, 'messages');
     } finally {
@@ -124,9 +128,9 @@ describe('the guided rollback in a real terminal', () => {
       await p.waitFor(prompt, 20_000);
       p.send(KEY.enter);
     }
-    await p.waitFor(/which migration\?[\s\S]*0005_triggers/, 20_000);
+    await p.waitFor(new RegExp(`which migration\\?[\\s\\S]*${NEWEST}`), 20_000);
     p.send(KEY.enter);
-    await p.waitFor(/0005_triggers\.down\.sql[\s\S]*No table is dropped/, 20_000);
+    await p.waitFor(new RegExp(`${NEWEST}\\.down\\.sql[\\s\\S]*No table is dropped`), 20_000);
     await p.waitFor('Roll back 1 migration?');
     p.send('y');
     const code = await p.exited;
@@ -134,7 +138,7 @@ describe('the guided rollback in a real terminal', () => {
     assert.match(p.text(), /npx chatgenius-db rollback --steps 1 --env development/);
     assert.doesNotMatch(p.text(), new RegExp(db.password));
     const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.chatgenius_migrations WHERE status = 'applied'`, [], database);
-    assert.equal(Number(r.rows[0]!.n), 4);
+    assert.equal(Number(r.rows[0]!.n), SQL_MIGRATION_COUNT - 1);
   });
 });
 
@@ -211,7 +215,7 @@ describe('no prompt without a person', () => {
       const screen = p.text();
       assert.equal(code, 0, screen);
       assert.doesNotMatch(screen, PROMPT_TEXT);
-      assert.match(screen, /Applied 5 migrations/);
+      assert.match(screen, new RegExp(`Applied ${SQL_MIGRATION_COUNT} migrations`));
     });
   }
 

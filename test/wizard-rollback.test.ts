@@ -14,6 +14,7 @@ import { KEY, streamTerminal, type StreamTerminal } from './helpers/pty.js';
 import type { CommandContext, Flags } from '../src/cli/command.js';
 import { reporterFor } from '../src/cli/output/reporter.js';
 import { droppedTables } from '../src/cli/wizard/rollback.js';
+import { SQL_MIGRATION_COUNT } from './helpers/schema.js';
 
 let db: TestPostgres;
 let root: string;
@@ -157,7 +158,7 @@ describe('guided init, env local', () => {
       await client.connect();
       const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM public.chatgenius_migrations WHERE status = 'applied'`);
       await client.end();
-      assert.equal(Number(r.rows[0]!.n), 5);
+      assert.equal(Number(r.rows[0]!.n), SQL_MIGRATION_COUNT);
     } finally {
       await stopLocalServer(join(cwd, '.chatgenius')).catch(() => {});
       await rm(cwd, { recursive: true, force: true });

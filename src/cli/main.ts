@@ -28,6 +28,7 @@ export const registry: Record<string, RegistryEntry> = {
   listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
+  schema: { summary: 'Show the schema: a tour in the terminal, a Mermaid diagram or an SVG picture', load: load('schema') },
   new: { summary: 'Write the next NNNN_name.up.sql / .down.sql pair', load: load('new') },
   baseline: { summary: 'Adopt a database whose tables already exist: --to VERSION', load: load('baseline') },
   repair: { summary: 'Re-record an applied file deliberately changed; clear a failed-run record', load: load('repair') },

@@ -1,6 +1,6 @@
 /**
- * explain() rows for the operations commands (doctor, listen, status --metrics): the DOCTOR_* and
- * LISTEN_* codes. Merged into the one explain() table by index.ts.
+ * explain() rows for the operations commands (doctor, listen, status --metrics, schema): the
+ * DOCTOR_*, LISTEN_* and SCHEMA_* codes. Merged into the one explain() table by index.ts.
  */
 import type { ExplainTable } from './types.js';
 
@@ -90,5 +90,15 @@ export const opsTable: ExplainTable = {
     title: 'Bad channel name',
     cause: `"${s(f.details.channel)}" is not a channel name (letters, digits and _ only, at most 63 characters).`,
     hint: 'Name a table (messages) or a channel (chatgenius_messages).',
+  }),
+  SCHEMA_EMPTY: (f) => ({
+    title: 'No tables to show yet',
+    cause: `Schema "${s(f.details.schema)}" of this database has no tables: the migrations have not been applied here.`,
+    hint: `Run \`chatgenius-db init${f.details.env ? ` --env ${s(f.details.env)}` : ''}\` to create them, then \`chatgenius-db schema\` again.`,
+  }),
+  SCHEMA_BAD_FORMAT: (f) => ({
+    title: `Unknown schema format ${s(f.details.format)}`,
+    cause: 'chatgenius-db schema draws text (the terminal tour), mermaid (an erDiagram for Markdown) or svg (a picture).',
+    hint: 'Use --format text, --format mermaid or --format svg (or give --output FILE.md / FILE.svg and the format follows the extension).',
   }),
 };

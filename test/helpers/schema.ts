@@ -14,6 +14,9 @@ export function sqlFiles(direction: 'up' | 'down', dir = sqlDir): string[] {
   return direction === 'up' ? files : files.reverse();
 }
 
+/** How many migrations sql/ holds: tests of the real schema count with this, never a literal. */
+export const SQL_MIGRATION_COUNT = sqlFiles('up').length;
+
 export async function applySqlFiles(client: pg.Client, schema: string, direction: 'up' | 'down', dir = sqlDir, count = Infinity): Promise<string[]> {
   const done: string[] = [];
   for (const f of sqlFiles(direction, dir).slice(0, count)) {

@@ -123,6 +123,7 @@ export async function runInit(
     } else {
       r.out.success(`Applied ${plural(applied.length, 'migration')} to ${label} (schema ${config.schema}) in ${took}`);
     }
+    if (!config.dryRun) r.out.info(`Next: \`chatgenius-db schema --env ${config.env}\` shows the tables, their keys and indexes.`);
     return 0;
   }, opts);
 }

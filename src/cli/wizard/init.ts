@@ -44,7 +44,7 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
         command: 'init',
         answers,
         done: `Nothing to do: ${probe.label} is up to date.`,
-        next: 'start the app, or `npx chatgenius-db status` to see the journal',
+        next: 'start the app; `npx chatgenius-db schema` shows the tables, `npx chatgenius-db status` the journal',
         extra: { ...extra, confirmDatabase: database },
       });
       return 0;
@@ -70,8 +70,8 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
       done: `Applied ${n} migration${n === 1 ? '' : 's'} to ${probe.label} (schema ${config.schema}).`,
       next:
         config.env === 'local'
-          ? '`npx chatgenius-db seed --env local` for sample data, `npx chatgenius-db local status` for the URL'
-          : '`npx chatgenius-db status` to see the journal, `npx chatgenius-db verify` to check the schema',
+          ? '`npx chatgenius-db schema` for a tour of the tables, `npx chatgenius-db seed --env local` for sample data, `npx chatgenius-db local status` for the URL'
+          : '`npx chatgenius-db schema` for a tour of the tables, `npx chatgenius-db status` for the journal, `npx chatgenius-db verify` to check the schema',
       extra: { ...extra, confirmDatabase: database },
     });
     return 0;
