@@ -131,7 +131,7 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
 }
 
 /** What a command is about to do, for the consent rules. */
-export type ChangeAction = 'init' | 'rollback' | 'baseline' | 'repair' | 'seed';
+export type ChangeAction = 'init' | 'rollback' | 'baseline' | 'repair' | 'seed' | 'realtime';
 
 /**
  * Pure: may this change run without asking anyone? Throws a usage error (exit 2, nothing changed)

@@ -70,3 +70,20 @@ test('init --env local --yes on a bare project ends with the full schema in the 
     await client.end();
   }
 });
+
+test('the local database runs with wal_level=logical, so both real-time modes work out of the box', async () => {
+  const client = await localClient();
+  try {
+    assert.equal((await client.query<{ w: string }>('select current_setting($1) as w', ['wal_level'])).rows[0]!.w, 'logical');
+  } finally {
+    await client.end();
+  }
+  const json = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { data: { mode: string; prerequisites?: Array<{ ok: boolean }> } };
+  const use = await runCli(['realtime', 'use', 'logical', '--env', 'local', '--json'], { cwd: project, timeoutMs: 60_000 });
+  assert.equal(use.code, 0, use.stderr);
+  const st = await runCli(['realtime', 'status', '--env', 'local', '--json'], { cwd: project, timeoutMs: 60_000 });
+  assert.equal(json(st.stdout).data.mode, 'logical');
+  assert.ok(json(st.stdout).data.prerequisites!.every((p) => p.ok), st.stdout);
+  const back = await runCli(['realtime', 'use', 'notify', '--env', 'local', '--json'], { cwd: project, timeoutMs: 60_000 });
+  assert.equal(json(back.stdout).data.mode, 'notify', back.stderr);
+});

@@ -60,6 +60,7 @@ const ALL_TITLES = [
   'Migration journal',
   'No transaction-mode pooler',
   'Migration lock',
+  'Real-time',
 ];
 
 test('doctor on a healthy setup through an SSH tunnel passes every link and exits 0', async () => {
@@ -71,7 +72,9 @@ test('doctor on a healthy setup through an SSH tunnel passes every link and exit
   assert.match(block(r.stdout, 'Server version >= 14'), /PostgreSQL 1\d/);
   assert.match(block(r.stdout, 'Env files'), /POSTGRES_PASSWORD=\*\*\*\*/);
   assert.ok(!(r.stdout + r.stderr).includes(db.password), 'never the password');
-  assert.match(r.stdout, /15 passed, 0 warnings, 0 failed, 0 skipped/);
+  assert.match(r.stdout, /16 passed, 0 warnings, 0 failed, 0 skipped/);
+  // This server runs with wal_level=replica: notify mode passes, and says what logical mode would need.
+  assert.match(block(r.stdout, 'Real-time'), /notify mode; logical mode would need: wal_level = replica/);
 });
 
 test('doctor --json prints one LogFormat line per check and a result line, nothing else on stdout', async () => {

@@ -26,6 +26,7 @@ export const registry: Record<string, RegistryEntry> = {
   verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
   doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
   listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
+  realtime: { summary: 'Real-time mode: status | use notify | use logical (logical decoding)', load: load('realtime') },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
   schema: { summary: 'Show the schema: a tour in the terminal, a Mermaid diagram or an SVG picture', load: load('schema') },

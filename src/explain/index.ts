@@ -14,10 +14,11 @@ import { configTable } from './config.js';
 import { engineTable } from './engine.js';
 import { opsTable } from './ops.js';
 import { seedTable } from './seed.js';
+import { realtimeTable } from './realtime.js';
 
 export type { Explanation, ErrorFacts, ExplainEntry, ExplainTable } from './types.js';
 
-const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable };
+const table: ExplainTable = { ...dbTable, ...sshTable, ...configTable, ...engineTable, ...opsTable, ...seedTable, ...realtimeTable };
 
 export function errorFacts(err: unknown): ErrorFacts {
   if (err instanceof ChatgeniusError) {

@@ -131,6 +131,8 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
         // TCP only: no socket file in /tmp to clash with another server.
         '-c', 'unix_socket_directories=',
         '-c', 'max_connections=50',
+        // Both real-time modes work out of the box (chatgenius-db realtime use logical).
+        '-c', 'wal_level=logical',
       ],
       {
         detached: true,

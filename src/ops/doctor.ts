@@ -16,6 +16,7 @@ import { sshChecks } from './doctor-ssh.js';
 import { createPrivilegeCheck, extensionsCheck, lockCheck, pgAuthCheck, pgReachableCheck, pgVersionCheck, poolerCheck } from './doctor-pg.js';
 import { journalCheck } from './doctor-journal.js';
 import { detectEnv, resolveConfig } from '../config/index.js';
+import { realtimeCheck } from './doctor-realtime.js';
 
 export const envFilesCheck: Check<DoctorContext> = {
   id: 'env-files',
@@ -72,6 +73,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
   journalCheck,
   poolerCheck,
   lockCheck,
+  realtimeCheck,
 ];
 
 export interface DoctorInput {

@@ -10,12 +10,16 @@ import type { ResolvedConfig } from '../config/types.js';
 import { ChatgeniusError, CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { OpenedTarget, TargetHooks } from '../run.js';
-import { isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
+import { CHANNEL_PREFIX, isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
+import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode } from './realtime.js';
 import { openTarget } from '../run.js';
 import { sleep } from '../db/retry.js';
 
 export type ListenStatus =
-  | { type: 'listening'; channels: string[]; pid: number; reconnect: boolean }
+  /** mode: how changes arrive (the schema's real-time mode); slot: logical mode's temporary slot. */
+  | { type: 'listening'; channels: string[]; pid: number; reconnect: boolean; mode: RealtimeMode; slot?: string }
+  /** `realtime use ...` switched the schema's mode: listen reconnects in the new mode. */
+  | { type: 'mode-changed'; mode: RealtimeMode }
   | { type: 'lost'; message: string; code?: string }
   | { type: 'reconnecting'; attempt: number }
   /** Channels asked for on the command line that no trigger of the schema sends on (yet). */
@@ -99,6 +103,75 @@ function waitForDrop(client: pg.Client, signal: AbortSignal, heartbeatMs: number
   });
 }
 
+/** A SQL error that no reconnect fixes (anything but connection loss, shutdown, too many connections). */
+function isPermanent(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return !(code.startsWith('08') || code.startsWith('57P') || code === '53300');
+}
+
+/** The schema's real-time mode changed under a running listener. */
+class ModeChanged extends Error {
+  constructor() {
+    super('the real-time mode changed');
+  }
+}
+
+/**
+ * One logical-mode session: a replication connection beside the target's client, with a
+ * temporary slot; resolves like waitForDrop (the reason it ended, or null when aborted). The
+ * target's client keeps the heartbeat and notices a switch back to notify mode.
+ */
+async function logicalSession(opts: ListenOptions, target: OpenedTarget, summary: ListenSummary, reconnect: boolean): Promise<Error | null> {
+  const { config, signal } = opts;
+  const { startLogicalStream } = await import('./realtime-stream.js');
+  const { clientConfig } = await import('../db/connect.js');
+  const tables = await realtimeTables(target.client, config.schema);
+  // Prerequisites explained before the replication connection fails on them (wal_level,
+  // REPLICATION, a free slot and WAL sender); creating the publication is not listen's job.
+  const { checkPrerequisites, logicalFacts } = await import('./realtime.js');
+  const unmet = checkPrerequisites(await logicalFacts(target.client, config.schema)).filter((p) => !p.ok && p.id !== 'publication');
+  if (unmet.length > 0) throw unmet[0]!.problem!;
+  const only = new Set(summary.channels.filter((c) => c.startsWith(CHANNEL_PREFIX)).map((c) => c.slice(CHANNEL_PREFIX.length)));
+  const stream = await startLogicalStream({
+    clientConfig: clientConfig(target.connection, {
+      applicationName: 'chatgenius-db listen',
+      connectionCheck: false,
+      ...(config.tunnel ? { tlsServerName: target.target.host } : {}),
+    }),
+    publication: publicationName(config.schema),
+    tables,
+    only,
+    onChange: (n) => {
+      summary.received++;
+      opts.onNotification(n);
+    },
+  });
+  try {
+    opts.onStatus({ type: 'listening', channels: summary.channels, pid: stream.pid, reconnect, mode: 'logical', slot: stream.slot });
+    // Beside the stream: the mode channel (a switch back to notify), and seed's one summary
+    // notification (seed's own NOTIFY, not a trigger's), when listened to.
+    const seed = summary.channels.includes(SEED_CHANNEL);
+    await target.client.query(listenSql(seed ? [MODE_CHANNEL, SEED_CHANNEL] : [MODE_CHANNEL]));
+    const modeChange = new Promise<Error>((resolve) => {
+      target.client.on('notification', (m: pg.Notification) => {
+        const p = parsePayload(m.payload);
+        if (m.channel === SEED_CHANNEL) {
+          if (!isForSchema(p, config.schema)) return;
+          summary.received++;
+          opts.onNotification({ channel: m.channel, payload: p, senderPid: m.processId, receivedAt: new Date() });
+        } else if (m.channel === MODE_CHANNEL && typeof p === 'object' && p.schema === config.schema && p.mode === 'notify') {
+          opts.onStatus({ type: 'mode-changed', mode: 'notify' });
+          resolve(new ModeChanged());
+        }
+      });
+    });
+    return await Promise.race([waitForDrop(target.client, signal, opts.heartbeatMs ?? 15_000), stream.ended, modeChange]);
+  } finally {
+    await stream.stop();
+  }
+}
+
 export async function listen(opts: ListenOptions): Promise<ListenSummary> {
   const { config, signal } = opts;
   const open = opts.open ?? defaultOpen;
@@ -134,23 +207,51 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
           throw new ChatgeniusError('LISTEN_NO_CHANNELS', `No notification triggers in schema ${config.schema}`, { schema: config.schema });
         }
       }
-      client.on('notification', (m: pg.Notification) => {
-        const payload = parsePayload(m.payload);
-        if (!isForSchema(payload, config.schema)) return;
-        summary.received++;
-        opts.onNotification({ channel: m.channel, payload, senderPid: m.processId, receivedAt: new Date() });
-      });
-      const r = await client.query<{ pid: number }>(`${listenSql(summary.channels)} select pg_backend_pid() as pid`);
-      const rows = Array.isArray(r) ? (r.at(-1) as pg.QueryResult<{ pid: number }>).rows : r.rows;
-      opts.onStatus({ type: 'listening', channels: summary.channels, pid: Number(rows[0]!.pid), reconnect: reconnecting });
+      const mode = await realtimeMode(client, config.schema);
+      let lost: Error | null;
+      if (mode === 'logical') {
+        lost = await logicalSession(opts, target, summary, reconnecting);
+      } else {
+        // A switch to logical mode (realtime use logical) is announced on MODE_CHANNEL: follow it.
+        let switched: (e: Error) => void = () => {};
+        const modeChange = new Promise<Error>((resolve) => {
+          switched = resolve;
+        });
+        client.on('notification', (m: pg.Notification) => {
+          if (m.channel === MODE_CHANNEL) {
+            const p = parsePayload(m.payload);
+            if (typeof p === 'object' && p.schema === config.schema && p.mode === 'logical') {
+              opts.onStatus({ type: 'mode-changed', mode: 'logical' });
+              switched(new ModeChanged());
+            }
+            return;
+          }
+          const payload = parsePayload(m.payload);
+          if (!isForSchema(payload, config.schema)) return;
+          summary.received++;
+          opts.onNotification({ channel: m.channel, payload, senderPid: m.processId, receivedAt: new Date() });
+        });
+        const r = await client.query<{ pid: number }>(`${listenSql([...summary.channels, MODE_CHANNEL])} select pg_backend_pid() as pid`);
+        const rows = Array.isArray(r) ? (r.at(-1) as pg.QueryResult<{ pid: number }>).rows : r.rows;
+        opts.onStatus({ type: 'listening', channels: summary.channels, pid: Number(rows[0]!.pid), reconnect: reconnecting, mode: 'notify' });
+        failuresInRow = 0;
+        lost = await Promise.race([waitForDrop(client, signal, opts.heartbeatMs ?? 15_000), modeChange]);
+      }
+      if (lost instanceof ModeChanged) {
+        // Not a failure: reconnect at once in the new mode.
+        await target.close().catch(() => {});
+        reconnecting = true;
+        continue;
+      }
       failuresInRow = 0;
-      const lost = await waitForDrop(client, signal, opts.heartbeatMs ?? 15_000);
       if (lost === null) break;
       const code = (lost as { code?: string }).code;
       opts.onStatus({ type: 'lost', message: lost.message, ...(code ? { code } : {}) });
     } catch (err) {
       if (signal.aborted) break;
-      if (err instanceof ChatgeniusError && err.code.startsWith('LISTEN_')) throw err;
+      if (err instanceof ChatgeniusError && (err.code.startsWith('LISTEN_') || err.code.startsWith('REALTIME_'))) throw err;
+      // The replication connection refused for a reason retrying cannot fix (a privilege, a setting).
+      if (isPermanent(err)) throw err;
       // The connection went away while we were setting up: reconnect like any drop.
       const code = (err as { code?: string }).code;
       opts.onStatus({ type: 'lost', message: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) });

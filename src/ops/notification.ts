@@ -35,8 +35,8 @@ export interface Received {
   channel: string;
   /** Parsed JSON, or the raw text when it is not JSON. */
   payload: NotificationPayload | string;
-  /** The backend pid that sent it. */
-  senderPid: number;
+  /** The backend pid that sent it (notify mode; logical decoding does not say). */
+  senderPid?: number;
   receivedAt: Date;
 }
 

@@ -20,9 +20,15 @@ table of the schema that has a notification trigger, plus chatgenius_seed (the o
 the seed command sends). Only notifications of the target schema are shown (public and
 test share the channel names).
 
+Follows the schema's real-time mode (chatgenius-db realtime status): in notify mode it
+LISTENs; in logical mode it streams the changes from a temporary replication slot
+(logical decoding, pgoutput) and prints the same events in the same shape. The slot goes
+away with the connection, however listen ends. Logical mode needs wal_level=logical and a
+role with REPLICATION (realtime status says what is missing and how to fix it).
+
 If the connection drops (server restart, pg_terminate_backend, a dropped tunnel) listen
 says so on stderr, reconnects with the environment's retry policy and goes on.
-Notifications sent while disconnected are lost (NOTIFY is not a queue).
+Changes made while disconnected are not shown (in either mode listen starts from "now").
 Ctrl-C ends it: exit 0.
 
 Output: pretty lines on stdout (status on stderr); with --json one JSON line per
@@ -72,12 +78,16 @@ export async function run(ctx: CommandContext): Promise<number> {
       },
       onStatus: (s) => {
         if (s.type === 'listening') {
-          r.log('info', 'listening', { channels: s.channels, pid: s.pid, reconnect: s.reconnect, schema: config.schema });
+          r.log('info', 'listening', { channels: s.channels, pid: s.pid, reconnect: s.reconnect, schema: config.schema, mode: s.mode, ...(s.slot ? { slot: s.slot } : {}) });
+          const how = s.mode === 'logical' ? `logical decoding, temporary slot ${s.slot ?? '?'}` : 'NOTIFY';
           say(
             s.reconnect
-              ? `${err.green('✔')} Reconnected; listening again on ${s.channels.length} channels`
-              : `${err.cyan('●')} Listening on ${s.channels.join(', ')} (schema ${config.schema}); Ctrl-C to stop`,
+              ? `${err.green('✔')} Reconnected; listening again on ${s.channels.length} channels (${how})`
+              : `${err.cyan('●')} Listening on ${s.channels.join(', ')} (schema ${config.schema}, ${how}); Ctrl-C to stop`,
           );
+        } else if (s.type === 'mode-changed') {
+          r.log('info', 'realtime_mode_changed', { mode: s.mode, schema: config.schema });
+          say(`${err.cyan('●')} Real-time mode of schema ${config.schema} is now ${s.mode}: following it`);
         } else if (s.type === 'lost') {
           r.log('warn', 'connection_lost', { message: s.message, ...(s.code ? { code: s.code } : {}) });
           say(`${err.yellow('▲')} Connection lost: ${s.message}${s.code ? ` (${s.code})` : ''}`);

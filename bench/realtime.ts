@@ -1,0 +1,277 @@
+/**
+ * What real-time costs the writers, per mode. A benchmark, not a test:
+ *
+ *   node --import tsx bench/realtime.ts [--seconds 5] [--rounds 2] [--writers 1,4,16] [--no-legacy]
+ *
+ * Starts an embedded PostgreSQL with wal_level=logical, applies sql/ in schema public, then for
+ * each number of writers measures single-row autocommit inserts into `messages` (how the app
+ * writes) for `--seconds` in each mode, the modes alternating within a round:
+ *   off      the notify trigger of messages disabled (the floor: what the insert itself costs)
+ *   0005     notify mode with sql/0005's function (EXCEPTION block: a subtransaction per statement)
+ *   notify   notify mode with sql/0007's function (what ships)
+ *   logical  `realtime use logical`: the triggers stand aside, changes decoded from the WAL
+ * In 0005/notify/logical a real `chatgenius-db listen messages --json` runs as a child process
+ * and every row it prints is counted: "delivered" must equal the rows inserted.
+ * Prints rows/s (best of the rounds) and the ratio to `off`, then a Markdown table for the README.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type pg from 'pg';
+import { startPostgres, type TestPostgres } from '../test/helpers/pg.js';
+import { applySqlFiles, sqlDir } from '../test/helpers/schema.js';
+import { binPath } from '../test/helpers/cli.js';
+import { useLogical, useNotify } from '../src/ops/realtime.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    writers: { type: 'string', default: '1,4,16' },
+    'no-legacy': { type: 'boolean', default: false },
+    /** sync: durable commits (the app's default: each commit waits for its WAL flush); async: synchronous_commit off (CPU cost only). */
+    commit: { type: 'string', default: 'sync,async' },
+    /** Statements per trigger-CPU sample (0: skip that section). */
+    statements: { type: 'string', default: '20000' },
+  },
+});
+const seconds = Number(args.seconds);
+const rounds = Number(args.rounds);
+const writerCounts = args.writers!.split(',').map(Number);
+type Mode = 'off' | '0005' | 'notify' | 'logical';
+const commitKinds = args.commit!.split(',') as Array<'sync' | 'async'>;
+const modes: Mode[] = args['no-legacy'] ? ['off', 'notify', 'logical'] : ['off', '0005', 'notify', 'logical'];
+const log = (s = '') => process.stdout.write(`${s}\n`);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+interface Run {
+  commit: 'sync' | 'async';
+  mode: Mode;
+  writers: number;
+  rowsPerSec: number;
+  inserted: number;
+  delivered: number | null;
+  /** Mean time inside chatgenius_notify per statement (µs), from pg_stat_user_functions: robust to a busy machine. */
+  fnMicros: number | null;
+  /** CPU per inserted row (µs): the writers' backends. */
+  writerCpu: number;
+  /** CPU per inserted row (µs) spent delivering: the LISTEN backend or WAL sender, plus the listen process. */
+  deliveryCpu: number;
+}
+
+/** CPU time (ms, user + system) a process has used so far: a cost that a busy machine does not inflate. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** The real `listen` as a child process, counting the message rows it prints. */
+class Listener {
+  delivered = 0;
+  serverPid = 0;
+  private buf = '';
+  private ready: Promise<string>;
+  readonly child;
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, [binPath, 'listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let onReady: (mode: string) => void = () => {};
+    this.ready = new Promise((resolve) => (onReady = resolve));
+    let stderr = '';
+    this.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.child.on('exit', (code) => {
+      if (code !== 0 && code !== null) process.stderr.write(`listen exited ${code}: ${stderr}\n`);
+    });
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        if (line.includes('"event":"notification"')) this.delivered++;
+        else if (line.includes('"event":"listening"')) {
+          const d = (JSON.parse(line) as { data: { mode: string; pid: number } }).data;
+          this.serverPid = d.pid; // the LISTEN backend (notify) or the WAL sender (logical)
+          onReady(d.mode);
+        }
+      }
+    });
+  }
+  started(): Promise<string> {
+    return this.ready;
+  }
+  async drain(expected: number, timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.delivered < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200)); // and nothing more
+    return this.delivered;
+  }
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.on('close', r));
+    this.child.kill('SIGINT');
+    await exited;
+  }
+}
+
+async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { channel: string; user: string }[], commit: 'sync' | 'async'): Promise<{ total: number; cpuMs: number }> {
+  const clients = await Promise.all(Array.from({ length: writers }, () => db.client()));
+  const pids = await Promise.all(clients.map(async (c) => Number((await c.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p)));
+  const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
+  if (commit === 'async') await Promise.all(clients.map((c) => c.query('set synchronous_commit = off')));
+  let total = 0;
+  const end = Date.now() + ms;
+  await Promise.all(
+    clients.map(async (c, w) => {
+      const who = ids[w % ids.length]!;
+      while (Date.now() < end) {
+        await c.query({ name: 'ins', text: 'insert into messages (channel_id, user_id, content) values ($1, $2, $3)', values: [who.channel, who.user, 'bench message'] });
+        total++;
+      }
+    }),
+  );
+  const cpu = pids.reduce((a, p) => a + cpuMs(p), 0) - cpu0;
+  await Promise.all(clients.map((c) => c.end()));
+  return { total, cpuMs: cpu };
+}
+
+/**
+ * The trigger's own cost, isolated: N single-row INSERT statements in one server-side loop (each
+ * fires the statement trigger; one commit, so no commit lock and no fsync), measured as the
+ * backend's CPU time, modes interleaved, 5 samples each, median. What a writer pays per
+ * statement for the function itself, whatever the machine's load.
+ */
+async function triggerCpu(admin: pg.Client, oldFn: string, newFn: string, who: { channel: string; user: string }, n: number): Promise<void> {
+  if (n <= 0) return;
+  const pid = Number((await admin.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p);
+  const loop = `do $$ begin for i in 1..${n} loop insert into messages (channel_id, user_id, content) values ('${who.channel}', '${who.user}', 'x'); end loop; end $$`;
+  const samples: Record<Mode, number[]> = { off: [], '0005': [], notify: [], logical: [] };
+  await admin.query('set search_path to public');
+  for (let i = 0; i < 5; i++) {
+    for (const mode of ['off', '0005', 'notify', 'logical'] as Mode[]) {
+      await admin.query(mode === '0005' ? oldFn : newFn);
+      await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+      if (mode === 'logical') await useLogical(admin, 'public', 'bench');
+      else await useNotify(admin, 'public');
+      await admin.query('begin');
+      const c0 = cpuMs(pid);
+      await admin.query(loop);
+      samples[mode].push(((cpuMs(pid) - c0) * 1000) / n);
+      await admin.query('rollback');
+    }
+  }
+  await useNotify(admin, 'public');
+  await admin.query(newFn);
+  await admin.query('alter table messages enable trigger messages_notify');
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
+  const off = med(samples.off);
+  log(`Backend CPU per single-row INSERT statement (µs, median of 5 x ${fmt(n)}; server-side loop, one transaction):`);
+  log(`  triggers off ${off.toFixed(1)}  |  0005 function ${med(samples['0005']).toFixed(1)} (+${(med(samples['0005']) - off).toFixed(1)})  |  0007 notify ${med(samples.notify).toFixed(1)} (+${(med(samples.notify) - off).toFixed(1)})  |  0007 logical mode ${med(samples.logical).toFixed(1)} (+${(med(samples.logical) - off).toFixed(1)})`);
+  log('');
+}
+
+async function main(): Promise<void> {
+  const db = await startPostgres({ postgresFlags: ['-c', 'wal_level=logical', '-c', 'max_connections=60', '-c', 'track_functions=pl'] });
+  const admin = await db.client();
+  try {
+    await applySqlFiles(admin, 'public', 'up');
+    const ids: { channel: string; user: string }[] = [];
+    for (let i = 0; i < 16; i++) {
+      const u = (await admin.query<{ id: string }>(`insert into users (auth0_id, email, username) values ($1, $2, $3) returning id`, [`a|${i}`, `u${i}@x`, `u${i}`])).rows[0]!.id;
+      const ch = (await admin.query<{ id: string }>(`insert into channels (name) values ($1) returning id`, [`c${i}`])).rows[0]!.id;
+      ids.push({ channel: ch, user: u });
+    }
+    const v = (await admin.query<{ v: string }>('select current_setting($1) as v', ['server_version'])).rows[0]!.v;
+    const cores = (await import('node:os')).cpus().length;
+    log(`PostgreSQL ${v}, ${cores} cores (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); single-row autocommit inserts into messages, ${seconds} s per cell, best of ${rounds} rounds`);
+    const oldFn = readFileSync(join(sqlDir, '0007_realtime.down.sql'), 'utf8');
+    const newFn = readFileSync(join(sqlDir, '0007_realtime.up.sql'), 'utf8');
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', CI: 'true', DATABASE_URL: db.url };
+    await triggerCpu(admin, oldFn, newFn, ids[0]!, Number(args.statements));
+    const runs: Run[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const commit of commitKinds)
+      for (const writers of writerCounts) {
+        for (const mode of modes) {
+          await admin.query('set search_path to public');
+          await admin.query(mode === '0005' ? oldFn : newFn);
+          await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+          if (mode === 'logical') await useLogical(admin, 'public', 'bench');
+          else await useNotify(admin, 'public');
+          await admin.query('checkpoint');
+          const listener = mode === 'off' ? null : new Listener(env);
+          if (listener) {
+            const got = await listener.started();
+            if (got !== (mode === 'logical' ? 'logical' : 'notify')) throw new Error(`listen is in ${got} mode, expected ${mode}`);
+          }
+          await admin.query('select pg_stat_reset()');
+          const deliveryPids = listener ? [listener.serverPid, listener.child.pid!] : [];
+          const d0 = deliveryPids.reduce((a, p) => a + cpuMs(p), 0);
+          const { total: inserted, cpuMs: wCpu } = await insertFor(db, writers, seconds * 1000, ids, commit);
+          const delivered = listener ? await listener.drain(inserted) : null;
+          const dCpu = deliveryPids.reduce((a, p) => a + cpuMs(p), 0) - d0;
+          await listener?.stop();
+          await new Promise((r) => setTimeout(r, 600)); // backends report their function stats at most every 500 ms... and at exit
+          const fs = await admin.query<{ calls: string; total: number }>(`select calls, total_time as total from pg_stat_user_functions where funcname = 'chatgenius_notify'`);
+          const fnMicros = fs.rows[0] && Number(fs.rows[0].calls) > 0 ? (fs.rows[0].total * 1000) / Number(fs.rows[0].calls) : null;
+          const run = { commit, mode, writers, rowsPerSec: inserted / seconds, inserted, delivered, fnMicros, writerCpu: (wCpu * 1000) / inserted, deliveryCpu: (dCpu * 1000) / inserted };
+          runs.push(run);
+          log(`  round ${round}  ${commit.padEnd(5)}  ${String(writers).padStart(2)} writers  ${mode.padEnd(8)} ${fmt(run.rowsPerSec).padStart(7)} rows/s${delivered === null ? '' : `  delivered ${fmt(delivered)}/${fmt(inserted)}${delivered === inserted ? '' : '  MISSING'}`}  CPU/row: writers ${run.writerCpu.toFixed(0)} µs${listener ? `, delivery ${run.deliveryCpu.toFixed(0)} µs` : ''}${fnMicros === null ? '' : `  trigger ${fnMicros.toFixed(1)} µs/statement (wall)`}`);
+        }
+      }
+    }
+    // Best of the rounds per cell (the machine is shared: the best is the least disturbed).
+    for (const commit of commitKinds) {
+      const cell = (mode: Mode, writers: number) => runs.filter((r) => r.commit === commit && r.mode === mode && r.writers === writers);
+      const best = (mode: Mode, writers: number) => cell(mode, writers).sort((a, b) => b.rowsPerSec - a.rowsPerSec)[0]!;
+      const allDelivered = (mode: Mode, writers: number) => cell(mode, writers).every((r) => r.delivered === null || r.delivered === r.inserted);
+      log('');
+      log(commit === 'sync' ? 'Durable commits (synchronous_commit on, the default): rows/s' : 'synchronous_commit off (CPU cost alone): rows/s');
+      log('');
+      log(`| writers | ${modes.map((m) => ({ off: 'triggers off', '0005': 'notify, 0005 function', notify: 'notify (0007)', logical: 'logical (listener attached)' })[m]).join(' | ')} |`);
+      log(`|---|${modes.map(() => '---').join('|')}|`);
+      for (const w of writerCounts) {
+        const off = best('off', w).rowsPerSec;
+        const cells = modes.map((m) => {
+          const r = best(m, w);
+          const ratio = m === 'off' ? '' : ` (${(r.rowsPerSec / off).toFixed(2)}x)`;
+          return `${fmt(r.rowsPerSec)}${ratio}${allDelivered(m, w) ? '' : ' MISSING ROWS'}`;
+        });
+        log(`| ${w} | ${cells.join(' | ')} |`);
+      }
+      const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      log('');
+      log('CPU per inserted row, µs (median over cells; robust to a busy machine): writers\' backends / delivery (LISTEN backend or WAL sender + the listen process)');
+      log('');
+      log(`| writers | ${modes.join(' | ')} |`);
+      log(`|---|${modes.map(() => '---').join('|')}|`);
+      for (const w of writerCounts) {
+        log(`| ${w} | ${modes.map((m) => { const rs = cell(m, w); return `${med(rs.map((r) => r.writerCpu)).toFixed(0)}${m === 'off' ? '' : ` / ${med(rs.map((r) => r.deliveryCpu)).toFixed(0)}`}`; }).join(' | ')} |`);
+      }
+      const fn = (m: Mode) => {
+        const xs = runs.filter((r) => r.commit === commit && r.mode === m && r.fnMicros !== null).map((r) => r.fnMicros!).sort((a, b) => a - b);
+        return xs.length ? `${xs[Math.floor(xs.length / 2)]!.toFixed(1)} µs` : 'n/a';
+      };
+      log('');
+      log(`time inside chatgenius_notify per statement (median over cells): 0005 ${modes.includes('0005') ? fn('0005') : 'n/a'}, 0007 notify ${fn('notify')}, 0007 logical ${fn('logical')}`);
+      const w1 = writerCounts[0]!;
+      const wMax = writerCounts.at(-1)!;
+      log('');
+      log(`target notify >= 0.85 x off at ${w1} writer(s): ${(best('notify', w1).rowsPerSec / best('off', w1).rowsPerSec).toFixed(2)}`);
+      log(`target logical >= 0.85 x off at ${wMax} writers: ${(best('logical', wMax).rowsPerSec / best('off', wMax).rowsPerSec).toFixed(2)}, every row delivered: ${writerCounts.every((w) => allDelivered('logical', w))}`);
+    }
+    await useNotify(admin, 'public');
+    await admin.query('alter table messages enable trigger messages_notify');
+  } finally {
+    await admin.end().catch(() => {});
+    await db.stop();
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
