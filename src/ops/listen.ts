@@ -12,6 +12,8 @@ import type { Emit } from '../events.js';
 import type { OpenedTarget, TargetHooks } from '../run.js';
 import { CHANNEL_PREFIX, isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
 import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode } from './realtime.js';
+import { openTarget } from '../run.js';
+import { sleep } from '../db/retry.js';
 
 export type ListenStatus =
   /** mode: how changes arrive (the schema's real-time mode); slot: logical mode's temporary slot. */
@@ -71,7 +73,6 @@ export async function notifyingChannels(client: pg.Client, schema: string): Prom
 }
 
 async function defaultOpen(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
-  const { openTarget } = await import('../run.js');
   return openTarget(config, hooks);
 }
 
@@ -270,7 +271,6 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     summary.reconnects++;
     opts.onStatus({ type: 'reconnecting', attempt: summary.reconnects });
     if (failuresInRow > 0) {
-      const { sleep } = await import('../db/retry.js');
       await sleep(policy.retryDelayMs * failuresInRow, signal).catch(() => {});
     }
   }

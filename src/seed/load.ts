@@ -256,6 +256,7 @@ function copySql(schema: string, table: TableName): string {
 }
 
 /** Seed an empty, applied schema. Throws ChatgeniusError before writing anything if it can't. */
+// Long on purpose: the seed's checks, then one COPY per table in dependency order, in one transaction.
 export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promise<SeedResult> {
   const emit = opts.emit ?? noEmit;
   const schema = opts.schema;

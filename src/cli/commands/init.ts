@@ -3,6 +3,12 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
 import type { TargetHooks } from '../../run.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { appliedSummary, failureError } from '../output/engine-results.js';
+import { formatDuration, plural } from '../output/format.js';
+import { migrate } from '../../migrate/index.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -47,8 +53,6 @@ Examples:
 export const options = { ...connectionOptions, 'allow-unsafe': { type: 'string' } } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, loadWizard } = await import('../output/runner.js');
   if (ctx.interactive) {
     const wizard = await loadWizard();
     if (wizard?.initWizard) return wizard.initWizard(ctx);
@@ -69,12 +73,7 @@ export async function runInit(
   reporter?: Reporter,
   opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey']; unsafeConfirmed?: boolean } = {},
 ): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
-  const { withTarget, targetLabel, registerSecrets } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { failureError, appliedSummary } = await import('../output/engine-results.js');
-  const { formatDuration, plural } = await import('../output/format.js');
   registerSecrets(config, r);
   const { checkUnsafe, allowUnsafeOf, warnUnsafe } = await import('../output/unsafe.js');
   const allowUnsafe = allowUnsafeOf(ctx);
@@ -101,7 +100,6 @@ export async function runInit(
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { migrate } = await import('../../migrate/apply.js');
     const label = targetLabel(config, t);
     const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });

@@ -1,5 +1,5 @@
 /**
- * The guided `init` (and, exported from here because E's commands load this one module, the
+ * The guided `init` (and, exported from here because the commands load this one module, the
  * guided rollback). A face, not a second path: the steps fill in and confirm a ResolvedConfig,
  * then the same runInit as `--yes` does the work.
  *
@@ -12,7 +12,7 @@ import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
 import { showOutro } from './outro.js';
 import { showPlan } from './plan.js';
-import { createPrompter, WizardCancelled, type Prompter } from './prompts.js';
+import { createPrompter, guarded, WizardCancelled } from './prompts.js';
 import { runInitStep } from './run.js';
 import { offerSave } from './save.js';
 import { homedir } from 'node:os';
@@ -23,19 +23,6 @@ export { rollbackWizard } from './rollback.js';
 async function toolVersion(): Promise<string> {
   const { readVersion } = await import('../main.js');
   return readVersion();
-}
-
-/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
-export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (e) {
-    if (e instanceof WizardCancelled) {
-      p.cancelled(e.message);
-      return 130;
-    }
-    throw e;
-  }
 }
 
 const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
