@@ -212,7 +212,7 @@ describe('environment defaults', () => {
 
   test('timeouts and retries: defaults, flags with units, and the CHATGENIUS_* overrides', () => {
     const d = resolve({ env: 'development' }, {}, cwd);
-    assert.equal(d.lockTimeoutMs, 10_000);
+    assert.equal(d.lockTimeoutMs, 3_000);
     assert.equal(d.statementTimeoutMs, 600_000);
     const o = resolve(
       { env: 'development', 'lock-timeout': '500ms', 'statement-timeout': '5m' },
