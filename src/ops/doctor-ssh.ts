@@ -12,7 +12,7 @@ import { notApplicable } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
 import { inspectKeyFile } from './keyfile.js';
 import { tcpConnectMs } from './probe.js';
-import { openTunnel } from '../tunnel/index.js';
+import { openTunnel, knownHostsFiles, preferredHostKeyAlgorithms, verifyHostKey } from '../tunnel/index.js';
 import { classifySshError } from '../tunnel/errors.js';
 import { knownKeyTypes } from '../tunnel/known-hosts.js';
 
@@ -140,7 +140,6 @@ export const hostKeyCheck: Check<DoctorContext> = {
     const na = noTunnel(ctx);
     if (na) return na;
     const t = ctx.config!.tunnel!;
-    const { knownHostsFiles, preferredHostKeyAlgorithms, verifyHostKey, classifySshError } = await import('../tunnel/index.js');
     const files = knownHostsFiles(t);
     let key: Buffer;
     try {

@@ -9,6 +9,13 @@ import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
 import { migrate } from '../../migrate/index.js';
+import { checkUnsafe, allowUnsafeOf, warnUnsafe } from '../output/unsafe.js';
+import { RULE_BY_ID } from '../../lint/rules.js';
+import { usageError } from '../../errors.js';
+import { lockPlan } from '../../lint/index.js';
+import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
+import { readMigrations } from '../../migrate/files.js';
+import { findSyntaxError } from '../syntax-check.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -75,13 +82,10 @@ export async function runInit(
 ): Promise<number> {
   const r = reporter ?? reporterFor(ctx);
   registerSecrets(config, r);
-  const { checkUnsafe, allowUnsafeOf, warnUnsafe } = await import('../output/unsafe.js');
   const allowUnsafe = allowUnsafeOf(ctx);
   if (allowUnsafe.rules.size > 0) {
-    const { RULE_BY_ID } = await import('../../lint/rules.js');
     const unknown = [...allowUnsafe.rules].filter((x) => !RULE_BY_ID.has(x));
     if (unknown.length) {
-      const { usageError } = await import('../../errors.js');
       throw usageError('USAGE_UNKNOWN_RULE', `--allow-unsafe: unknown rule ${unknown.join(', ')}`, { flag: '--allow-unsafe', unknown: unknown.join(', ') });
     }
   }
@@ -130,8 +134,6 @@ export async function runInit(
         r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
       } else {
         r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-        const { lockPlan } = await import('../../lint/index.js');
-        const { lockPlanLines, lockPlanJson } = await import('../output/lock-plan.js');
         const plan = await lockPlan(t.client, {
           schema: config.schema,
           applied: result.plan.applied.map((a) => a.file),
@@ -173,12 +175,9 @@ export async function runInit(
  */
 export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
   for (const m of [import('pg'), import('../../run.js'), import('../../db/connect.js'), import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js')]) m.catch(() => undefined);
-  const { readMigrations } = await import('../../migrate/files.js');
-  const { findSyntaxError } = await import('../syntax-check.js');
   const files = await readMigrations(dir);
   const bad = await findSyntaxError(files, direction, { toolVersion });
   if (bad) {
-    const { failureError } = await import('../output/engine-results.js');
     throw failureError(bad, direction);
   }
   return files;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { STATE_DIR_NAME } from '../../config/defaults.js';
 import * as local from '../../local/index.js';
 import { reporterFor } from '../output/reporter.js';
+import { findProjectRoot } from '../../config/project-root.js';
 
 export const summary = 'Manage the embedded PostgreSQL of --env local: start | stop | status | url | reset';
 
@@ -85,7 +86,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const r = reporterFor(ctx);
-  const { findProjectRoot } = await import('../../config/project-root.js');
   const stateDir = join(findProjectRoot(ctx.cwd), STATE_DIR_NAME);
 
   switch (action as Action) {

@@ -8,6 +8,8 @@ import { loadConfig, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent } from '../../run.js';
 import { checkTarget, seedDatabase } from '../../seed/load.js';
 import { CancelledError } from '../../errors.js';
+import { createProgress } from '../output/live-progress.js';
+import { createColors } from '../output/colors.js';
 
 export const summary = 'Fill the database with realistic demo data (deterministic from --seed)';
 
@@ -122,8 +124,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     r.out.info(`Seeding ${label} (schema ${config.schema}) with seed "${sizes.seed}"`);
     // The live line goes to stderr (stdout stays for results); under --json the log has the events.
-    const { createProgress } = await import('../output/live-progress.js');
-    const { createColors } = await import('../output/colors.js');
     const progress = r.json ? undefined : createProgress(ctx.io.stderr, createColors(ctx.io.stderr, ctx.env));
     const emit: Emit = (e) => {
       r.emit(e);

@@ -14,6 +14,8 @@ import { describeBastion, describeConnection, framedExplanation } from '../outpu
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
 import { engineOptions, openTarget } from '../../run.js';
 import { status } from '../../migrate/index.js';
+import { readMigrations } from '../../migrate/files.js';
+import { lockPlan } from '../../lint/index.js';
 
 export interface Probe {
   /** The target as configured, password masked. */
@@ -81,8 +83,6 @@ export function hostKeyConfirmer(p: Prompter, spinner: () => Spinner | undefined
 /** The traced plan for the pending migrations (one round trip); undefined when it cannot be built. */
 async function probeLockPlan(client: import('pg').Client, config: ResolvedConfig, st: StatusResult): Promise<Probe['lockPlan']> {
   try {
-    const { readMigrations } = await import('../../migrate/files.js');
-    const { lockPlan } = await import('../../lint/index.js');
     const files = await readMigrations(config.migrationsDir);
     const applied = new Set(st.applied.filter((a) => a.status === 'applied').map((a) => a.version));
     const pending = new Set(st.pending.map((m) => m.version));

@@ -17,6 +17,9 @@ import { runInitStep } from './run.js';
 import { offerSave } from './save.js';
 import { homedir } from 'node:os';
 import { chooseTarget } from './target.js';
+import { unsafeFindings } from '../../lint/index.js';
+import { allowUnsafeOf } from '../output/unsafe.js';
+import { unsafeLine } from '../output/lock-plan.js';
 
 export { rollbackWizard } from './rollback.js';
 
@@ -64,9 +67,6 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     }
     // Production: each unsafe finding on a table that holds rows is asked about on its own (default No).
     if (config.env === 'production' && probe.lockPlan) {
-      const { unsafeFindings } = await import('../../lint/index.js');
-      const { allowUnsafeOf } = await import('../output/unsafe.js');
-      const { unsafeLine } = await import('../output/lock-plan.js');
       const plan = probe.lockPlan;
       const unsafe = unsafeFindings(plan.migrations.map((m) => ({ version: m.version, findings: m.findings })), plan.tables ?? new Map(), allowUnsafeOf(ctx));
       for (const u of unsafe) {
