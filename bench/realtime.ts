@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { startPostgres, type TestPostgres } from '../test/helpers/pg.js';
 import { applySqlFiles, sqlDir } from '../test/helpers/schema.js';
 import { binPath } from '../test/helpers/cli.js';

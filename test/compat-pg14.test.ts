@@ -19,9 +19,11 @@ import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { startPostgres } from './helpers/pg.js';
 import { sqlDir, sqlFiles } from './helpers/schema.js';
 import { SPEC_SCRIPT, SPEC_TABLES, specType } from './helpers/catalog.js';
-import { closePool, connectClient, setupDatabase } from '../src/db/index.js';
+import { connectClient } from '../src/db/index.js';
+import { closePool, setupDatabase } from '../src/library/index.js';
 import { migrate, rollback, status, verify } from '../src/migrate/index.js';
-import { BOOKKEEPING_TABLES, diffCatalog, snapshotCatalog, type CatalogSnapshot } from '../src/migrate/catalog.js';
+import { BOOKKEEPING_TABLES, snapshotCatalog, type CatalogSnapshot } from '../src/migrate/catalog.js';
+import { diffCatalog } from '../src/migrate/catalog-diff.js';
 import type { ConnectionConfig } from '../src/config/types.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pgTypes from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
-import { setupDatabase, initializePool, executeSchemaFile, closePool } from '../src/db/index.js';
+import { setupDatabase, initializePool, executeSchemaFile, closePool } from '../src/library/index.js';
 import { explain } from '../src/explain/index.js';
 import type { ConnectionConfig } from '../src/config/types.js';
 

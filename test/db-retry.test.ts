@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { startFlakyServer, startStartupFilter } from './helpers/flaky-server.js';
 import { freePort } from './helpers/ports.js';
-import { connectClient, executeWithRetry, isTransient, initializePool, executeSchemaFile, closePool } from '../src/db/index.js';
+import { connectClient, executeWithRetry, isTransient } from '../src/db/index.js';
+import { initializePool, executeSchemaFile, closePool } from '../src/library/index.js';
 import { explain } from '../src/explain/index.js';
 import { ChatgeniusError, CancelledError } from '../src/errors.js';
 import type { ChatgeniusEvent } from '../src/events.js';
@@ -181,7 +182,7 @@ test('a syntax error in a schema file is reported at file:line:column with a car
     assert.equal(err.code, '42601');
     assert.deepEqual([err.details.file, err.details.line, err.details.column], [file, 3, 26]);
     const x = explain(err);
-    assert.match(x.title, new RegExp(`SQL syntax error in .*broken\\.sql:3:26`));
+    assert.match(x.title, /SQL syntax error in .*broken\.sql:3:26/);
     assert.equal(x.detail, `${file}:3:26\n> 3 | CREATE TABLE bad (id int,, name text);\n    |                          ^`);
     // A syntax error rejects the whole file: the first table was not created.
     const r = await pg.query(`select to_regclass('public.ok_one') as t`);

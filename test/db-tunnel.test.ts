@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import type { TestPostgres } from './helpers/pg.js';
 import type { TestSshServer } from './helpers/ssh-server.js';
 import { startBastion, type Bastion } from './helpers/bastion.js';
-import { SSHTunnel } from '../src/tunnel/index.js';
-import { setupDatabase, closePool, poolInfo } from '../src/db/index.js';
+import { SSHTunnel } from '../src/library/index.js';
+import { setupDatabase, closePool, poolInfo } from '../src/library/index.js';
 
 let world: Bastion;
 let db: TestPostgres;

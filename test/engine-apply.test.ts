@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { migrationDirs, upSql } from './helpers/engine-fixtures.js';
 import { sqlDir } from './helpers/schema.js';

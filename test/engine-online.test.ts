@@ -21,7 +21,8 @@ import { startWriters, ulid } from './helpers/app-traffic.js';
 import { checksumOf, readMigrations } from '../src/migrate/files.js';
 import { SUPERSEDED_CHECKSUMS } from '../src/migrate/superseded.js';
 import { migrate } from '../src/migrate/index.js';
-import { diffCatalog, snapshotCatalog } from '../src/migrate/catalog.js';
+import { snapshotCatalog } from '../src/migrate/catalog.js';
+import { diffCatalog } from '../src/migrate/catalog-diff.js';
 import { plainText, stepsOf, concurrentIndexName } from '../src/migrate/runner.js';
 
 const FIXTURES = new URL('./fixtures/sql-0.1.0/', import.meta.url).pathname;

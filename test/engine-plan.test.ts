@@ -12,7 +12,9 @@ import type { JournalRow, MigrationFile } from '../src/migrate/index.js';
 import { ChatgeniusError } from '../src/errors.js';
 
 const temp: string[] = [];
-after(() => temp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of temp) rmSync(d, { recursive: true, force: true });
+});
 
 function dirWith(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'cgdb-plan-'));

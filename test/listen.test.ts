@@ -291,7 +291,7 @@ test('listen survives a server restart within the retry policy, and gives up wit
     assert.equal(retries.length, 5, 'the policy: 6 attempts in all, 5 waits');
     assert.deepEqual(retries.map((l) => (l.data as { delayMs: number }).delayMs), [400, 800, 1200, 1600, 2000]);
     const error = s.lines.find((l) => l.event === 'error');
-    assert.equal((error?.data as { code?: string }).code, 'LISTEN_CONNECTION_LOST');
+    assert.equal((error?.data as { code?: string } | undefined)?.code, 'LISTEN_CONNECTION_LOST');
     assert.match(s.stderr, /chatgenius-db doctor/);
     assert.equal(s.lines.at(-1)!.event, 'result');
   } finally {

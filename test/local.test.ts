@@ -12,7 +12,7 @@ import {
   resetLocalServer,
   stopLocalServer,
 } from '../src/local/index.js';
-import { processAlive } from '../src/local/server.js';
+import { processAlive } from '../src/local/pid.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 import type { ChatgeniusError } from '../src/errors.js';
 import { explain } from '../src/explain/index.js';

@@ -9,7 +9,8 @@ import pg from 'pg';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { applySqlFiles, sqlFiles } from './helpers/schema.js';
 import { SPEC_SCRIPT, applyFile, applyUpRange } from './helpers/catalog.js';
-import { BOOKKEEPING_TABLES, diffCatalog, snapshotCatalog, snapshotTables, type CatalogSnapshot } from '../src/migrate/catalog.js';
+import { BOOKKEEPING_TABLES, snapshotCatalog, snapshotTables, type CatalogSnapshot } from '../src/migrate/catalog.js';
+import { diffCatalog } from '../src/migrate/catalog-diff.js';
 
 let server: TestPostgres;
 const clients: pg.Client[] = [];

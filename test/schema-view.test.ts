@@ -118,7 +118,7 @@ test('mermaid: accepted by Mermaid\'s own parser, every table and column, one re
   assert.equal(r.code, 0, r.stderr);
   const mermaid = (await import('mermaid')).default;
   const parsed = await mermaid.parse(r.stdout);
-  assert.equal(parsed && parsed.diagramType, 'er');
+  assert.equal(parsed?.diagramType, 'er');
   await assert.rejects(mermaid.parse(r.stdout.replace('erDiagram', 'erDiagram\n    users {{ broken')), 'the parser does reject bad text');
   for (const t of truth.tables) assert.match(r.stdout, new RegExp(`^    ${t} \\{$`, 'm'), `entity ${t}`);
   const entity = (t: string) => r.stdout.slice(r.stdout.indexOf(`    ${t} {`), r.stdout.indexOf('    }', r.stdout.indexOf(`    ${t} {`)));
@@ -140,7 +140,10 @@ test('svg: well-formed XML holding every table and column name, one edge per for
   assert.ok(Number(doc.svg.width) <= 1600, 'drawn for 1600 px');
   const rects: Array<{ table: string; x: number; y: number; w: number; h: number }> = [];
   const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
+    if (Array.isArray(n)) {
+      for (const x of n) walk(x);
+      return;
+    }
     if (!n || typeof n !== 'object') return;
     const o = n as Record<string, unknown>;
     if (typeof o['data-table'] === 'string' && o.width !== undefined) rects.push({ table: o['data-table'], x: +o.x!, y: +o.y!, w: +o.width!, h: +o.height! });

@@ -12,7 +12,8 @@ import type { TestPostgres } from './helpers/pg.js';
 import { makeUserKey, type TestSshServer } from './helpers/ssh-server.js';
 import { startBastion, type Bastion } from './helpers/bastion.js';
 import { freePort } from './helpers/ports.js';
-import { SSHTunnel, SSHTunnelError, activeTunnel, inspectKey } from '../src/tunnel/index.js';
+import { SSHTunnelError, inspectKey } from '../src/tunnel/index.js';
+import { SSHTunnel, activeTunnel } from '../src/library/index.js';
 
 let world: Bastion;
 let db: TestPostgres;
@@ -73,7 +74,7 @@ describe('SSHTunnel, the spec API', () => {
   });
 
   test("the spec's main(): initializeFromEnv, connect, setupDatabase through the tunnel, disconnect, resetInstance", async () => {
-    const { setupDatabase, closePool } = await import('../src/db/index.js');
+    const { setupDatabase, closePool } = await import('../src/library/index.js');
     const url = await db.createDatabase();
     const database = new URL(url).pathname.slice(1);
     const e = env({ POSTGRES_DB: database });

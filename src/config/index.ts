@@ -1,6 +1,8 @@
 /** Configuration: .env files, environment defaults, validation -> ResolvedConfig. */
-export { resolveConfig, defaultMigrationsDir, absolutePath, SETTINGS, type ResolveInput } from './resolve.js';
-export { detectEnv, isEnvName, CONNECTION_VARS, type EnvDetection } from './detect.js';
+export { resolveConfig, defaultMigrationsDir, absolutePath, type ResolveInput } from './resolve.js';
+export { SETTINGS } from './settings.js';
+export { detectEnv, isEnvName, type EnvDetection } from './detect.js';
+export { CONNECTION_VARS } from './settings.js';
 export { readEnvFiles, readEnvFile, envFileNames, findMalformedLine, type EnvFile } from './env-files.js';
 export {
   ENV_DEFAULTS,

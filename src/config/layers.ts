@@ -3,7 +3,7 @@
  * (highest first). Lookups return the value with a label of its source, so errors can say
  * `POSTGRES_PORT="abc" in .env.development` and `sources` can record names, never values.
  */
-import type { Flags } from '../cli/command.js';
+import type { ConfigFlags } from './types.js';
 import type { EnvFile } from './env-files.js';
 
 export type SourceKind = 'flag' | 'env' | 'file' | 'default';
@@ -19,7 +19,7 @@ export interface Found {
 
 /** A setting: the flag that sets it (if any) and its variables, strongest first. */
 export interface SettingSpec {
-  flag?: string;
+  flag?: keyof ConfigFlags;
   vars: readonly string[];
   /** Another way to supply it, named in errors: `the port in --database-url / DATABASE_URL`. */
   alt?: string;
@@ -27,21 +27,18 @@ export interface SettingSpec {
 
 export class Layers {
   constructor(
-    private readonly flags: Flags,
+    private readonly flags: ConfigFlags,
     private readonly env: NodeJS.ProcessEnv,
     private readonly files: readonly EnvFile[],
   ) {}
 
-  flagString(flag: string): string | undefined {
+  flagString(flag: keyof ConfigFlags): string | undefined {
     const v = this.flags[flag];
-    const last = Array.isArray(v) ? v[v.length - 1] : v;
-    return typeof last === 'string' ? last : undefined;
+    return typeof v === 'string' ? v : undefined;
   }
 
-  flagBool(flag: string): boolean {
-    const v = this.flags[flag];
-    const last = Array.isArray(v) ? v[v.length - 1] : v;
-    return last === true;
+  flagBool(flag: keyof ConfigFlags): boolean {
+    return this.flags[flag] === true;
   }
 
   /** The variable from the environment or the files (empty values count as unset). */

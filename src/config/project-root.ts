@@ -13,17 +13,14 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { STATE_DIR_NAME } from './defaults.js';
+import { BUNDLED_MIGRATIONS_DIR, MIGRATIONS_DIR_NAME, STATE_DIR_NAME } from './defaults.js';
 
 export const PACKAGE_NAME = 'chatgenius-db';
-/** The project's own migrations folder, relative to its root. */
-export const PROJECT_MIGRATIONS_DIR = 'sql';
 const MIGRATION_FILE = /^\d+_[A-Za-z0-9_-]+\.up\.sql$/;
 
-/** The package's own sql/ (from src/config under tsx, and from dist/config when built). */
+/** The package's own sql/ (config/defaults.ts). */
 export function bundledMigrationsDir(): string {
-  return fileURLToPath(new URL('../../sql', import.meta.url));
+  return BUNDLED_MIGRATIONS_DIR;
 }
 
 /** Pure: does this package.json text make its folder a project of ours? */
@@ -79,7 +76,7 @@ export function holdsMigrations(dir: string): boolean {
 /** The default migrations directory of a project (no flag or variable given): the one rule. */
 export function defaultMigrationsDir(projectDir?: string): string {
   if (projectDir !== undefined) {
-    const own = join(projectDir, PROJECT_MIGRATIONS_DIR);
+    const own = join(projectDir, MIGRATIONS_DIR_NAME);
     if (holdsMigrations(own)) return own;
   }
   return bundledMigrationsDir();

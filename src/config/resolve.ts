@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import type { Flags } from '../cli/command.js';
+import type { ConfigFlags } from './types.js';
 import { ChatgeniusError } from '../errors.js';
 import {
   DEFAULT_KEEPALIVE_MS,
@@ -20,6 +20,7 @@ import {
   DEFAULT_SSH_PORT,
   DEFAULT_SSH_READY_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
+  defaultSslMode,
   ENV_DEFAULTS,
   STATE_DIR_NAME,
 } from './defaults.js';
@@ -28,6 +29,7 @@ import { personalEnvFile, readEnvFiles } from './env-files.js';
 import { pgpassLineFor, pgpassPath, readPgpass } from './pgpass.js';
 import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
 import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
+import { SETTINGS } from './settings.js';
 import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
 import {
   badPort,
@@ -44,41 +46,12 @@ import {
 } from './validate.js';
 
 export interface ResolveInput {
-  flags: Flags;
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** A person can be asked (the wizard fills in what is missing before calling this). */
   interactive?: boolean;
 }
-
-/** The settings this module reads: flag and variables, strongest first. */
-export const SETTINGS = {
-  databaseUrl: { flag: 'database-url', vars: ['DATABASE_URL'] },
-  host: { vars: ['POSTGRES_HOST', 'PGHOST'], alt: 'the host in --database-url / DATABASE_URL' },
-  port: { vars: ['POSTGRES_PORT', 'PGPORT'], alt: 'the port in --database-url / DATABASE_URL' },
-  database: { vars: ['POSTGRES_DB', 'PGDATABASE'], alt: 'the database in --database-url / DATABASE_URL' },
-  user: { vars: ['POSTGRES_USER', 'PGUSER'], alt: 'the user in --database-url / DATABASE_URL' },
-  password: { vars: ['POSTGRES_PASSWORD', 'PGPASSWORD'], alt: 'the password in --database-url / DATABASE_URL' },
-  pgpassFile: { vars: ['PGPASSFILE'] },
-  sslMode: { vars: ['PGSSLMODE'] },
-  sslRootCert: { vars: ['PGSSLROOTCERT'] },
-  sshHost: { flag: 'ssh-host', vars: ['SSH_HOST'] },
-  sshPort: { flag: 'ssh-port', vars: ['SSH_PORT'] },
-  sshUser: { flag: 'ssh-user', vars: ['SSH_USER'] },
-  sshKey: { flag: 'ssh-key', vars: ['SSH_KEY_PATH'] },
-  sshPassphrase: { vars: ['SSH_PASSPHRASE'] },
-  sshKnownHosts: { vars: ['SSH_KNOWN_HOSTS'] },
-  sshFingerprint: { vars: ['SSH_HOST_FINGERPRINT'] },
-  sshAgent: { vars: ['SSH_AUTH_SOCK'] },
-  schema: { flag: 'schema', vars: ['CHATGENIUS_SCHEMA'] },
-  migrationsDir: { flag: 'migrations-dir', vars: ['CHATGENIUS_MIGRATIONS_DIR'] },
-  maxRetries: { vars: ['CHATGENIUS_MAX_RETRIES'] },
-  retryDelay: { vars: ['CHATGENIUS_RETRY_DELAY_MS'] },
-  lockTimeout: { flag: 'lock-timeout', vars: ['CHATGENIUS_LOCK_TIMEOUT'] },
-  lockWait: { flag: 'lock-wait', vars: ['CHATGENIUS_LOCK_WAIT'] },
-  statementTimeout: { flag: 'statement-timeout', vars: ['CHATGENIUS_STATEMENT_TIMEOUT'] },
-  logFile: { flag: 'log-file', vars: [] },
-} as const satisfies Record<string, SettingSpec>;
 
 export { defaultMigrationsDir } from './project-root.js';
 
@@ -94,9 +67,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const r = new Reader(layers, sources);
   const stateDir = join(projectDir, STATE_DIR_NAME);
 
-  checkFlagValues(layers);
+  checkFlagValues(layers, r);
   if (defaults.embedded) {
-    const conflicting = ['database-url', 'ssh-host'].filter((f) => layers.flagString(f) !== undefined);
+    const conflicting = (['database-url', 'ssh-host'] as const).filter((f) => layers.flagString(f) !== undefined);
     if (conflicting.length > 0) {
       throw new ChatgeniusError(
         'CONFIG_CONFLICTING_FLAGS',
@@ -109,7 +82,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const tunnelWanted = layers.get(SETTINGS.sshHost) !== undefined && !layers.flagBool('no-tunnel');
   const connection = defaults.embedded ? null : resolveConnection(r, env, projectDir, home, tunnelWanted);
   const tunnel = defaults.embedded ? null : resolveTunnel(r, layers, env, projectDir, home, stateDir);
-  if (tunnel && connection && connection.host.startsWith('/')) {
+  if (tunnel && connection?.host.startsWith('/')) {
     throw new ChatgeniusError(
       'CONFIG_BAD_VALUE',
       `The database host is a unix socket directory (${connection.host}), which cannot be reached through an SSH tunnel; set a host name with --database-url or POSTGRES_HOST, or use --no-tunnel`,
@@ -168,8 +141,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
  * What was typed on the command line is checked first, so a bad flag is reported as the usage
  * error it is (exit 2) even when an env file has problems of its own.
  */
-function checkFlagValues(layers: Layers): void {
-  const checks: Array<[SettingSpec & { flag: string }, (t: string) => Parsed<unknown>, string]> = [
+function checkFlagValues(layers: Layers, r: Reader): void {
+  const checks: Array<[SettingSpec & { flag: keyof ConfigFlags }, (t: string) => Parsed<unknown>, string]> = [
     [SETTINGS.schema, parseSchemaName, 'CONFIG_BAD_SCHEMA'],
     [SETTINGS.sshPort, parsePort, 'CONFIG_BAD_PORT'],
     [SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION'],
@@ -186,7 +159,7 @@ function checkFlagValues(layers: Layers): void {
   }
   const url = layers.flagString(SETTINGS.databaseUrl.flag);
   if (url !== undefined) {
-    const p = parsePostgresUrl(url);
+    const p = r.parseUrl(url);
     const found: Found = { value: url, source: '--database-url', kind: 'flag', name: '--database-url' };
     if (!p.ok) throw badValue('CONFIG_BAD_URL', found, SETTINGS.databaseUrl, p.problem, false);
   }
@@ -194,6 +167,18 @@ function checkFlagValues(layers: Layers): void {
 
 /** Reads settings, records their sources, turns parse problems into coded errors. */
 class Reader {
+  /** Each URL text is parsed once per resolve, however many checks read it. */
+  private readonly urls = new Map<string, ReturnType<typeof parsePostgresUrl>>();
+
+  parseUrl(text: string): ReturnType<typeof parsePostgresUrl> {
+    let parsed = this.urls.get(text);
+    if (!parsed) {
+      parsed = parsePostgresUrl(text);
+      this.urls.set(text, parsed);
+    }
+    return parsed;
+  }
+
   constructor(
     private readonly layers: Layers,
     private readonly sources: Record<string, string>,
@@ -258,10 +243,7 @@ export function absolutePath(p: string, projectDir: string, home: string): strin
   return isAbsolute(expanded) ? expanded : resolvePath(projectDir, expanded);
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
-}
-
+// Long on purpose: URL or parts, then sslmode: one reading of the connection's settings with their sources.
 function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string, tunnelWanted: boolean): ConnectionConfig {
   const urlFound = r.get(SETTINGS.databaseUrl);
   let host: string | undefined;
@@ -273,7 +255,7 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
   let rootCert: string | undefined;
 
   if (urlFound) {
-    const parsed = parsePostgresUrl(urlFound.value);
+    const parsed = r.parseUrl(urlFound.value);
     if (!parsed.ok) throw badValue('CONFIG_BAD_URL', urlFound, SETTINGS.databaseUrl, parsed.problem, false);
     ({ host, port, database, user, password } = parsed.value);
     if (parsed.value.sslMode !== undefined) {
@@ -316,7 +298,7 @@ function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: st
 
   host = host ?? DEFAULT_PG_HOST;
   user = user ?? DEFAULT_PG_USER;
-  let sslMode: SslMode = isLoopback(host) ? 'disable' : 'prefer';
+  let sslMode: SslMode = defaultSslMode(host);
   if (sslText) {
     const s = parseSslMode(sslText.text);
     if (!s.ok) {

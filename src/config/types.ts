@@ -2,6 +2,33 @@
 export type EnvName = 'local' | 'development' | 'test' | 'production';
 export const ENV_NAMES: readonly EnvName[] = ['local', 'development', 'test', 'production'];
 
+/**
+ * The settings resolveConfig takes by flag name, values as typed (resolveConfig validates them).
+ * The command line turns its parsed flags into this shape at its edge (cli/command.ts
+ * configFlags); the library passes none.
+ */
+export interface ConfigFlags {
+  env?: string | undefined;
+  yes?: boolean | undefined;
+  'dry-run'?: boolean | undefined;
+  json?: boolean | undefined;
+  verbose?: boolean | undefined;
+  'database-url'?: string | undefined;
+  schema?: string | undefined;
+  'migrations-dir'?: string | undefined;
+  'log-file'?: string | undefined;
+  'no-tunnel'?: boolean | undefined;
+  'ssh-host'?: string | undefined;
+  'ssh-port'?: string | undefined;
+  'ssh-user'?: string | undefined;
+  'ssh-key'?: string | undefined;
+  'accept-new-host-key'?: boolean | undefined;
+  'confirm-database'?: string | undefined;
+  'lock-timeout'?: string | undefined;
+  'lock-wait'?: string | undefined;
+  'statement-timeout'?: string | undefined;
+}
+
 export interface RetryPolicy {
   /** Attempts in all (the spec's maxRetries counts attempts). */
   maxRetries: number;

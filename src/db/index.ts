@@ -1,4 +1,4 @@
-/** The database library: connect with TLS and retry, the spec's pool API, transient-error retry. */
+/** The database library: connect with TLS and retry, transient-error retry (the spec's pool API is src/library/). */
 export {
   clientConfig,
   connectClient,
@@ -14,15 +14,4 @@ export type { ClientConfigOptions, ConnectOptions, ConnectTuning } from './conne
 export { executeWithRetry, retryPolicyFor, retryPolicyFromEnv, sleep } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export { isTransient, TRANSIENT_SQLSTATES, TRANSIENT_NODE_CODES } from './transient.js';
-export {
-  setupDatabase,
-  initializePool,
-  executeSchemaFile,
-  closePool,
-  currentPool,
-  poolInfo,
-  locateSqlError,
-  defaultMigrationsDir,
-} from './pool.js';
-export type { SetupOptions, PoolInfo } from './pool.js';
 export { requestCancel } from './cancel.js';

@@ -5,11 +5,12 @@
  */
 import { CancelledError, errorCode } from '../errors.js';
 import type { Emit } from '../events.js';
-import type { RetryPolicy } from '../config/types.js';
+import { ENV_NAMES, type RetryPolicy } from '../config/types.js';
+import { ENV_DEFAULTS } from '../config/defaults.js';
 import { isTransient as defaultIsTransient } from './transient.js';
 
 export interface RetryOptions {
-  /** Base delay in ms; attempt n waits delayMs * n. Default: the environment's policy (1000 ms). */
+  /** Base delay in ms; attempt n waits delayMs * n. Default: the environment's policy (config/defaults.ts). */
   delayMs?: number;
   emit?: Emit;
   /** Name for the `retry` event (e.g. 'connect', 'migrate'). */
@@ -21,9 +22,10 @@ export interface RetryOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The feature spec's policies: production 5 attempts / 2000 ms, everything else 3 / 1000 ms. */
+/** The environment's policy from config/defaults.ts (an unknown or missing name: development's). */
 export function retryPolicyFor(envName: string | undefined): RetryPolicy {
-  return envName === 'production' ? { maxRetries: 5, retryDelayMs: 2000 } : { maxRetries: 3, retryDelayMs: 1000 };
+  const known = ENV_NAMES.find((n) => n === envName);
+  return { ...ENV_DEFAULTS[known ?? 'development'].retry };
 }
 
 /** The policy of the environment named by CHATGENIUS_ENV (the spec's defaults). */

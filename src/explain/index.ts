@@ -1,7 +1,8 @@
 /**
  * One explain() for every error code. Each domain keeps its rows in its own file
- * (db.ts: SQLSTATEs and Node network codes; ssh.ts; config.ts; engine.ts; ops/explain-table.ts;
- * seed/explain.ts); this file merges them.
+ * (db.ts: SQLSTATEs and Node network codes; ssh.ts; config.ts; engine.ts; ops.ts; seed.ts; realtime.ts; lint.ts);
+ * this file merges them. The rows are words about codes and import nothing of the features, so
+ * the library's explain() and the layers below the CLI (doctor) see the whole table.
  * Lookup: exact code, then the SQLSTATE class (`08xxx`), then a generic fallback.
  * Importing this module loads no driver (pg, ssh2): it is safe on the CLI's error path.
  */
@@ -11,10 +12,10 @@ import { dbTable } from './db.js';
 import { sshTable } from './ssh.js';
 import { configTable } from './config.js';
 import { engineTable } from './engine.js';
-import { opsTable } from '../ops/explain-table.js';
-import { seedTable } from '../seed/explain.js';
+import { opsTable } from './ops.js';
+import { seedTable } from './seed.js';
 import { realtimeTable } from './realtime.js';
-import { lintTable } from '../lint/explain.js';
+import { lintTable } from './lint.js';
 
 export type { Explanation, ErrorFacts, ExplainEntry, ExplainTable } from './types.js';
 

@@ -101,7 +101,7 @@ export function rewritingDefault(col: Node): string | null {
 function isNotNullCheck(c: Node): string | undefined {
   if (c.contype !== 'CONSTR_CHECK') return undefined;
   const t = (c.raw_expr as { NullTest?: Node } | undefined)?.NullTest;
-  if (!t || t.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  if (t?.nulltesttype !== 'IS_NOT_NULL') return undefined;
   const col = names((t.arg as { ColumnRef?: Node } | undefined)?.ColumnRef?.fields);
   return col.length === 1 ? col[0] : undefined;
 }

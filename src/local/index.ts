@@ -24,6 +24,7 @@ import {
   waitReady,
 } from './server.js';
 import { ensureStateDir, newState, readState, writeState, type LocalState } from './state.js';
+import { createServer } from 'node:net';
 
 export { localPaths, LOCAL_DATABASE, LOCAL_HOST, LOCAL_USER, type LocalPaths } from './paths.js';
 export type { LocalState } from './state.js';
@@ -56,7 +57,6 @@ export function localUrl(state: LocalState, port: number): string {
 }
 
 async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.unref();
@@ -70,7 +70,6 @@ async function freePort(): Promise<number> {
 }
 
 async function portTaken(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const s = createServer();
     s.unref();
@@ -84,6 +83,7 @@ async function portTaken(port: number): Promise<boolean> {
  * First call: initdb, free port chosen and remembered in local.json (0600) with a generated
  * password. The server survives this process's exit.
  */
+// Long on purpose: the start sequence under one lock: state, initdb, spawn, wait, database.
 export async function ensureLocalServer(stateDir: string, opts: { emit?: Emit } = {}): Promise<ConnectionConfig> {
   const emit = opts.emit ?? (() => {});
   const paths = localPaths(stateDir);

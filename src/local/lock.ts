@@ -4,7 +4,7 @@
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { ChatgeniusError } from '../errors.js';
-import { processAlive } from './server.js';
+import { processAlive } from './pid.js';
 
 export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

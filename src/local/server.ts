@@ -10,16 +10,9 @@ import { ChatgeniusError } from '../errors.js';
 import type { PgBinaries } from './binaries.js';
 import type { RunAs } from './os-user.js';
 import { LOCAL_HOST, type LocalPaths } from './paths.js';
+import { processAlive } from './pid.js';
 import type { LocalState } from './state.js';
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { lstat, readdir, rename } from 'node:fs/promises';
 
 /** On Linux, check that a pid is really a postgres (pids get reused after a reboot). */
 async function looksLikePostgres(pid: number): Promise<boolean> {
@@ -28,7 +21,7 @@ async function looksLikePostgres(pid: number): Promise<boolean> {
     return /postgres/.test(cmd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code !== 'ENOENT' ? true : false;
+    return code !== 'ENOENT';
   }
 }
 
@@ -159,7 +152,6 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
 async function rotateLog(logFile: string): Promise<void> {
   try {
     if ((await stat(logFile)).size > 10 * 1024 * 1024) {
-      const { rename } = await import('node:fs/promises');
       await rename(logFile, `${logFile}.1`);
     }
   } catch {
@@ -281,7 +273,6 @@ export async function stopProcess(pid: number, timeoutMs = 30_000): Promise<void
 
 /** Total size of a directory tree in bytes (files we cannot read are skipped). */
 export async function dirSize(dir: string): Promise<number> {
-  const { readdir, lstat } = await import('node:fs/promises');
   let total = 0;
   const walk = async (d: string): Promise<void> => {
     let entries;

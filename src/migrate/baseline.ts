@@ -5,7 +5,8 @@
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { noEmit } from '../events.js';
-import { diffCatalog, snapshotTables } from './catalog.js';
+import { snapshotTables } from './catalog.js';
+import { diffCatalog } from './catalog-diff.js';
 import { compareVersions, readMigrations } from './files.js';
 import { createJournalSql, recordAppliedSql, runIdentity } from './journal.js';
 import { acquireAndRead, releaseLock, unlockSql, waitOptions } from './lock.js';

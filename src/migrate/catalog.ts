@@ -251,6 +251,7 @@ async function readAll(client: pg.Client, schema: string, statements: string[]):
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
+// Long on purpose: one query per catalog kind, read in order into one snapshot.
 export async function snapshotCatalog(client: pg.Client, schema: string, options: SnapshotOptions = {}): Promise<CatalogSnapshot> {
   const ignore = new Set(options.ignoreTables ?? []);
   const [exts, tables, cols, cons, idx, trg, views, seqs, funcs, types] = await readAll(client, schema, snapshotSql(quoteLiteral(schema)));
@@ -367,63 +368,4 @@ export async function snapshotTables(client: pg.Client, schema: string, options:
     schema,
     tables: [...tables.entries()].map(([name, columns]) => ({ name, columns })).sort(byKey((t) => t.name)),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Diff (pure)
-
-function diffKeyed<T>(
-  out: string[],
-  label: string,
-  a: readonly T[],
-  b: readonly T[],
-  key: (x: T) => string,
-  compare: (prefix: string, x: T, y: T) => void,
-): void {
-  const ma = new Map(a.map((x) => [key(x), x]));
-  const mb = new Map(b.map((x) => [key(x), x]));
-  for (const [k, x] of ma) {
-    const y = mb.get(k);
-    if (y === undefined) out.push(`${label} ${k}: missing (only in the first)`);
-    else compare(`${label} ${k}`, x, y);
-  }
-  for (const k of mb.keys()) if (!ma.has(k)) out.push(`${label} ${k}: extra (only in the second)`);
-}
-
-function diffFields<T extends object>(out: string[], prefix: string, x: T, y: T, skip: string[] = []): void {
-  for (const f of Object.keys(x) as Array<keyof T & string>) {
-    if (skip.includes(f)) continue;
-    const vx = JSON.stringify(x[f]);
-    const vy = JSON.stringify(y[f]);
-    if (vx !== vy) out.push(`${prefix}: ${f} ${vx} -> ${vy}`);
-  }
-}
-
-/**
- * Human-readable differences from `a` (e.g. expected) to `b` (e.g. live); empty when equal.
- * Works for CatalogSnapshot and TablesSnapshot. The schema names are not compared.
- */
-export function diffCatalog(a: CatalogSnapshot | TablesSnapshot, b: CatalogSnapshot | TablesSnapshot): string[] {
-  const out: string[] = [];
-  const ta = a.tables as Array<Partial<TableSnapshot> & { name: string; columns: Array<{ name: string }> }>;
-  const tb = b.tables as typeof ta;
-  diffKeyed(out, 'table', ta, tb, (t) => t.name, (p, x, y) => {
-    diffFields(out, p, x, y, ['name', 'columns', 'constraints', 'indexes', 'triggers']);
-    const xo = x.columns.map((c) => c.name).join(',');
-    const yo = y.columns.map((c) => c.name).join(',');
-    const sameSet = [...x.columns.map((c) => c.name)].sort().join(',') === [...y.columns.map((c) => c.name)].sort().join(',');
-    if (sameSet && xo !== yo) out.push(`${p}: column order (${xo}) -> (${yo})`);
-    diffKeyed(out, `${p} column`, x.columns, y.columns, (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} constraint`, x.constraints ?? [], y.constraints ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} index`, x.indexes ?? [], y.indexes ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} trigger`, x.triggers ?? [], y.triggers ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-  });
-  if ('extensions' in a && 'extensions' in b) {
-    diffKeyed(out, 'extension', a.extensions, b.extensions, (e) => e.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'view', a.views, b.views, (v) => v.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'sequence', a.sequences, b.sequences, (s) => s.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'function', a.functions, b.functions, (f) => f.signature, (p, x, y) => diffFields(out, p, x, y, ['signature']));
-    diffKeyed(out, 'type', a.types, b.types, (t) => t.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-  }
-  return out;
 }

@@ -14,5 +14,5 @@ export { repair } from './repair.js';
 export { splitStatements, validateSchemaName, quoteIdent, quoteLiteral } from './sql-text.js';
 export { codeFrameIn as codeFrame } from '../explain/frame.js';
 export { JOURNAL_TABLE } from './journal.js';
-export { migrateExplainTable } from './explain.js';
+export { MigrationFailedError, failureError } from './failure.js';
 export type * from './types.js';

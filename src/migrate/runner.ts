@@ -11,7 +11,6 @@
  * Returns results; never throws for SQL errors.
  */
 import type pg from 'pg';
-import { CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { BatchText, segmentTextSql, type BatchSegment } from './batch-text.js';
 import { requestCancel } from '../db/cancel.js';

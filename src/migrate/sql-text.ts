@@ -30,6 +30,7 @@ const WORD_START = /[A-Za-z_\u0080-\uffff]/;
  * Handles '...' (with '' escapes), E'...' (backslash escapes), "identifiers", $tag$...$tag$,
  * -- and nested /* *\/ comments, and CREATE FUNCTION ... BEGIN ATOMIC ... END bodies.
  */
+// Long on purpose: one tokenizer loop; its quote, comment and dollar-quote states read best side by side.
 export function splitStatements(sql: string): SqlStatement[] {
   const out: SqlStatement[] = [];
   let i = 0;

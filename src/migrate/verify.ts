@@ -4,7 +4,8 @@
  * Read-only.
  */
 import type pg from 'pg';
-import { BOOKKEEPING_TABLES, diffCatalog, snapshotCatalog } from './catalog.js';
+import { BOOKKEEPING_TABLES, snapshotCatalog } from './catalog.js';
+import { diffCatalog } from './catalog-diff.js';
 import { readMigrations } from './files.js';
 import { readState } from './lock.js';
 import { planUp } from './plan.js';

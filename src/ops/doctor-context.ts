@@ -3,7 +3,7 @@
  * links opened so far (tunnel, client), which later checks use and `closeAll` closes.
  */
 import type pg from 'pg';
-import type { ConnectionConfig, ResolvedConfig } from '../config/types.js';
+import type { ConnectionConfig, ResolvedConfig, ConfigFlags } from '../config/types.js';
 import type { ChatgeniusEvent, Emit } from '../events.js';
 import type { CheckResult } from './checks.js';
 import { errorFacts, explain } from '../explain/index.js';
@@ -15,7 +15,7 @@ export interface TunnelLike {
 }
 
 export interface DoctorContext {
-  flags: Record<string, unknown>;
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** The environment name the env-file check looks at (from the config, else --env / CHATGENIUS_ENV). */

@@ -2,6 +2,7 @@
 import { ChatgeniusError } from '../errors.js';
 import type { Check, CheckResult } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
+import { status } from '../migrate/index.js';
 
 export const journalCheck: Check<DoctorContext> = {
   id: 'journal',
@@ -9,7 +10,6 @@ export const journalCheck: Check<DoctorContext> = {
   needs: ['pg-auth'],
   async run(ctx): Promise<CheckResult> {
     const c = ctx.config!;
-    const { status } = await import('../migrate/index.js');
     let st: Awaited<ReturnType<typeof status>>;
     try {
       st = await status(ctx.client!, {

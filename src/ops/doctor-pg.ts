@@ -10,6 +10,9 @@ import type { Check, CheckResult } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
 import { pgProtocolProbe } from './probe.js';
 import { observePooler, poolerEvidence } from './pooler.js';
+import { connectClient } from '../db/index.js';
+import { ensureLocalServer, localServerStatus } from '../local/index.js';
+import { lockHolders } from './lock.js';
 
 export const REQUIRED_EXTENSIONS = ['citext', 'pgcrypto', 'uuid-ossp'] as const;
 const DOCTOR_APP = 'chatgenius-db doctor';
@@ -31,7 +34,6 @@ export function tlsServerNameFor(ctx: DoctorContext): string | undefined {
 }
 
 async function connect(ctx: DoctorContext, conn: ConnectionConfig) {
-  const { connectClient } = await import('../db/index.js');
   const tlsServerName = tlsServerNameFor(ctx);
   const opts: Parameters<typeof connectClient>[1] = {
     retry: { maxRetries: 1, retryDelayMs: 0 },
@@ -49,7 +51,6 @@ export const pgReachableCheck: Check<DoctorContext> = {
   needs: ['config', 'ssh-forwarding'],
   async run(ctx) {
     if (!ctx.connection && !ctx.config?.connection && ctx.config?.env === 'local') {
-      const { localServerStatus, ensureLocalServer } = await import('../local/index.js');
       const st = await localServerStatus(ctx.config.stateDir);
       if (!st.running || !st.answering) {
         return {
@@ -209,7 +210,6 @@ export const lockCheck: Check<DoctorContext> = {
   title: 'Migration lock',
   needs: ['pg-auth'],
   async run(ctx): Promise<CheckResult> {
-    const { lockHolders } = await import('./lock.js');
     const holders = await lockHolders(ctx.client!, ctx.config!.schema);
     if (holders.length === 0) return { status: 'pass', summary: 'free (no migration run in progress)' };
     const h = holders[0]!;

@@ -6,6 +6,8 @@
 import { ChatgeniusError } from '../errors.js';
 import type { Check, CheckResult } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
+import { realtimeStatus, formatBytes } from './realtime.js';
+import { explain } from '../explain/index.js';
 
 /** Inactive permanent slots retaining more than this are a warning (a temporary slot cannot be inactive for long). */
 const RETAINED_WARN_BYTES = 16 * 1024 * 1024;
@@ -15,7 +17,6 @@ export const realtimeCheck: Check<DoctorContext> = {
   title: 'Real-time',
   needs: ['pg-auth'],
   async run(ctx): Promise<CheckResult> {
-    const { realtimeStatus, formatBytes } = await import('./realtime.js');
     const s = await realtimeStatus(ctx.client!, ctx.config!.schema);
     const unmet = s.prerequisites.filter((p) => !p.ok && (p.id !== 'publication' || s.mode === 'notify'));
     const details = [
@@ -44,7 +45,7 @@ export const realtimeCheck: Check<DoctorContext> = {
       status: 'pass',
       summary: `notify mode; logical mode ${ready ? 'available (chatgenius-db realtime use logical)' : `would need: ${unmet.map((p) => p.found).join('; ')}`}`,
       details,
-      ...(ready || !unmet[0]!.problem ? {} : { hint: `For logical mode: ${(await import('../explain/index.js')).explain(unmet[0]!.problem).hint}` }),
+      ...(ready || !unmet[0]!.problem ? {} : { hint: `For logical mode: ${explain(unmet[0]!.problem).hint}` }),
     };
   },
 };

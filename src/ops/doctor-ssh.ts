@@ -6,14 +6,18 @@
  */
 import { ChatgeniusError, errorCode } from '../errors.js';
 import type { ChatgeniusEvent } from '../events.js';
+import type { ConfigFlags } from '../config/types.js';
 import type { Check, CheckResult } from './checks.js';
 import { notApplicable } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
 import { inspectKeyFile } from './keyfile.js';
 import { tcpConnectMs } from './probe.js';
+import { openTunnel, knownHostsFiles, preferredHostKeyAlgorithms, verifyHostKey } from '../tunnel/index.js';
+import { classifySshError } from '../tunnel/errors.js';
+import { knownKeyTypes } from '../tunnel/known-hosts.js';
 
 /** Why the SSH checks do not apply (SSH_HOST may sit in an env file as well as in the environment). */
-export function noTunnelReason(flags: Record<string, unknown>, env: string | undefined): string {
+export function noTunnelReason(flags: ConfigFlags, env: string | undefined): string {
   if (flags['no-tunnel'] === true) return 'tunnel disabled (--no-tunnel)';
   if (env === 'local') return 'not used by --env local (embedded PostgreSQL)';
   return 'no SSH tunnel configured (SSH_HOST not set)';
@@ -29,7 +33,6 @@ async function ensureTunnel(ctx: DoctorContext): Promise<void> {
   if (ctx.tunnel || ctx.tunnelError) return;
   const cfg = ctx.config!.tunnel!;
   const conn = ctx.config!.connection;
-  const { openTunnel } = await import('../tunnel/index.js');
   try {
     const opts: Parameters<typeof openTunnel>[2] = {
       emit: (e) => {
@@ -87,7 +90,6 @@ export const sshReachableCheck: Check<DoctorContext> = {
       const { ms } = await tcpConnectMs(t.host, t.port);
       return { status: 'pass', summary: `${t.host}:${t.port} accepts TCP connections`, figure: `${ms} ms` };
     } catch (err) {
-      const { classifySshError } = await import('../tunnel/errors.js');
       return failWith(classifySshError(err, { host: t.host, port: t.port, username: t.username }));
     }
   },
@@ -138,8 +140,6 @@ export const hostKeyCheck: Check<DoctorContext> = {
     const na = noTunnel(ctx);
     if (na) return na;
     const t = ctx.config!.tunnel!;
-    const { knownHostsFiles, preferredHostKeyAlgorithms, verifyHostKey, classifySshError } = await import('../tunnel/index.js');
-    const { knownKeyTypes } = await import('../tunnel/known-hosts.js');
     const files = knownHostsFiles(t);
     let key: Buffer;
     try {

@@ -6,7 +6,7 @@
  * A failed link skips the links that need it. Never prints: returns reports (and streams them
  * to `onResult`); src/cli/commands/doctor.ts shows them.
  */
-import type { Flags } from '../cli/command.js';
+import type { ConfigFlags } from '../config/types.js';
 import type { EnvName, ResolvedConfig } from '../config/types.js';
 import { noEmit, type Emit } from '../events.js';
 import { runChecks, totals, type Check, type CheckReport, type DoctorTotals } from './checks.js';
@@ -15,6 +15,7 @@ import { processEnvVariables, scanEnvFiles } from './envfiles.js';
 import { sshChecks } from './doctor-ssh.js';
 import { createPrivilegeCheck, extensionsCheck, lockCheck, pgAuthCheck, pgReachableCheck, pgVersionCheck, poolerCheck } from './doctor-pg.js';
 import { journalCheck } from './doctor-journal.js';
+import { detectEnv, resolveConfig } from '../config/index.js';
 import { realtimeCheck } from './doctor-realtime.js';
 
 export const envFilesCheck: Check<DoctorContext> = {
@@ -76,7 +77,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
 ];
 
 export interface DoctorInput {
-  flags: Flags;
+  flags: ConfigFlags;
   env: NodeJS.ProcessEnv;
   cwd: string;
   emit?: Emit;
@@ -95,7 +96,6 @@ export interface DoctorOutcome {
 }
 
 export async function runDoctor(input: DoctorInput): Promise<DoctorOutcome> {
-  const { resolveConfig, detectEnv } = await import('../config/index.js');
   let config: ResolvedConfig | null = null;
   let configError: unknown;
   try {

@@ -11,7 +11,12 @@ import { ChatgeniusError, CancelledError } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { OpenedTarget, TargetHooks } from '../run.js';
 import { CHANNEL_PREFIX, isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
-import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode } from './realtime.js';
+import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode, checkPrerequisites, logicalFacts } from './realtime.js';
+import { openTarget } from '../run.js';
+import { sleep } from '../db/retry.js';
+import { startLogicalStream } from './realtime-stream.js';
+import { clientConfig } from '../db/connect.js';
+import { refuseTransactionPooler } from '../db/pooler.js';
 
 export type ListenStatus =
   /** mode: how changes arrive (the schema's real-time mode); slot: logical mode's temporary slot. */
@@ -71,7 +76,6 @@ export async function notifyingChannels(client: pg.Client, schema: string): Prom
 }
 
 async function defaultOpen(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {
-  const { openTarget } = await import('../run.js');
   return openTarget(config, hooks);
 }
 
@@ -123,12 +127,9 @@ class ModeChanged extends Error {
  */
 async function logicalSession(opts: ListenOptions, target: OpenedTarget, summary: ListenSummary, reconnect: boolean): Promise<Error | null> {
   const { config, signal } = opts;
-  const { startLogicalStream } = await import('./realtime-stream.js');
-  const { clientConfig } = await import('../db/connect.js');
   const tables = await realtimeTables(target.client, config.schema);
   // Prerequisites explained before the replication connection fails on them (wal_level,
   // REPLICATION, a free slot and WAL sender); creating the publication is not listen's job.
-  const { checkPrerequisites, logicalFacts } = await import('./realtime.js');
   const unmet = checkPrerequisites(await logicalFacts(target.client, config.schema)).filter((p) => !p.ok && p.id !== 'publication');
   if (unmet.length > 0) throw unmet[0]!.problem!;
   const only = new Set(summary.channels.filter((c) => c.startsWith(CHANNEL_PREFIX)).map((c) => c.slice(CHANNEL_PREFIX.length)));
@@ -199,7 +200,6 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     try {
       // LISTEN belongs to a server session: through a transaction-mode pooler it would land in
       // some other client's session and nothing would ever arrive here.
-      const { refuseTransactionPooler } = await import('../db/pooler.js');
       await refuseTransactionPooler(client, 'LISTEN needs a session of its own, so nothing would be received');
       if (summary.channels.length === 0) {
         const notifying = await notifyingChannels(client, config.schema);
@@ -270,7 +270,6 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
     summary.reconnects++;
     opts.onStatus({ type: 'reconnecting', attempt: summary.reconnects });
     if (failuresInRow > 0) {
-      const { sleep } = await import('../db/retry.js');
       await sleep(policy.retryDelayMs * failuresInRow, signal).catch(() => {});
     }
   }

@@ -1,5 +1,5 @@
 /**
- * `status --metrics`: Prometheus text exposition (prom-client, imported lazily) of
+ * The metrics of `status --metrics` (prom-client, imported lazily), printed by the CLI as Prometheus text:
  *  - chatgenius_query_duration_seconds{query}: a histogram of the queries this run makes;
  *  - chatgenius_index_scans_total / _tuples_read_total / _tuples_fetched_total{schema,table,index}
  *    from pg_stat_user_indexes (the spec's indexUsage counter);
@@ -12,7 +12,9 @@
  * counters, so rate() works on them when scraped repeatedly.
  */
 import type pg from 'pg';
-import type { CommandContext } from '../cli/command.js';
+import type { Registry } from 'prom-client';
+import { status } from '../migrate/status.js';
+import type { EngineOptions } from '../migrate/types.js';
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -100,66 +102,57 @@ export async function readFacts(client: pg.Client, schema: string): Promise<Omit
 export const TRACK_FUNCTIONS_NOTE = (db: string) =>
   `track_functions is 'none': trigger executions are not counted. Enable it (as a superuser): ALTER DATABASE "${db.replace(/"/g, '""')}" SET track_functions = 'pl'; (new sessions count from then on)`;
 
-export async function runMetrics(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../cli/output/reporter.js');
-  const { loadConfig, withTarget } = await import('../cli/output/runner.js');
-  const { engineOptions } = await import('../run.js');
-  const prom = await import('prom-client');
-  const r = reporterFor(ctx);
-  try {
-    const config = await loadConfig(ctx, r);
-    const registry = new prom.Registry();
-    const duration = new prom.Histogram({
-      name: 'chatgenius_query_duration_seconds',
-      help: 'Duration of the queries this run made, by query',
-      labelNames: ['query', 'ok'],
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    });
-    const facts = await withTarget(ctx, config, r, async (t) => {
-      const restore = timeQueries(t.client, (name, seconds, ok) => duration.observe({ query: name, ok: ok ? 'true' : 'false' }, seconds));
-      try {
-        const f = await readFacts(t.client, config.schema);
-        const { status } = await import('../migrate/index.js');
-        const st = await status(t.client, engineOptions(config, r.emit, ctx.signal));
-        return { ...f, applied: st.applied.filter((a) => a.status === 'applied').length, pending: st.pending.length };
-      } finally {
-        restore();
-      }
-    }, { startLocal: false });
-    const labels = ['schema', 'table', 'index'] as const;
-    const scans = new prom.Counter({ name: 'chatgenius_index_scans_total', help: 'Index scans (pg_stat_user_indexes.idx_scan)', labelNames: labels, registers: [registry] });
-    const read = new prom.Counter({ name: 'chatgenius_index_tuples_read_total', help: 'Index entries returned by scans (idx_tup_read)', labelNames: labels, registers: [registry] });
-    const fetched = new prom.Counter({ name: 'chatgenius_index_tuples_fetched_total', help: 'Live rows fetched by index scans (idx_tup_fetch)', labelNames: labels, registers: [registry] });
-    for (const i of facts.indexes) {
-      const l = { schema: i.schemaname, table: i.relname, index: i.indexrelname };
-      scans.inc(l, Number(i.idx_scan));
-      read.inc(l, Number(i.idx_tup_read));
-      fetched.inc(l, Number(i.idx_tup_fetch));
-    }
-    const calls = new prom.Counter({ name: 'chatgenius_trigger_executions_total', help: 'Calls of trigger functions (pg_stat_user_functions.calls; needs track_functions)', labelNames: ['schema', 'function'], registers: [registry] });
-    const seconds = new prom.Counter({ name: 'chatgenius_trigger_execution_seconds_total', help: 'Time spent in trigger functions (pg_stat_user_functions.total_time)', labelNames: ['schema', 'function'], registers: [registry] });
-    for (const f of facts.functions) {
-      calls.inc({ schema: f.schemaname, function: f.funcname }, Number(f.calls));
-      seconds.inc({ schema: f.schemaname, function: f.funcname }, Number(f.total_time) / 1000);
-    }
-    const migrations = new prom.Gauge({ name: 'chatgenius_migrations', help: 'Migrations by state', labelNames: ['schema', 'state'], registers: [registry] });
-    migrations.set({ schema: config.schema, state: 'applied' }, facts.applied);
-    migrations.set({ schema: config.schema, state: 'pending' }, facts.pending);
-    const queue = new prom.Gauge({ name: 'chatgenius_notification_queue_usage_ratio', help: 'pg_notification_queue_usage(): a full queue makes COMMITs of notifying writes fail', registers: [registry] });
-    queue.set(facts.queueUsage);
+/** The metrics of one run: the registry to print, the facts it was made from, and a note for the user. */
+export interface CollectedMetrics {
+  registry: Registry;
+  facts: MetricsFacts;
+  /** Set when track_functions is 'none' (trigger executions are then not counted). */
+  note: string | null;
+}
 
-    const note = facts.trackFunctions === 'none' ? TRACK_FUNCTIONS_NOTE(facts.database) : null;
-    if (note) ctx.io.stderr.write(`${r.errColors.yellow('▲')} ${note}\n`);
-    if (r.json) {
-      r.setResult({ metrics: await registry.getMetricsAsJSON(), ...(note ? { note } : {}) });
-    } else {
-      ctx.io.stdout.write(await registry.metrics());
-      if (note) ctx.io.stdout.write(`# NOTE ${note}\n`);
-    }
-    r.log('info', 'metrics', { indexes: facts.indexes.length, triggerFunctions: facts.functions.length, trackFunctions: facts.trackFunctions });
-    return 0;
-  } catch (e) {
-    return r.fail(e);
+/**
+ * Read the statistics and the migration state through `client` (every query timed into the
+ * duration histogram) and build the Prometheus registry. Prints nothing: the CLI prints.
+ */
+export async function collectMetrics(client: pg.Client, engine: EngineOptions): Promise<CollectedMetrics> {
+  const prom = await import('prom-client');
+  const registry = new prom.Registry();
+  const duration = new prom.Histogram({
+    name: 'chatgenius_query_duration_seconds',
+    help: 'Duration of the queries this run made, by query',
+    labelNames: ['query', 'ok'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const restore = timeQueries(client, (name, seconds, ok) => duration.observe({ query: name, ok: ok ? 'true' : 'false' }, seconds));
+  let facts: MetricsFacts;
+  try {
+    const f = await readFacts(client, engine.schema);
+    const st = await status(client, engine);
+    facts = { ...f, applied: st.applied.filter((a) => a.status === 'applied').length, pending: st.pending.length };
+  } finally {
+    restore();
   }
+  const labels = ['schema', 'table', 'index'] as const;
+  const scans = new prom.Counter({ name: 'chatgenius_index_scans_total', help: 'Index scans (pg_stat_user_indexes.idx_scan)', labelNames: labels, registers: [registry] });
+  const read = new prom.Counter({ name: 'chatgenius_index_tuples_read_total', help: 'Index entries returned by scans (idx_tup_read)', labelNames: labels, registers: [registry] });
+  const fetched = new prom.Counter({ name: 'chatgenius_index_tuples_fetched_total', help: 'Live rows fetched by index scans (idx_tup_fetch)', labelNames: labels, registers: [registry] });
+  for (const i of facts.indexes) {
+    const l = { schema: i.schemaname, table: i.relname, index: i.indexrelname };
+    scans.inc(l, Number(i.idx_scan));
+    read.inc(l, Number(i.idx_tup_read));
+    fetched.inc(l, Number(i.idx_tup_fetch));
+  }
+  const calls = new prom.Counter({ name: 'chatgenius_trigger_executions_total', help: 'Calls of trigger functions (pg_stat_user_functions.calls; needs track_functions)', labelNames: ['schema', 'function'], registers: [registry] });
+  const seconds = new prom.Counter({ name: 'chatgenius_trigger_execution_seconds_total', help: 'Time spent in trigger functions (pg_stat_user_functions.total_time)', labelNames: ['schema', 'function'], registers: [registry] });
+  for (const f of facts.functions) {
+    calls.inc({ schema: f.schemaname, function: f.funcname }, Number(f.calls));
+    seconds.inc({ schema: f.schemaname, function: f.funcname }, Number(f.total_time) / 1000);
+  }
+  const migrations = new prom.Gauge({ name: 'chatgenius_migrations', help: 'Migrations by state', labelNames: ['schema', 'state'], registers: [registry] });
+  migrations.set({ schema: engine.schema, state: 'applied' }, facts.applied);
+  migrations.set({ schema: engine.schema, state: 'pending' }, facts.pending);
+  const queue = new prom.Gauge({ name: 'chatgenius_notification_queue_usage_ratio', help: 'pg_notification_queue_usage(): a full queue makes COMMITs of notifying writes fail', registers: [registry] });
+  queue.set(facts.queueUsage);
+  return { registry, facts, note: facts.trackFunctions === 'none' ? TRACK_FUNCTIONS_NOTE(facts.database) : null };
 }

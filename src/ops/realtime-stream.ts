@@ -79,7 +79,9 @@ export interface LogicalStream {
 
 interface ServiceLike {
   client(): Promise<[pg.Client, unknown]>;
+  // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
   on(event: string, cb: (...args: any[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
   once(event: string, cb: (...args: any[]) => void): unknown;
   subscribe(plugin: unknown, slot: string, lsn?: string): Promise<unknown>;
   stop(): Promise<unknown>;
@@ -87,7 +89,9 @@ interface ServiceLike {
 
 /** Open the replication connection, create the temporary slot on it, start streaming. */
 export async function startLogicalStream(opts: LogicalStreamOptions): Promise<LogicalStream> {
+  // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
   const mod = (await import('pg-logical-replication')) as unknown as Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
   const lib = (mod.LogicalReplicationService ? mod : mod.default) as { LogicalReplicationService: new (...a: any[]) => ServiceLike; PgoutputPlugin: new (o: unknown) => unknown };
   const slot = slotName();
   let pid = 0;

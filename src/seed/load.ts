@@ -27,6 +27,7 @@ import {
   type StaticTable,
   type TableName,
 } from './generate.js';
+import { refuseTransactionPooler } from '../migrate/lock.js';
 
 export interface SeedOptions extends Partial<GenerateOptions> {
   users: number;
@@ -256,6 +257,7 @@ function copySql(schema: string, table: TableName): string {
 }
 
 /** Seed an empty, applied schema. Throws ChatgeniusError before writing anything if it can't. */
+// Long on purpose: the seed's checks, then one COPY per table in dependency order, in one transaction.
 export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promise<SeedResult> {
   const emit = opts.emit ?? noEmit;
   const schema = opts.schema;
@@ -271,7 +273,6 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
   });
   await checkTarget(client, schema);
   // The load runs in one session (temp settings, COPY, the triggers switched off and on again).
-  const { refuseTransactionPooler } = await import('../migrate/lock.js');
   await refuseTransactionPooler(client, 'nothing was loaded');
 
   const counts = Object.fromEntries(TABLE_ORDER.map((t) => [t, 0])) as Record<TableName, number>;

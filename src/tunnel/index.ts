@@ -1,4 +1,4 @@
-/** The SSH tunnel: openTunnel (the agreed interface), the spec's SSHTunnel class, keys, known_hosts. */
+/** The SSH tunnel: openTunnel (the agreed interface), keys, known_hosts. */
 export { openTunnel, preferredHostKeyAlgorithms } from './tunnel.js';
 export type { OpenTunnel, OpenTunnelOptions } from './tunnel.js';
 export { SSHTunnelError, classifySshError, classifyForwardError, isTransientSshError } from './errors.js';
@@ -19,7 +19,3 @@ export {
 export type { HostKeyCheck, HostKeyStatus, KnownHostEntry } from './known-hosts.js';
 export { verifyHostKey, knownHostsFiles } from './host-key.js';
 export type { ConfirmHostKey } from './host-key.js';
-export { SSHTunnel } from './ssh-tunnel.js';
-export type { SSHTunnelOptions } from './ssh-tunnel.js';
-export { activeTunnel } from './active.js';
-export type { ActiveTunnel } from './active.js';

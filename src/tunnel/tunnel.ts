@@ -64,6 +64,7 @@ export function preferredHostKeyAlgorithms(knownTypes: string[]): string[] {
 const noop = () => {};
 
 /** One attempt: a fresh Client, resolved on 'ready' (host key verified, authenticated). */
+// Long on purpose: ssh2's event handlers settle one promise together; apart, they would share state through arguments.
 async function connectOnce(
   cfg: TunnelConfig,
   auth: SshAuth,
@@ -212,6 +213,7 @@ function listen(server: Server): Promise<number> {
   });
 }
 
+// Long on purpose: the tunnel's state (sockets, channels, spare channel, drop, close) is one closure its handlers share.
 export async function openTunnel(
   cfg: TunnelConfig,
   remote: { host: string; port: number },

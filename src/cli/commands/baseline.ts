@@ -1,6 +1,11 @@
 /** `chatgenius-db baseline --to VERSION`: adopt a database whose tables already exist. */
 import { ChatgeniusError, usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { asUsageError, loadConfig, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { plural } from '../output/format.js';
+import { baseline } from '../../migrate/index.js';
 
 export const summary = 'Adopt a database whose tables already exist';
 
@@ -27,15 +32,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const to = typeof ctx.flags.to === 'string' ? ctx.flags.to : undefined;
   if (!to) throw usageError('USAGE_MISSING_ARGUMENT', 'baseline needs --to VERSION', { argument: '--to VERSION', example: 'chatgenius-db baseline --to 0002 --yes' });
   if (!/^\d+$/.test(to)) throw usageError('MIGRATION_UNKNOWN_VERSION', `--to ${to} is not a migration version`, { version: to, flag: '--to' });
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel, asUsageError } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { plural } = await import('../output/format.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   if (!config.dryRun) checkConsent(config, 'baseline', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { baseline } = await import('../../migrate/index.js');
     const { readVersion } = await import('../main.js');
     const label = targetLabel(config, t);
     const b = await baseline(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), to }).catch((e: unknown) => {

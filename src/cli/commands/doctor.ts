@@ -1,5 +1,9 @@
 /** `chatgenius-db doctor`: check each link of the chain and say which one is broken. */
-import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { configFlags, connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { toLogEntry } from '../../log/logger.js';
+import { runDoctor } from '../../ops/doctor.js';
+import { formatCheckLine, formatTotals } from '../../ops/doctor-format.js';
 
 export const summary = 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges';
 
@@ -33,15 +37,11 @@ Examples:
 export const options = connectionOptions satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { toLogEntry } = await import('../../log/logger.js');
-  const { runDoctor } = await import('../../ops/doctor.js');
-  const { formatCheckLine, formatTotals } = await import('../../ops/doctor-format.js');
   const r = reporterFor(ctx);
   const c = r.out.colors;
   const paint = { green: c.green, red: c.red, yellow: c.yellow, dim: c.dim };
   const outcome = await runDoctor({
-    flags: ctx.flags,
+    flags: configFlags(ctx.flags),
     env: ctx.env,
     cwd: ctx.cwd,
     signal: ctx.signal,

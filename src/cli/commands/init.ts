@@ -3,6 +3,19 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
 import type { TargetHooks } from '../../run.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { appliedSummary, failureError } from '../output/engine-results.js';
+import { formatDuration, plural } from '../output/format.js';
+import { migrate } from '../../migrate/index.js';
+import { checkUnsafe, allowUnsafeOf, warnUnsafe } from '../output/unsafe.js';
+import { RULE_BY_ID } from '../../lint/rules.js';
+import { usageError } from '../../errors.js';
+import { lockPlan } from '../../lint/index.js';
+import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
+import { readMigrations } from '../../migrate/files.js';
+import { findSyntaxError } from '../syntax-check.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -47,8 +60,6 @@ Examples:
 export const options = { ...connectionOptions, 'allow-unsafe': { type: 'string' } } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, loadWizard } = await import('../output/runner.js');
   if (ctx.interactive) {
     const wizard = await loadWizard();
     if (wizard?.initWizard) return wizard.initWizard(ctx);
@@ -69,20 +80,12 @@ export async function runInit(
   reporter?: Reporter,
   opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey']; unsafeConfirmed?: boolean } = {},
 ): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
-  const { withTarget, targetLabel, registerSecrets } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { failureError, appliedSummary } = await import('../output/engine-results.js');
-  const { formatDuration, plural } = await import('../output/format.js');
   registerSecrets(config, r);
-  const { checkUnsafe, allowUnsafeOf, warnUnsafe } = await import('../output/unsafe.js');
   const allowUnsafe = allowUnsafeOf(ctx);
   if (allowUnsafe.rules.size > 0) {
-    const { RULE_BY_ID } = await import('../../lint/rules.js');
     const unknown = [...allowUnsafe.rules].filter((x) => !RULE_BY_ID.has(x));
     if (unknown.length) {
-      const { usageError } = await import('../../errors.js');
       throw usageError('USAGE_UNKNOWN_RULE', `--allow-unsafe: unknown rule ${unknown.join(', ')}`, { flag: '--allow-unsafe', unknown: unknown.join(', ') });
     }
   }
@@ -101,7 +104,6 @@ export async function runInit(
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { migrate } = await import('../../migrate/apply.js');
     const label = targetLabel(config, t);
     const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
@@ -132,8 +134,6 @@ export async function runInit(
         r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
       } else {
         r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-        const { lockPlan } = await import('../../lint/index.js');
-        const { lockPlanLines, lockPlanJson } = await import('../output/lock-plan.js');
         const plan = await lockPlan(t.client, {
           schema: config.schema,
           applied: result.plan.applied.map((a) => a.file),
@@ -175,12 +175,9 @@ export async function runInit(
  */
 export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
   for (const m of [import('pg'), import('../../run.js'), import('../../db/connect.js'), import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js')]) m.catch(() => undefined);
-  const { readMigrations } = await import('../../migrate/files.js');
-  const { findSyntaxError } = await import('../syntax-check.js');
   const files = await readMigrations(dir);
   const bad = await findSyntaxError(files, direction, { toolVersion });
   if (bad) {
-    const { failureError } = await import('../output/engine-results.js');
     throw failureError(bad, direction);
   }
   return files;

@@ -3,6 +3,9 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { usageError } from '../../errors.js';
 import { RULES } from '../../lint/rules.js';
 import type { CommandContext, OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { defaultMigrationsDir } from '../../config/index.js';
+import { lintDirectory } from '../../lint/index.js';
 
 export const summary = 'Check the migration files for locks and outages before they run (CI: --format github)';
 
@@ -57,7 +60,6 @@ export function githubAnnotation(f: { file: string; line: number; column: number
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporterFor(ctx);
   const format = ctx.flags.format;
   if (format !== undefined && format !== 'github' && format !== 'text') {
@@ -67,10 +69,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   let dir: string;
   if (given) dir = isAbsolute(given) ? given : resolve(ctx.cwd, given);
   else {
-    const { defaultMigrationsDir } = await import('../../config/index.js');
     dir = defaultMigrationsDir();
   }
-  const { lintDirectory } = await import('../../lint/index.js');
   const result = await lintDirectory(dir);
   const rel = (file: string) => {
     const p = relative(ctx.cwd, resolve(dir, file));

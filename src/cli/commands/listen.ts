@@ -1,5 +1,11 @@
 /** `chatgenius-db listen [CHANNEL...]`: print real-time notifications until Ctrl-C. */
-import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { configFlags, connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { resolveConfig } from '../../config/index.js';
+import { listen } from '../../ops/listen.js';
+import { normalizeChannel, prettyLine } from '../../ops/notification.js';
+import { toLogEntry } from '../../log/logger.js';
+import { createColors } from '../output/colors.js';
 
 export const summary = 'Print real-time notifications (chatgenius_* channels) until Ctrl-C';
 
@@ -43,16 +49,10 @@ export const options = connectionOptions satisfies OptionSpec;
 export const allowPositionals = true;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { resolveConfig } = await import('../../config/index.js');
-  const { listen } = await import('../../ops/listen.js');
-  const { prettyLine, normalizeChannel } = await import('../../ops/notification.js');
-  const { toLogEntry } = await import('../../log/logger.js');
-  const { createColors } = await import('../output/colors.js');
   const r = reporterFor(ctx);
   try {
     for (const c of ctx.positionals) normalizeChannel(c); // bad names: exit 2 before connecting
-    const config = resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: false });
+    const config = resolveConfig({ flags: configFlags(ctx.flags), env: ctx.env, cwd: ctx.cwd, interactive: false });
     r.addSecrets(config.connection?.password, config.tunnel?.passphrase);
     const err = r.errColors;
     const out = createColors(ctx.io.stdout, ctx.env);

@@ -1,6 +1,12 @@
 /** `chatgenius-db local start|stop|status|reset`: the embedded PostgreSQL behind `--env local`. */
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import { STATE_DIR_NAME } from '../../config/defaults.js';
+import * as local from '../../local/index.js';
+import { reporterFor } from '../output/reporter.js';
+import { findProjectRoot } from '../../config/project-root.js';
 
 export const summary = 'Manage the embedded PostgreSQL of --env local: start | stop | status | url | reset';
 
@@ -54,7 +60,6 @@ function formatBytes(n: number): string {
 
 /** A y/N question on the terminal; anything but y/yes is no. */
 async function askYesNo(ctx: CommandContext, question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
   const onAbort = () => rl.close();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -80,12 +85,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       { command: 'local', argument: action, expected: [...ACTIONS] },
     );
   }
-  const { join } = await import('node:path');
-  const { STATE_DIR_NAME } = await import('../../config/defaults.js');
-  const local = await import('../../local/index.js');
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporterFor(ctx);
-  const { findProjectRoot } = await import('../../config/project-root.js');
   const stateDir = join(findProjectRoot(ctx.cwd), STATE_DIR_NAME);
 
   switch (action as Action) {

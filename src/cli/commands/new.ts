@@ -2,8 +2,12 @@
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { MIGRATIONS_DIR_NAME } from '../../config/defaults.js';
+import { bundledMigrationsDir, defaultMigrationsDir, findProjectRoot } from '../../config/project-root.js';
+import { SETTINGS } from '../../config/settings.js';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
 
 export const summary = 'Write the next NNNN_name.up.sql / .down.sql pair';
 
@@ -91,19 +95,13 @@ export function templates(version: string, name: string): { up: string; down: st
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporterFor(ctx);
   if (ctx.positionals.length > 1) {
     throw usageError('USAGE_UNEXPECTED_ARGUMENT', `Unexpected argument ${ctx.positionals[1]}`, { argument: ctx.positionals[1], command: 'new' });
   }
   const name = validateName(ctx.positionals[0]);
-  const given =
-    typeof ctx.flags['migrations-dir'] === 'string'
-      ? ctx.flags['migrations-dir']
-      : ctx.env.CHATGENIUS_MIGRATIONS_DIR !== undefined && ctx.env.CHATGENIUS_MIGRATIONS_DIR !== ''
-        ? ctx.env.CHATGENIUS_MIGRATIONS_DIR
-        : undefined;
-  const { findProjectRoot, defaultMigrationsDir, bundledMigrationsDir, PROJECT_MIGRATIONS_DIR } = await import('../../config/project-root.js');
+  const envDir = ctx.env[SETTINGS.migrationsDir.vars[0]];
+  const given = typeof ctx.flags['migrations-dir'] === 'string' ? ctx.flags['migrations-dir'] : envDir !== undefined && envDir !== '' ? envDir : undefined;
   const root = findProjectRoot(ctx.cwd);
   let dir: string;
   if (given) {
@@ -114,7 +112,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     // The one rule (config/project-root.ts): the project's sql/, else the package's own. A new
     // migration never goes into the installed package: the project takes its own copy first.
     dir = defaultMigrationsDir(root);
-    const own = join(root, PROJECT_MIGRATIONS_DIR);
+    const own = join(root, MIGRATIONS_DIR_NAME);
     if (dir === bundledMigrationsDir() && resolve(dir) !== resolve(own)) {
       await mkdir(own, { recursive: true });
       const shipped = (await readdir(dir)).filter((f) => FILE.test(f));

@@ -1,6 +1,11 @@
 /** `chatgenius-db realtime status | use notify | use logical`: how real-time changes reach listeners. */
 import { usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, withTarget, targetLabel } from '../output/runner.js';
+import { checkConsent } from '../../run.js';
+import { explain } from '../../explain/index.js';
+import * as rt from '../../ops/realtime.js';
 
 export const summary = 'Real-time mode: status | use notify | use logical (logical decoding)';
 
@@ -57,10 +62,6 @@ export function parseAction(positionals: string[]): Action {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const action = parseAction(ctx.positionals);
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { checkConsent } = await import('../../run.js');
-  const rt = await import('../../ops/realtime.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   if (action !== 'status') checkConsent(config, 'realtime', config.connection?.database, { interactive: ctx.interactive });
@@ -79,7 +80,6 @@ export async function run(ctx: CommandContext): Promise<number> {
       for (const p of s.prerequisites) r.out.line(`  ${p.ok ? c.green('✔') : c.red('✖')} ${p.found}`);
       const unmet = s.prerequisites.find((p) => !p.ok);
       if (unmet?.problem) {
-        const { explain } = await import('../../explain/index.js');
         r.out.line(`  ${c.dim(`fix: ${explain(unmet.problem).hint}`)}`);
       }
       r.out.line(c.bold(`Logical replication slots in this database: ${s.slots.length}`));

@@ -1,6 +1,12 @@
 /** `chatgenius-db repair [--version V]`: accept a deliberate change to an applied file; clear failed-run rows. */
 import { usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { lineDiff } from '../output/engine-results.js';
+import { plural } from '../output/format.js';
+import { repair } from '../../migrate/index.js';
 
 export const summary = 'Re-record an applied file deliberately changed; clear a failed-run record';
 
@@ -30,18 +36,12 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (version !== undefined && !/^\d+$/.test(version)) {
     throw usageError('MIGRATION_UNKNOWN_VERSION', `--version ${version} is not a migration version`, { version, flag: '--version' });
   }
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { lineDiff } = await import('../output/engine-results.js');
-  const { plural } = await import('../output/format.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   const apply = !config.dryRun && config.yes;
   // Production: a wrong or missing name is refused before anything connects.
   if (apply) checkConsent(config, 'repair', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { repair } = await import('../../migrate/index.js');
     const { readVersion } = await import('../main.js');
     const label = targetLabel(config, t);
     const res = await repair(t.client, {

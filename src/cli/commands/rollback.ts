@@ -4,6 +4,13 @@ import { usageError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
+import { reporterFor } from '../output/reporter.js';
+import { asUsageError, loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent, engineOptions } from '../../run.js';
+import { appliedSummary, failureError } from '../output/engine-results.js';
+import { formatDuration, plural } from '../output/format.js';
+import { rollback } from '../../migrate/index.js';
+import { checkedFiles } from './init.js';
 
 export const summary = 'Roll back migrations';
 
@@ -65,8 +72,6 @@ export function rollbackTarget(flags: Flags): RollbackTarget {
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, loadWizard } = await import('../output/runner.js');
   if (ctx.interactive) {
     const wizard = await loadWizard();
     if (wizard?.rollbackWizard) return wizard.rollbackWizard(ctx);
@@ -85,12 +90,7 @@ export async function runRollback(
   reporter?: Reporter,
   opts: { confirmed?: boolean; confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget } = {},
 ): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
   const r = reporter ?? reporterFor(ctx);
-  const { withTarget, targetLabel, registerSecrets, asUsageError } = await import('../output/runner.js');
-  const { checkConsent, engineOptions } = await import('../../run.js');
-  const { failureError, appliedSummary } = await import('../output/engine-results.js');
-  const { formatDuration, plural } = await import('../output/format.js');
   registerSecrets(config, r);
 
   // Consent first: nothing connects, nothing changes without it.
@@ -99,10 +99,8 @@ export async function runRollback(
   }
   const started = Date.now();
   const { readVersion } = await import('../main.js');
-  const { checkedFiles } = await import('./init.js');
   const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
   return withTarget(ctx, config, r, async (t) => {
-    const { rollback } = await import('../../migrate/rollback.js');
     const label = targetLabel(config, t);
     r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
     const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target, files }).catch((e: unknown) => {

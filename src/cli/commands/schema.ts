@@ -3,8 +3,16 @@
  * a Mermaid erDiagram for Markdown, or an SVG picture. Read from the target's catalog in one round
  * trip; changes nothing.
  */
-import { usageError } from '../../errors.js';
+import { usageError, ChatgeniusError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, withTarget, targetLabel } from '../output/runner.js';
+import { readSchemaModel } from '../../ops/schema/model.js';
+import { renderText } from '../../ops/schema/text.js';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { renderSvg } from '../../ops/schema/svg.js';
+import { renderMermaid } from '../../ops/schema/mermaid.js';
 
 export const summary = 'Show the schema: a tour in the terminal, a Mermaid diagram or an SVG picture';
 
@@ -57,10 +65,6 @@ export function schemaFormat(format: unknown, output: unknown): SchemaFormat {
 export async function run(ctx: CommandContext): Promise<number> {
   const format = schemaFormat(ctx.flags.format, ctx.flags.output);
   const output = typeof ctx.flags.output === 'string' ? ctx.flags.output : undefined;
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { ChatgeniusError } = await import('../../errors.js');
-  const { readSchemaModel } = await import('../../ops/schema/model.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   const model = await withTarget(ctx, config, r, async (t) => {
@@ -73,16 +77,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   if (r.json && !output) return 0;
   let text: string;
-  if (format === 'svg') text = await (await import('../../ops/schema/svg.js')).renderSvg(model);
-  else if (format === 'mermaid') text = (await import('../../ops/schema/mermaid.js')).renderMermaid(model);
+  if (format === 'svg') text = await renderSvg(model);
+  else if (format === 'mermaid') text = renderMermaid(model);
   else {
-    const { renderText } = await import('../../ops/schema/text.js');
     const stream = output ? undefined : ctx.io.stdout;
     text = renderText(model, { width: stream?.isTTY ? (stream.columns ?? 80) : 80, ...(output ? {} : { style: r.out.colors }) });
   }
   if (output) {
-    const { writeFile } = await import('node:fs/promises');
-    const { resolve } = await import('node:path');
     const path = resolve(ctx.cwd, output);
     await writeFile(path, format === 'mermaid' && /\.md$/i.test(output) ? `\`\`\`mermaid\n${text}\`\`\`\n` : text);
     r.out.success(`Wrote ${output}: ${format}, ${model.tables.length} tables.`);

@@ -3,6 +3,13 @@ import { usageError } from '../../errors.js';
 import type { Emit } from '../../events.js';
 import { DEFAULT_SEED, DEFAULT_SIZE } from '../../seed/world.js';
 import { connectionOptions, type CommandContext, type Flags, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, targetLabel, withTarget } from '../output/runner.js';
+import { checkConsent } from '../../run.js';
+import { checkTarget, seedDatabase } from '../../seed/load.js';
+import { CancelledError } from '../../errors.js';
+import { createProgress } from '../output/live-progress.js';
+import { createColors } from '../output/colors.js';
 
 export const summary = 'Fill the database with realistic demo data (deterministic from --seed)';
 
@@ -80,9 +87,6 @@ export function parseSizes(flags: Flags): SeedSizes {
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { checkConsent } = await import('../../run.js');
   const r = reporterFor(ctx);
   const sizes = parseSizes(ctx.flags);
   const config = await loadConfig(ctx, r);
@@ -108,7 +112,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 
   return withTarget(ctx, config, r, async (t) => {
-    const { seedDatabase, checkTarget } = await import('../../seed/load.js');
     const label = targetLabel(config, t);
     r.setResult({ env: config.env, target: label, schema: config.schema, seed: sizes.seed, dryRun: config.dryRun });
     if (config.dryRun) {
@@ -121,8 +124,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     r.out.info(`Seeding ${label} (schema ${config.schema}) with seed "${sizes.seed}"`);
     // The live line goes to stderr (stdout stays for results); under --json the log has the events.
-    const { createProgress } = await import('../output/live-progress.js');
-    const { createColors } = await import('../output/colors.js');
     const progress = r.json ? undefined : createProgress(ctx.io.stderr, createColors(ctx.io.stderr, ctx.env));
     const emit: Emit = (e) => {
       r.emit(e);
@@ -157,7 +158,6 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 async function askDatabaseName(database: string): Promise<string> {
   const clack = await import('@clack/prompts');
-  const { CancelledError } = await import('../../errors.js');
   const answer = await clack.text({ message: `This fills the PRODUCTION database ${database} with demo data. Type its name to confirm:` });
   if (clack.isCancel(answer)) throw new CancelledError();
   return String(answer);

@@ -1,5 +1,12 @@
 /** `chatgenius-db status`: applied and pending migrations (`--metrics`: Prometheus text). */
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { runMetrics } from './status-metrics.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, targetLabel, withTarget } from '../output/runner.js';
+import { engineOptions } from '../../run.js';
+import { statusTable } from '../output/engine-results.js';
+import { plural } from '../output/format.js';
+import { status } from '../../migrate/index.js';
 
 export const summary = 'List applied and pending migrations';
 
@@ -25,19 +32,11 @@ export const options = { ...connectionOptions, metrics: { type: 'boolean' } } as
 
 export async function run(ctx: CommandContext): Promise<number> {
   if (ctx.flags.metrics === true) {
-    const spec = '../../ops/metrics.js';
-    const m = (await import(spec)) as { runMetrics(ctx: CommandContext): Promise<number> };
-    return m.runMetrics(ctx);
+    return runMetrics(ctx);
   }
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { engineOptions } = await import('../../run.js');
-  const { statusTable } = await import('../output/engine-results.js');
-  const { plural } = await import('../output/format.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   return withTarget(ctx, config, r, async (t) => {
-    const { status } = await import('../../migrate/index.js');
     const s = await status(t.client, engineOptions(config, r.emit, ctx.signal));
     const label = targetLabel(config, t);
     r.out.line(`${r.out.colors.bold('Target:')} ${label} (schema ${config.schema}, env ${config.env})`);

@@ -1,6 +1,11 @@
 /** `chatgenius-db verify`: journal checksums and the live schema against sql/; exit 1 on drift. */
 import { ChatgeniusError } from '../../errors.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
+import { reporterFor } from '../output/reporter.js';
+import { loadConfig, targetLabel, withTarget } from '../output/runner.js';
+import { engineOptions } from '../../run.js';
+import { plural } from '../output/format.js';
+import { verify } from '../../migrate/index.js';
 
 export const summary = 'Compare the journal and the live schema with sql/';
 
@@ -22,14 +27,9 @@ Examples:
 export const options = { ...connectionOptions } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const { reporterFor } = await import('../output/reporter.js');
-  const { loadConfig, withTarget, targetLabel } = await import('../output/runner.js');
-  const { engineOptions } = await import('../../run.js');
-  const { plural } = await import('../output/format.js');
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
   return withTarget(ctx, config, r, async (t) => {
-    const { verify } = await import('../../migrate/index.js');
     const v = await verify(t.client, engineOptions(config, r.emit, ctx.signal));
     const label = targetLabel(config, t);
     r.setResult({

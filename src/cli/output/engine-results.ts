@@ -1,30 +1,8 @@
 /** Pure: the engine's result values -> errors to explain, tables and diffs to print. */
-import { ChatgeniusError } from '../../errors.js';
-import type { MigrationFailure, MigrationResult, StatusResult } from '../../migrate/types.js';
+import type { MigrationResult, StatusResult } from '../../migrate/types.js';
 import { formatDuration, formatTable } from './format.js';
 
-/** A failed migration as an error explain() turns into file:line:column + frame + SQLSTATE words. */
-export function failureError(f: MigrationFailure, direction: 'up' | 'down' = 'up'): ChatgeniusError {
-  const where = f.line !== undefined ? `${f.file}:${f.line}${f.column !== undefined ? `:${f.column}` : ''}` : f.file;
-  const details: Record<string, unknown> = {
-    file: f.file,
-    version: f.version,
-    name: f.name,
-    direction,
-    phase: f.phase,
-    pgMessage: f.message,
-  };
-  if (f.line !== undefined) details.line = f.line;
-  if (f.column !== undefined) details.column = f.column;
-  if (f.code !== undefined) details.sqlstate = f.code;
-  if (f.retries !== undefined) details.retries = f.retries;
-  if (f.holder !== undefined) details.holder = f.holder;
-  const frame = [f.frame, f.detail ? `DETAIL: ${f.detail}` : undefined, f.hint ? `HINT: ${f.hint}` : undefined, !f.frame && f.statement ? `Statement: ${f.statement}` : undefined]
-    .filter(Boolean)
-    .join('\n');
-  if (frame) details.frame = frame;
-  return new ChatgeniusError('MIGRATION_SQL_ERROR', `${where}: ${f.message}`, details);
-}
+export { failureError } from '../../migrate/failure.js';
 
 export function appliedSummary(results: MigrationResult[]): Array<{ version: string; name: string; durationMs?: number }> {
   return results

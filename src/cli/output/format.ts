@@ -1,4 +1,5 @@
 /** Pure formatting helpers for the terminal: durations, targets, explanations, tables. */
+import picocolors from 'picocolors';
 import type { ConnectionConfig } from '../../config/types.js';
 import type { Explanation } from '../../explain/types.js';
 import type { Colors } from './colors.js';
@@ -32,14 +33,28 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The title / cause / hint block printed on stderr for any failure. */
-export function formatExplanation(x: Explanation, c: Colors): string {
-  const lines = [`${c.red('✖')} ${c.bold(x.title)} ${c.dim(`(${x.code})`)}`, `  ${c.bold('Why:')} ${x.cause}`, `  ${c.bold('Fix:')} ${x.hint}`];
-  if (x.detail) {
+/**
+ * The one wording of an explanation: title (code), Why:, Fix:, then the detail block. Printed on
+ * stderr for any failure (with the mark, indented); inside a wizard box (`framed`: clack draws
+ * the mark and the frame) without them, and with no trailing newline.
+ */
+export function formatExplanation(x: Explanation, c: Colors, opts: { framed?: boolean } = {}): string {
+  const pad = opts.framed ? '' : '  ';
+  const title = `${c.bold(x.title)} ${c.dim(`(${x.code})`)}`;
+  const lines = [opts.framed ? title : `${c.red('✖')} ${title}`, `${pad}${c.bold('Why:')} ${x.cause}`, `${pad}${c.bold('Fix:')} ${x.hint}`];
+  if (x.detail && !opts.framed) {
     lines.push('');
-    for (const l of x.detail.split('\n')) lines.push(`  ${l}`);
+    for (const l of x.detail.split('\n')) lines.push(`${pad}${l}`);
   }
-  return `${lines.join('\n')}\n`;
+  return opts.framed ? lines.join('\n') : `${lines.join('\n')}\n`;
+}
+
+/** Colours that print nothing extra (text inside a wizard box). */
+const plain: Colors = picocolors.createColors(false);
+
+/** An explanation as a wizard shows it inside its box. */
+export function framedExplanation(x: Explanation): string {
+  return formatExplanation(x, plain, { framed: true });
 }
 
 /** A plain left-aligned table (no borders). */

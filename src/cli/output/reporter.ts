@@ -83,6 +83,7 @@ export function exitCodeFor(err: unknown): number {
   return 1;
 }
 
+// Long on purpose: one closure over the run's redactor, log sinks and result, shared by its methods.
 export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io: CliIO; command: string; correlationId?: string }): Reporter {
   const { flags, env, io } = opts;
   const json = flags.json === true;

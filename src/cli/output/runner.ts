@@ -6,13 +6,14 @@ import { statSync } from 'node:fs';
 import type { ResolvedConfig } from '../../config/types.js';
 import { CancelledError, ChatgeniusError } from '../../errors.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
-import type { CommandContext } from '../command.js';
+import { configFlags, type CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
 import { describeBastion, describeConnection } from './format.js';
+import { resolveConfig } from '../../config/index.js';
+import { openTarget } from '../../run.js';
 
 export async function loadConfig(ctx: CommandContext, reporter: Reporter): Promise<ResolvedConfig> {
-  const { resolveConfig } = await import('../../config/index.js');
-  const config = await resolveConfig({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
+  const config = await resolveConfig({ flags: configFlags(ctx.flags), env: ctx.env, cwd: ctx.cwd, interactive: ctx.interactive });
   registerSecrets(config, reporter);
   if (config.logFile && typeof ctx.flags['log-file'] !== 'string') reporter.attachLogFile(config.logFile);
   checkMigrationsDir(config.migrationsDir, typeof ctx.flags['migrations-dir'] === 'string');
@@ -35,7 +36,6 @@ export async function withTarget<T>(
   fn: (t: OpenedTarget) => Promise<T>,
   hooks: { confirmHostKey?: TargetHooks['confirmHostKey']; opened?: OpenedTarget; startLocal?: boolean } = {},
 ): Promise<T> {
-  const { openTarget } = await import('../../run.js');
   const t =
     hooks.opened ??
     (await openTarget(config, {

@@ -9,6 +9,10 @@ import type { Emit } from '../../events.js';
 import type { MigrationFile } from '../../migrate/types.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
+import { loadParser } from '../../lint/parser.js';
+import { findingsByVersion, unsafeFindings, tableStats } from '../../lint/index.js';
+import { unsafeLine } from './lock-plan.js';
+import { readMigrations } from '../../migrate/files.js';
 
 export interface AllowUnsafe {
   all: boolean;
@@ -25,8 +29,6 @@ export function allowUnsafeOf(ctx: Pick<CommandContext, 'flags'>): AllowUnsafe {
 
 /** The unsafe findings of the pending files (one extra round trip, for table sizes, only when a finding needs it). */
 export async function unsafeOf(client: pg.Client, schema: string, all: MigrationFile[], pending: MigrationFile[], allow: AllowUnsafe) {
-  const { loadParser } = await import('../../lint/parser.js');
-  const { findingsByVersion, unsafeFindings, tableStats } = await import('../../lint/index.js');
   const byVersion = findingsByVersion(await loadParser(), all);
   const perVersion = pending.map((f) => ({ version: f.version, findings: byVersion.get(f.version)?.findings ?? [] }));
   const candidates = unsafeFindings(perVersion, new Map(perVersion.flatMap((m) => m.findings.filter((f) => f.table).map((f) => [f.table!.split('.').at(-1)!, { rows: 1, sizeBytes: 1 }] as const))), allow);
@@ -38,7 +40,6 @@ export async function unsafeOf(client: pg.Client, schema: string, all: Migration
 export async function checkUnsafe(client: pg.Client, schema: string, all: MigrationFile[], pending: MigrationFile[], allow: AllowUnsafe): Promise<void> {
   const unsafe = await unsafeOf(client, schema, all, pending, allow);
   if (unsafe.length === 0) return;
-  const { unsafeLine } = await import('./lock-plan.js');
   const rules = [...new Set(unsafe.map((u) => u.finding.rule))];
   throw usageError('UNSAFE_MIGRATION_REFUSED', `Refused: ${unsafe.length} unsafe change${unsafe.length === 1 ? '' : 's'} to production tables that hold rows (${rules.join(', ')})`, {
     findings: unsafe.map(unsafeLine),
@@ -54,9 +55,6 @@ export async function checkUnsafe(client: pg.Client, schema: string, all: Migrat
  */
 export async function warnUnsafe(dir: string, r: Reporter): Promise<Emit | undefined> {
   try {
-    const { readMigrations } = await import('../../migrate/files.js');
-    const { loadParser } = await import('../../lint/parser.js');
-    const { findingsByVersion } = await import('../../lint/index.js');
     const files = await readMigrations(dir);
     const parser = await loadParser();
     return (event) => {

@@ -3,6 +3,7 @@
  * resolveConfig (the wizard is a face, not a second path), and into the equivalent
  * non-interactive command (secrets left out).
  */
+import { defaultSslMode } from '../../config/defaults.js';
 import type { EnvName, SslMode } from '../../config/types.js';
 import type { Flags } from '../command.js';
 
@@ -31,11 +32,6 @@ export interface Answers {
   connection?: ConnectionAnswers;
   /** null: connect directly (no bastion). */
   tunnel?: TunnelAnswers | null;
-}
-
-/** Default ssl mode the config picks for a host (loopback: disable, else prefer). */
-function defaultSslMode(host: string): SslMode {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/') ? 'disable' : 'prefer';
 }
 
 /** postgres://user@host:port/db[?sslmode=..] — never with the password. */

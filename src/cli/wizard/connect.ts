@@ -10,8 +10,12 @@ import { explain } from '../../explain/index.js';
 import type { Redactor } from '../../log/redact.js';
 import type { StatusResult } from '../../migrate/types.js';
 import type { HostKeyInfo, OpenedTarget } from '../../run.js';
-import { describeBastion, describeConnection } from '../output/format.js';
+import { describeBastion, describeConnection, framedExplanation } from '../output/format.js';
 import { type Prompter, type Spinner, WizardCancelled } from './prompts.js';
+import { engineOptions, openTarget } from '../../run.js';
+import { status } from '../../migrate/index.js';
+import { readMigrations } from '../../migrate/files.js';
+import { lockPlan } from '../../lint/index.js';
 
 export interface Probe {
   /** The target as configured, password masked. */
@@ -79,8 +83,6 @@ export function hostKeyConfirmer(p: Prompter, spinner: () => Spinner | undefined
 /** The traced plan for the pending migrations (one round trip); undefined when it cannot be built. */
 async function probeLockPlan(client: import('pg').Client, config: ResolvedConfig, st: StatusResult): Promise<Probe['lockPlan']> {
   try {
-    const { readMigrations } = await import('../../migrate/files.js');
-    const { lockPlan } = await import('../../lint/index.js');
     const files = await readMigrations(config.migrationsDir);
     const applied = new Set(st.applied.filter((a) => a.status === 'applied').map((a) => a.version));
     const pending = new Set(st.pending.map((m) => m.version));
@@ -107,7 +109,6 @@ export async function connectAndProbe(
       connectingMessage(config),
       async (s, signal) => {
         current = s;
-        const { openTarget, engineOptions } = await import('../../run.js');
         const emit = (e: ChatgeniusEvent) => {
           const m = progressMessage(e);
           if (m) s.message(opts.redactor.redact(m));
@@ -116,7 +117,6 @@ export async function connectAndProbe(
         opts.redactor.add(t.connection.password);
         let kept = false;
         try {
-          const { status } = await import('../../migrate/index.js');
           const st = await status(t.client, engineOptions(config, noEmit, signal, opts.toolVersion));
           const label = describeConnection(t.target) + describeBastion(config.tunnel);
           const sv = (t.client as unknown as { serverVersion?: string }).serverVersion;
@@ -144,7 +144,7 @@ export async function connectAndProbe(
     if (opts.signal.aborted) throw new WizardCancelled();
     if (isDeclinedHostKey(e)) throw new WizardCancelled('Host key not trusted: cancelled, nothing changed');
     const x = opts.redactor.redactValue(explain(e));
-    p.error(`${x.title} (${x.code})\nWhy: ${x.cause}\nFix: ${x.hint}`);
+    p.error(framedExplanation(x));
     const choice = await p.select<'retry' | 'edit' | 'quit'>({
       message: 'What now?',
       options: [

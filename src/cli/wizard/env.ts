@@ -1,7 +1,7 @@
-/** Step: which environment. The suggestion is D's detectEnv (env files and variables present). */
+/** Step: which environment. The suggestion is config's detectEnv (env files and variables present). */
 import { detectEnv, ENV_NAMES, isEnvName } from '../../config/index.js';
 import type { EnvName } from '../../config/types.js';
-import type { CommandContext } from '../command.js';
+import { configFlags, type CommandContext } from '../command.js';
 import type { Prompter, SelectOption } from './prompts.js';
 
 const LABELS: Record<EnvName, string> = {
@@ -24,9 +24,9 @@ export async function askEnv(p: Prompter, ctx: CommandContext, previous?: EnvNam
   const flag = typeof ctx.flags.env === 'string' ? ctx.flags.env.trim().toLowerCase() : undefined;
   if (flag !== undefined && previous === undefined) {
     if (isEnvName(flag)) return flag;
-    detectEnv({ flags: ctx.flags, env: ctx.env, cwd: ctx.cwd }); // throws the usage error (exit 2)
+    detectEnv({ flags: configFlags(ctx.flags), env: ctx.env, cwd: ctx.cwd }); // throws the usage error (exit 2)
   }
-  const d = detectEnv({ flags: { ...ctx.flags, env: undefined }, env: ctx.env, cwd: ctx.cwd });
+  const d = detectEnv({ flags: { ...configFlags(ctx.flags), env: undefined }, env: ctx.env, cwd: ctx.cwd });
   if (previous === undefined) p.info(`Suggested: ${d.env} (${d.reason})`);
   return p.select<EnvName>({
     message: 'Which environment?',

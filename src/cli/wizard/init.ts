@@ -1,5 +1,5 @@
 /**
- * The guided `init` (and, exported from here because E's commands load this one module, the
+ * The guided `init` (and, exported from here because the commands load this one module, the
  * guided rollback). A face, not a second path: the steps fill in and confirm a ResolvedConfig,
  * then the same runInit as `--yes` does the work.
  *
@@ -12,30 +12,20 @@ import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
 import { showOutro } from './outro.js';
 import { showPlan } from './plan.js';
-import { createPrompter, WizardCancelled, type Prompter } from './prompts.js';
+import { createPrompter, guarded, WizardCancelled } from './prompts.js';
 import { runInitStep } from './run.js';
 import { offerSave } from './save.js';
 import { homedir } from 'node:os';
 import { chooseTarget } from './target.js';
+import { unsafeFindings } from '../../lint/index.js';
+import { allowUnsafeOf } from '../output/unsafe.js';
+import { unsafeLine } from '../output/lock-plan.js';
 
 export { rollbackWizard } from './rollback.js';
 
 async function toolVersion(): Promise<string> {
   const { readVersion } = await import('../main.js');
   return readVersion();
-}
-
-/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
-export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (e) {
-    if (e instanceof WizardCancelled) {
-      p.cancelled(e.message);
-      return 130;
-    }
-    throw e;
-  }
 }
 
 const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
@@ -77,9 +67,6 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     }
     // Production: each unsafe finding on a table that holds rows is asked about on its own (default No).
     if (config.env === 'production' && probe.lockPlan) {
-      const { unsafeFindings } = await import('../../lint/index.js');
-      const { allowUnsafeOf } = await import('../output/unsafe.js');
-      const { unsafeLine } = await import('../output/lock-plan.js');
       const plan = probe.lockPlan;
       const unsafe = unsafeFindings(plan.migrations.map((m) => ({ version: m.version, findings: m.findings })), plan.tables ?? new Map(), allowUnsafeOf(ctx));
       for (const u of unsafe) {

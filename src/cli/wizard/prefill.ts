@@ -1,11 +1,11 @@
 /**
  * What the wizard suggests before anyone types: the configuration as flags, the process
- * environment and the env files already describe it (D's resolveConfig), else the defaults.
+ * environment and the env files already describe it (config's resolveConfig), else the defaults.
  */
 import { resolveConfig } from '../../config/index.js';
 import { DEFAULT_PG_DATABASE, DEFAULT_PG_HOST, DEFAULT_PG_PORT, DEFAULT_PG_USER, DEFAULT_SSH_PORT, ENV_DEFAULTS } from '../../config/defaults.js';
 import type { EnvName, ResolvedConfig } from '../../config/types.js';
-import type { CommandContext } from '../command.js';
+import { configFlags, type CommandContext } from '../command.js';
 import type { ConnectionAnswers, TunnelAnswers } from './answers.js';
 
 export interface Prefill {
@@ -21,7 +21,7 @@ export function prefillFor(ctx: CommandContext, env: EnvName): Prefill {
   let config: ResolvedConfig | null = null;
   let problem: unknown;
   try {
-    config = resolveConfig({ flags: { ...ctx.flags, env }, env: ctx.env, cwd: ctx.cwd, interactive: true });
+    config = resolveConfig({ flags: { ...configFlags(ctx.flags), env }, env: ctx.env, cwd: ctx.cwd, interactive: true });
   } catch (e) {
     problem = e;
   }

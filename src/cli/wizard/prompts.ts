@@ -83,89 +83,102 @@ export function isCancelKey(chunk: Buffer | string): boolean {
   return s.includes('\x03') || s === '\x1b' || s.includes('\x04');
 }
 
-export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
-  const input = io.stdin as unknown as TtyInput;
-  const output = io.stdout as unknown as Writable & { isTTY?: boolean };
-  const colors = createColors(output, env);
-  const common = { input, output };
-  const logOpts = { output };
+type TtyOutput = Writable & { isTTY?: boolean };
 
-  const spin = async <T>(message: string, work: (s: Spinner, signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> => {
+/**
+ * Watches the keyboard in raw mode while a spinner runs (so Ctrl-C arrives as a byte, not a
+ * SIGINT whose default handlers may exit 0) and calls `onCancel` on Ctrl-C / Esc / Ctrl-D.
+ */
+function cancelKeys(input: TtyInput, onCancel: () => void): { watch(): void; unwatch(): void } {
+  const onData = (chunk: Buffer | string) => {
+    if (isCancelKey(chunk)) onCancel();
+  };
+  let watching = false;
+  const rawMode = (on: boolean) => {
+    if (input.isTTY && typeof input.setRawMode === 'function') input.setRawMode(on);
+  };
+  return {
+    watch() {
+      if (watching) return;
+      watching = true;
+      rawMode(true);
+      input.on('data', onData);
+      input.resume();
+    },
+    unwatch() {
+      if (!watching) return;
+      watching = false;
+      input.off('data', onData);
+      rawMode(false);
+      input.pause();
+    },
+  };
+}
+
+/** The spinner's line: a frame redrawn every 120 ms while running, a ◇ / ■ line when stopped. */
+function spinnerLine(output: TtyOutput, colors: Colors, message: string, keys: { watch(): void; unwatch(): void }) {
+  const frames = ['◒', '◐', '◓', '◑'];
+  let text = message;
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) output.write('\r\x1b[2K');
+    drawn = false;
+  };
+  const draw = () => {
+    clear();
+    // One terminal line at most: a wrapped line would leave its first row (and a frame) behind.
+    const columns = (output as { columns?: number }).columns ?? 80;
+    output.write(`${colors.magenta(frames[frame++ % frames.length]!)}  ${fitLine(text, columns - LIVE_LINE_MARGIN - 3)}`);
+    drawn = true;
+  };
+  const start = () => {
+    draw();
+    timer = setInterval(draw, 120);
+    timer.unref?.();
+    keys.watch();
+  };
+  const halt = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    clear();
+    keys.unwatch();
+  };
+  const spinner: Spinner = {
+    message: (t) => {
+      text = t;
+      if (timer) draw();
+    },
+    pause: halt,
+    resume: () => {
+      if (!timer) start();
+    },
+    stop: (t, ok = true) => {
+      halt();
+      output.write(`${ok ? colors.green('◇') : colors.red('■')}  ${t}\n`);
+    },
+  };
+  return { spinner, start, halt, text: () => text };
+}
+
+/** The wizard's spinner around `work`: Ctrl-C / Esc (or the parent signal) cancel it. */
+function spinWith(input: TtyInput, output: TtyOutput, colors: Colors): Prompter['spin'] {
+  return async <T>(message: string, work: (s: Spinner, signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> => {
     const controller = new AbortController();
     const onParent = () => controller.abort(new WizardCancelled());
     if (parent?.aborted) onParent();
     parent?.addEventListener('abort', onParent, { once: true });
-    const frames = ['◒', '◐', '◓', '◑'];
-    let text = message;
-    let frame = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let drawn = false;
-    const clear = () => {
-      if (drawn) output.write('\r\x1b[2K');
-      drawn = false;
-    };
-    const draw = () => {
-      clear();
-      // One terminal line at most: a wrapped line would leave its first row (and a frame) behind.
-      const columns = (output as { columns?: number }).columns ?? 80;
-      output.write(`${colors.magenta(frames[frame++ % frames.length]!)}  ${fitLine(text, columns - LIVE_LINE_MARGIN - 3)}`);
-      drawn = true;
-    };
-    // Watch the keyboard ourselves: raw mode (so Ctrl-C arrives as a byte, not a SIGINT whose
-    // default handlers may exit 0), and abort on Ctrl-C / Esc.
-    const onData = (chunk: Buffer | string) => {
-      if (isCancelKey(chunk)) controller.abort(new WizardCancelled());
-    };
-    let watching = false;
-    const watch = () => {
-      if (watching) return;
-      watching = true;
-      if (input.isTTY && typeof input.setRawMode === 'function') input.setRawMode(true);
-      input.on('data', onData);
-      input.resume();
-    };
-    const unwatch = () => {
-      if (!watching) return;
-      watching = false;
-      input.off('data', onData);
-      if (input.isTTY && typeof input.setRawMode === 'function') input.setRawMode(false);
-      input.pause();
-    };
-    const start = () => {
-      draw();
-      timer = setInterval(draw, 120);
-      timer.unref?.();
-      watch();
-    };
-    const halt = () => {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      clear();
-      unwatch();
-    };
-    const s: Spinner = {
-      message: (t) => {
-        text = t;
-        if (timer) draw();
-      },
-      pause: halt,
-      resume: () => {
-        if (!timer) start();
-      },
-      stop: (t, ok = true) => {
-        halt();
-        output.write(`${ok ? colors.green('◇') : colors.red('■')}  ${t}\n`);
-      },
-    };
+    const line = spinnerLine(output, colors, message, cancelKeys(input, () => controller.abort(new WizardCancelled())));
     output.write(`${colors.gray('│')}\n`);
-    start();
+    line.start();
     // The work gets the signal and should settle on abort; if it does not (a driver stuck in a
     // connect), the wizard does not wait for it beyond a short grace period.
     const aborted = new Promise<'aborted'>((resolve) => {
       if (controller.signal.aborted) resolve('aborted');
       controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
-    const running = work(s, controller.signal);
+    const running = work(line.spinner, controller.signal);
     running.catch(() => {});
     try {
       const first = await Promise.race([running.then(() => 'done' as const), aborted]);
@@ -175,12 +188,12 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
       }
       const out = await running;
       if (controller.signal.aborted) throw controller.signal.reason instanceof Error ? controller.signal.reason : new WizardCancelled();
-      halt();
+      line.halt();
       return out;
     } catch (e) {
-      halt();
+      line.halt();
       if (controller.signal.aborted) {
-        output.write(`${colors.red('■')}  ${text}: cancelled\n`);
+        output.write(`${colors.red('■')}  ${line.text()}: cancelled\n`);
         throw controller.signal.reason instanceof WizardCancelled ? controller.signal.reason : new WizardCancelled();
       }
       throw e;
@@ -188,6 +201,16 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
       parent?.removeEventListener('abort', onParent);
     }
   };
+}
+
+export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
+  const input = io.stdin as unknown as TtyInput;
+  const output = io.stdout as unknown as TtyOutput;
+  const colors = createColors(output, env);
+  const common = { input, output };
+  const logOpts = { output };
+
+  const spin = spinWith(input, output, colors);
 
   return {
     colors,
@@ -240,4 +263,17 @@ export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
     },
     spin,
   };
+}
+
+/** Runs `body`; a cancel anywhere ends the wizard with clack's cancel line and 130. */
+export async function guarded(p: Prompter, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof WizardCancelled) {
+      p.cancelled(e.message);
+      return 130;
+    }
+    throw e;
+  }
 }

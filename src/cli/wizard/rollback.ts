@@ -12,9 +12,11 @@ import type { CommandContext } from '../command.js';
 import { confirmChange } from './confirm.js';
 import { hostKeyConfirmer } from './connect.js';
 import { showOutro } from './outro.js';
-import { createPrompter, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
+import { createPrompter, guarded, WizardCancelled, type Prompter, type SelectOption } from './prompts.js';
 import { runRollbackStep } from './run.js';
 import { chooseTarget, type Target } from './target.js';
+import { engineOptions, openTarget } from '../../run.js';
+import { quoteIdent, rollback } from '../../migrate/index.js';
 
 /** Pure: the tables a down file drops (`DROP TABLE [IF EXISTS] a, s.b CASCADE;`), unqualified. */
 export function droppedTables(sql: string): string[] {
@@ -69,9 +71,6 @@ async function previewRollback(p: Prompter, config: ResolvedConfig, steps: numbe
   return p.spin(
     'Reading what the rollback drops',
     async (s, signal) => {
-      const { openTarget } = await import('../../run.js');
-      const { rollback, quoteIdent } = await import('../../migrate/index.js');
-      const { engineOptions } = await import('../../run.js');
       const t = opened ?? (await openTarget(config, { emit: noEmit, signal, confirmHostKey: hostKeyConfirmer(p, () => s) }));
       try {
         const plan = await rollback(t.client, { ...engineOptions(config, noEmit, signal), dryRun: true, emit: noEmit, steps });
@@ -113,7 +112,6 @@ export function previewLines(label: string, schema: string, pv: RollbackPreview)
 export async function rollbackWizard(ctx: CommandContext): Promise<number> {
   const p = createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: roll back migrations');
-  const { guarded } = await import('./init.js');
   return guarded(p, async () => {
     const { readVersion } = await import('../main.js');
     // One connection (one tunnel) for the whole wizard: checked, previewed, rolled back, closed.

@@ -6,22 +6,13 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pgpassLineFor } from '../../config/pgpass.js';
+import { CONNECTION_PRIMARY_VARS, SSH_PRIMARY_VARS } from '../../config/settings.js';
 import type { Answers } from './answers.js';
 import { urlWithoutPassword } from './answers.js';
 import type { Prompter } from './prompts.js';
 
-const MANAGED = [
-  'DATABASE_URL',
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DB',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-  'SSH_HOST',
-  'SSH_PORT',
-  'SSH_USER',
-  'SSH_KEY_PATH',
-];
+/** The variables the wizard writes (and replaces in an existing file): config's names for them. */
+const MANAGED = [...CONNECTION_PRIMARY_VARS, ...SSH_PRIMARY_VARS];
 
 function quoteValue(v: string): string {
   return /^[A-Za-z0-9_@%+=:,./~-]*$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

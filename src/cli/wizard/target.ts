@@ -1,13 +1,14 @@
 /**
  * The steps init and rollback share: environment, connection, bastion, then connect and read the
  * journal, looping on "edit the settings" / "retry" until it works, the person quits, or cancels.
- * The answers become a ResolvedConfig through D's resolveConfig (answers as flags + env), so the
+ * The answers become a ResolvedConfig through config's resolveConfig (answers as flags + env), so the
  * wizard resolves exactly what the same flags would.
  */
 import { resolveConfig } from '../../config/index.js';
 import type { ResolvedConfig } from '../../config/types.js';
 import { explain } from '../../explain/index.js';
-import type { CommandContext } from '../command.js';
+import { framedExplanation } from '../output/format.js';
+import { configFlags, type CommandContext } from '../command.js';
 import { checkMigrationsDir } from '../output/runner.js';
 import { reporterFor } from '../output/reporter.js';
 import { answersToEnv, answersToFlags, type Answers } from './answers.js';
@@ -26,7 +27,7 @@ export interface Target {
 
 /** Pure: the config the answers stand for (throws CONFIG_* like the same flags would). */
 export function configFor(ctx: CommandContext, a: Answers): ResolvedConfig {
-  return resolveConfig({ flags: answersToFlags(ctx.flags, a), env: answersToEnv(ctx.env, a), cwd: ctx.cwd, interactive: true });
+  return resolveConfig({ flags: configFlags(answersToFlags(ctx.flags, a)), env: answersToEnv(ctx.env, a), cwd: ctx.cwd, interactive: true });
 }
 
 async function askAnswers(p: Prompter, ctx: CommandContext, previous: Answers | undefined): Promise<Answers> {
@@ -69,7 +70,7 @@ export async function chooseTarget(p: Prompter, ctx: CommandContext, toolVersion
       checkMigrationsDir(config.migrationsDir, typeof ctx.flags['migrations-dir'] === 'string');
     } catch (e) {
       const x = reporter.redactor.redactValue(explain(e));
-      p.error(`${x.title} (${x.code})\nWhy: ${x.cause}\nFix: ${x.hint}`);
+      p.error(framedExplanation(x));
       if ((e as { exitCode?: number }).exitCode === 2 && (e as { code?: string }).code === 'MIGRATIONS_DIR_NOT_FOUND') throw e;
       continue;
     }

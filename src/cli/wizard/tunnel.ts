@@ -1,7 +1,7 @@
 /**
  * Step: "behind an SSH bastion?" then host, port, user and key. The key path is checked as it is
  * typed (exists, readable, a private key); the passphrase is asked only when the key is
- * encrypted, and checked by decrypting the key (F's inspectKey) before going on.
+ * encrypted, and checked by decrypting the key (the tunnel's inspectKey) before going on.
  * The host key fingerprint is confirmed later, when the tunnel opens (connect.ts).
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { explain } from '../../explain/index.js';
 import type { TunnelAnswers } from './answers.js';
 import { validateHost, validatePort } from './connection.js';
 import type { Prompter } from './prompts.js';
+import { inspectKey } from '../../tunnel/index.js';
 
 /** `~/x` -> home/x; relative -> from the project dir. */
 export function expandPath(p: string, cwd: string, home: string): string {
@@ -69,7 +70,6 @@ export async function askTunnel(
     })
   ).trim();
   const keyOpts = { cwd: env.cwd, home, agent };
-  const { inspectKey } = await import('../../tunnel/index.js');
   for (;;) {
     const keyPath = (
       await p.text({

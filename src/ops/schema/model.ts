@@ -206,7 +206,7 @@ function triggerShape(type: number): Pick<SchemaTrigger, 'timing' | 'events' | '
 /** The column list of an index definition: `CREATE INDEX x ON t USING btree (a, b DESC) WHERE ...` -> `a, b DESC`. */
 function indexColumns(definition: string): string {
   const using = definition.indexOf(' USING ');
-  const open = definition.indexOf('(', using < 0 ? 0 : using);
+  const open = definition.indexOf('(', Math.max(using, 0));
   if (open < 0) return '';
   let depth = 0;
   for (let i = open; i < definition.length; i++) {

@@ -63,7 +63,9 @@ function columnLines(t: SchemaTable, width: number, st: Style): string[] {
   const nameW = Math.min(24, Math.max(...t.columns.map((c) => c.name.length)));
   const typeW = Math.min(16, Math.max(...t.columns.map((c) => shortType(c.type).length)));
   const refOf = new Map<string, string>();
-  for (const r of t.references) r.columns.forEach((c, i) => refOf.set(c, `→ ${r.table}.${r.refColumns[i] ?? '?'}`));
+  for (const r of t.references) {
+    for (const [i, c] of r.columns.entries()) refOf.set(c, `→ ${r.table}.${r.refColumns[i] ?? '?'}`);
+  }
   return t.columns.map((c) => {
     const keys = [c.primaryKey ? 'PK' : '', refOf.get(c.name) ?? ''].filter(Boolean).join(' ');
     const head = `    ${cut(c.name, nameW).padEnd(nameW)}  ${cut(shortType(c.type), typeW).padEnd(typeW)}  ${c.nullable ? 'null    ' : 'not null'}`;

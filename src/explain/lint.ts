@@ -1,5 +1,5 @@
-/** explain() rows for lint's codes (merged into src/explain/index.ts's table). */
-import type { ExplainTable } from '../explain/types.js';
+/** explain() rows for lint's codes (merged into index.ts's table). */
+import type { ExplainTable } from './types.js';
 
 const list = (v: unknown): string => (Array.isArray(v) ? v.map((x) => `  ${String(x)}`).join('\n') : '');
 

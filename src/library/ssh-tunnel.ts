@@ -16,12 +16,13 @@
  *   and returns the database's own port, and connectionConfig() is the direct connection.
  */
 import { resolveConfig } from '../config/index.js';
-import type { ConnectionConfig, RetryPolicy, TunnelConfig } from '../config/types.js';
+import type { ConfigFlags, ConnectionConfig, RetryPolicy, TunnelConfig } from '../config/types.js';
 import { noEmit, type Emit } from '../events.js';
-import { SSHTunnelError } from './errors.js';
-import type { ConfirmHostKey } from './host-key.js';
-import { setActiveTunnel } from './active.js';
-import type { OpenTunnel } from './tunnel.js';
+import { SSHTunnelError } from '../tunnel/errors.js';
+import type { ConfirmHostKey } from '../tunnel/host-key.js';
+import { setActiveTunnel } from './active-tunnel.js';
+import type { OpenTunnel } from '../tunnel/tunnel.js';
+import { openTunnel } from '../tunnel/tunnel.js';
 
 export interface SSHTunnelOptions {
   retry?: RetryPolicy;
@@ -61,7 +62,7 @@ export class SSHTunnel {
    */
   static initializeFromEnv(
     env: NodeJS.ProcessEnv = process.env,
-    opts: SSHTunnelOptions & { cwd?: string; flags?: Record<string, string | boolean | undefined> } = {},
+    opts: SSHTunnelOptions & { cwd?: string; flags?: ConfigFlags } = {},
   ): SSHTunnel {
     if (SSHTunnel.instance) return SSHTunnel.instance;
     const cfg = resolveConfig({ flags: opts.flags ?? {}, env, cwd: opts.cwd ?? process.cwd(), interactive: false });
@@ -115,7 +116,6 @@ export class SSHTunnel {
     if (this.opening) return this.opening;
     const cfg = this.config;
     this.opening = (async () => {
-      const { openTunnel } = await import('./tunnel.js');
       const o: Parameters<typeof openTunnel>[2] = { emit: this.options.emit ?? noEmit };
       if (this.options.retry) o.retry = this.options.retry;
       if (this.options.confirmHostKey) o.confirmHostKey = this.options.confirmHostKey;

@@ -1,8 +1,8 @@
 /**
  * explain() rows for the operations commands (doctor, listen, status --metrics, schema): the
- * DOCTOR_*, LISTEN_* and SCHEMA_* codes. Merged into the one explain() table by src/explain/index.ts.
+ * DOCTOR_*, LISTEN_* and SCHEMA_* codes. Merged into the one explain() table by index.ts.
  */
-import type { ExplainTable } from '../explain/types.js';
+import type { ExplainTable } from './types.js';
 
 const s = (v: unknown, fallback = '?'): string => (v === undefined || v === null || v === '' ? fallback : String(v));
 

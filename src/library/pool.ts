@@ -20,15 +20,18 @@
 import type pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { ChatgeniusError } from '../errors.js';
-import type { Emit } from '../events.js';
+import { noEmit, type Emit } from '../events.js';
+import { resolveConfig } from '../config/resolve.js';
+import { openTargetTunnel, targetConnection } from '../run.js';
 import type { ConnectionConfig, RetryPolicy } from '../config/types.js';
-import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from './connect.js';
+import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, describeTarget } from '../db/connect.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
 import { bundledMigrationsDir, defaultMigrationsDir as projectMigrationsDir, findProjectRoot } from '../config/project-root.js';
-import { retryPolicyFromEnv } from './retry.js';
+import { retryPolicyFromEnv } from '../db/retry.js';
 import { positionToLineColumn } from '../explain/frame.js';
 import type { MigrateResult } from '../migrate/types.js';
-import { activeTunnel } from '../tunnel/active.js';
+import { activeTunnel } from './active-tunnel.js';
+import { failureError, migrate } from '../migrate/index.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
@@ -106,14 +109,15 @@ interface Target {
 
 /**
  * Where the pool connects: the given connection, or the CLI's configuration (the environment
- * CHATGENIUS_ENV names, else detected); through `via`, the open SSHTunnel, or a tunnel of our own.
+ * CHATGENIUS_ENV names, else detected) opened the one way every face opens a target (run.ts:
+ * the embedded server for env local, the tunnel SSH_HOST names); through `via` or the open
+ * SSHTunnel instead of a tunnel of our own when one is given or open.
  */
 async function resolveTarget(o: SetupOptions): Promise<Target> {
   if (o.connection) {
     const via = o.via !== undefined ? (o.via ?? undefined) : activeVia(o.connection);
     return { connection: o.connection, ...(via ? { via } : {}) };
   }
-  const { resolveConfig } = await import('../config/index.js');
   const config = resolveConfig({
     // Not forced to env test: the spec's isTest means "schema test in the configured database"
     // (its credentials often live in .env.local, which env test does not read).
@@ -123,22 +127,14 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
     interactive: false,
   });
   const resolved = { retry: config.retry, lockTimeoutMs: config.lockTimeoutMs, statementTimeoutMs: config.statementTimeoutMs };
-  let connection = config.connection;
-  if (!connection) {
-    // env local: the embedded PostgreSQL (started, or reused; it outlives this process).
-    const { ensureLocalServer } = await import('../local/index.js');
-    connection = await ensureLocalServer(config.stateDir, o.emit ? { emit: o.emit } : {});
-    return { connection, resolved };
-  }
+  const hooks = { emit: o.emit ?? noEmit, ...(o.signal ? { signal: o.signal } : {}) };
+  const connection = await targetConnection(config, hooks);
+  if (!config.connection) return { connection, resolved }; // env local: the embedded server, no tunnel
   if (o.via !== undefined) return { connection, resolved, ...(o.via ? { via: o.via } : {}) };
   const open = activeVia(connection);
-  if (open || !config.tunnel) return { connection, resolved, ...(open ? { via: open } : {}) };
-  const { openTunnel } = await import('../tunnel/index.js');
-  const tunnel = await openTunnel(config.tunnel, { host: connection.host, port: connection.port }, {
-    retry: o.retry ?? config.retry,
-    ...(o.emit ? { emit: o.emit } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  if (open) return { connection, resolved, via: open };
+  const tunnel = await openTargetTunnel({ ...config, retry: o.retry ?? config.retry }, connection, hooks);
+  if (!tunnel) return { connection, resolved };
   return {
     connection,
     resolved,
@@ -147,7 +143,7 @@ async function resolveTarget(o: SetupOptions): Promise<Target> {
   };
 }
 
-/** The package's sql/ directory (works from src/ under tsx and from dist/). */
+/** The package's own sql/ (config/defaults.ts); a project's default is config/project-root.ts's rule. */
 export const defaultMigrationsDir = bundledMigrationsDir();
 
 /**
@@ -258,7 +254,6 @@ export async function setupDatabase(isTest: boolean | SetupOptions = false): Pro
 
 async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<MigrateResult> {
   // The engine is loaded only when needed.
-  const { migrate } = await import('../migrate/index.js');
   const env = o.env ?? process.env;
   const dialled = info.via ? { ...info.connection, host: info.via.host, port: info.via.port } : info.connection;
   const client = await connectClient(dialled, {
@@ -280,7 +275,6 @@ async function applyMigrations(o: SetupOptions, info: PoolInfo): Promise<Migrate
     });
     if (!result.ok) {
       if (result.failure) {
-        const { failureError } = await import('../cli/output/engine-results.js');
         throw failureError(result.failure);
       }
       throw new ChatgeniusError('DB_SETUP_FAILED', 'Applying the migrations failed without a reported cause', { schema: info.schema });

@@ -1,5 +1,5 @@
-/** explain() rows for the seed command's codes (merged into src/explain/index.ts's table). */
-import type { ExplainTable } from '../explain/types.js';
+/** explain() rows for the seed command's codes (merged into index.ts's table). */
+import type { ExplainTable } from './types.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const list = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : '');
