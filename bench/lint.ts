@@ -40,7 +40,9 @@ for (let i = 0; i < 5; i++) {
   findings = r.findings.length;
 }
 runs.sort((a, b) => a - b);
-process.stderr.write(`lint: parser load ${loadMs.toFixed(0)} ms; ${count} migrations (${entries.length} files): median ${runs[2]!.toFixed(0)} ms, best ${runs[0]!.toFixed(0)} ms (${findings} findings)\n`);
+process.stderr.write(
+  `lint: parser load ${loadMs.toFixed(0)} ms; ${count} migrations (${entries.length} files): median ${runs[2]!.toFixed(0)} ms, best ${runs[0]!.toFixed(0)} ms (${findings} findings)\n`,
+);
 
 // 2. The plan's extra round trips at `delayMs` one way.
 const server = await startPostgres();
@@ -59,7 +61,7 @@ const o = { schema: 'bench', migrationsDir: plan.dir, lockTimeoutMs: 10_000, sta
   }
   const r = await migrate(c, { ...o, migrationsDir: half });
   if (!r.ok) throw new Error('setup failed');
-  await c.query('INSERT INTO bench.t_0001 SELECT g, \'x\' FROM generate_series(100, 100000) g; ANALYZE bench.t_0001');
+  await c.query("INSERT INTO bench.t_0001 SELECT g, 'x' FROM generate_series(100, 100000) g; ANALYZE bench.t_0001");
   await c.end();
 }
 
@@ -80,10 +82,17 @@ await loadParser();
 const base = await measure('engine dry run', (c) => migrate(c, { ...o, dryRun: true }));
 const traced = await measure('engine dry run + traced lock plan', async (c) => {
   const r = await migrate(c, { ...o, dryRun: true });
-  const p = await lockPlan(c, { schema: 'bench', applied: r.plan.applied.map((a) => a.file), pending: r.plan.pending, all: [...r.plan.applied.map((a) => a.file), ...r.plan.pending] });
+  const p = await lockPlan(c, {
+    schema: 'bench',
+    applied: r.plan.applied.map((a) => a.file),
+    pending: r.plan.pending,
+    all: [...r.plan.applied.map((a) => a.file), ...r.plan.pending],
+  });
   if (p.traceError) throw new Error(p.traceError);
 });
-process.stderr.write(`plan at ${delayMs} ms one way: +${traced.trips - base.trips} round trip(s), +${(traced.ms - base.ms).toFixed(0)} ms (5 applied files replayed, 5 pending traced)\n`);
+process.stderr.write(
+  `plan at ${delayMs} ms one way: +${traced.trips - base.trips} round trip(s), +${(traced.ms - base.ms).toFixed(0)} ms (5 applied files replayed, 5 pending traced)\n`,
+);
 
 await proxy.close();
 await server.stop();

@@ -7,7 +7,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [mode, url, schema, dir] = process.argv.slice(2);
-const ups = readdirSync(dir).filter((f) => f.endsWith('.up.sql')).sort();
+const ups = readdirSync(dir)
+  .filter((f) => f.endsWith('.up.sql'))
+  .sort();
 const c = new pg.Client({ connectionString: url });
 await c.connect();
 const lock = `hashtext(current_database()), hashtext('minimal:${schema}')`;
@@ -24,7 +26,8 @@ if (mode === 'up') {
   await c.query(`${b}SELECT pg_advisory_unlock(${lock})`);
 } else if (mode === 'down') {
   let b = `SET search_path TO "${schema}", public;\n`;
-  for (const f of [...ups].reverse()) b += `BEGIN;\n${readFileSync(join(dir, f.replace('.up.', '.down.')), 'utf8')}\n;DELETE FROM "${schema}".j WHERE v = '${f.slice(0, 4)}';COMMIT;\n`;
+  for (const f of [...ups].reverse())
+    b += `BEGIN;\n${readFileSync(join(dir, f.replace('.up.', '.down.')), 'utf8')}\n;DELETE FROM "${schema}".j WHERE v = '${f.slice(0, 4)}';COMMIT;\n`;
   await c.query(`${b}SELECT pg_advisory_unlock(${lock})`);
 }
 await c.end();

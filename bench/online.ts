@@ -30,7 +30,8 @@ const fixtures = new URL('../test/fixtures/sql-0.1.0/', import.meta.url).pathnam
 for (const f of readdirSync(fixtures)) cpSync(join(fixtures, f), join(plainDir, f));
 
 const db = await startPostgres();
-const cli = (url: string, args: string[]) => runCli([...args, '--env', 'development', '--yes', '--database-url', url], { cwd: work, env: { HOME: work, CI: 'true' }, timeoutMs: 30 * 60_000 });
+const cli = (url: string, args: string[]) =>
+  runCli([...args, '--env', 'development', '--yes', '--database-url', url], { cwd: work, env: { HOME: work, CI: 'true' }, timeoutMs: 30 * 60_000 });
 
 async function populated(n: number): Promise<{ url: string; users: string[]; channels: string[] }> {
   const url = await db.createDatabase();
@@ -47,7 +48,10 @@ async function populated(n: number): Promise<{ url: string; users: string[]; cha
        FROM generate_series(1, $3::int) i`,
     [channels, users, n],
   );
-  await c.query(`INSERT INTO message_reads (message_id, user_id) SELECT '0' || upper(substr(md5(i::text), 1, 25)), ($1::text[])[1 + i % 500] FROM generate_series(1, $2::int, 10) i`, [users, n]);
+  await c.query(
+    `INSERT INTO message_reads (message_id, user_id) SELECT '0' || upper(substr(md5(i::text), 1, 25)), ($1::text[])[1 + i % 500] FROM generate_series(1, $2::int, 10) i`,
+    [users, n],
+  );
   await c.query('VACUUM ANALYZE');
   await c.end();
   return { url, users, channels };

@@ -78,7 +78,10 @@ class Listener {
   private ready: Promise<string>;
   readonly child;
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [binPath, 'listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [binPath, 'listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let onReady: (mode: string) => void = () => {};
     this.ready = new Promise((resolve) => (onReady = resolve));
     let stderr = '';
@@ -117,7 +120,13 @@ class Listener {
   }
 }
 
-async function insertFor(db: TestPostgres, writers: number, ms: number, ids: { channel: string; user: string }[], commit: 'sync' | 'async'): Promise<{ total: number; cpuMs: number }> {
+async function insertFor(
+  db: TestPostgres,
+  writers: number,
+  ms: number,
+  ids: { channel: string; user: string }[],
+  commit: 'sync' | 'async',
+): Promise<{ total: number; cpuMs: number }> {
   const clients = await Promise.all(Array.from({ length: writers }, () => db.client()));
   const pids = await Promise.all(clients.map(async (c) => Number((await c.query<{ p: number }>('select pg_backend_pid() as p')).rows[0]!.p)));
   const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
@@ -169,7 +178,9 @@ async function triggerCpu(admin: pg.Client, oldFn: string, newFn: string, who: {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[2]!;
   const off = med(samples.off);
   log(`Backend CPU per single-row INSERT statement (µs, median of 5 x ${fmt(n)}; server-side loop, one transaction):`);
-  log(`  triggers off ${off.toFixed(1)}  |  0005 function ${med(samples['0005']).toFixed(1)} (+${(med(samples['0005']) - off).toFixed(1)})  |  0007 notify ${med(samples.notify).toFixed(1)} (+${(med(samples.notify) - off).toFixed(1)})  |  0007 logical mode ${med(samples.logical).toFixed(1)} (+${(med(samples.logical) - off).toFixed(1)})`);
+  log(
+    `  triggers off ${off.toFixed(1)}  |  0005 function ${med(samples['0005']).toFixed(1)} (+${(med(samples['0005']) - off).toFixed(1)})  |  0007 notify ${med(samples.notify).toFixed(1)} (+${(med(samples.notify) - off).toFixed(1)})  |  0007 logical mode ${med(samples.logical).toFixed(1)} (+${(med(samples.logical) - off).toFixed(1)})`,
+  );
   log('');
 }
 
@@ -180,13 +191,16 @@ async function main(): Promise<void> {
     await applySqlFiles(admin, 'public', 'up');
     const ids: { channel: string; user: string }[] = [];
     for (let i = 0; i < 16; i++) {
-      const u = (await admin.query<{ id: string }>(`insert into users (auth0_id, email, username) values ($1, $2, $3) returning id`, [`a|${i}`, `u${i}@x`, `u${i}`])).rows[0]!.id;
+      const u = (await admin.query<{ id: string }>(`insert into users (auth0_id, email, username) values ($1, $2, $3) returning id`, [`a|${i}`, `u${i}@x`, `u${i}`]))
+        .rows[0]!.id;
       const ch = (await admin.query<{ id: string }>(`insert into channels (name) values ($1) returning id`, [`c${i}`])).rows[0]!.id;
       ids.push({ channel: ch, user: u });
     }
     const v = (await admin.query<{ v: string }>('select current_setting($1) as v', ['server_version'])).rows[0]!.v;
     const cores = (await import('node:os')).cpus().length;
-    log(`PostgreSQL ${v}, ${cores} cores (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); single-row autocommit inserts into messages, ${seconds} s per cell, best of ${rounds} rounds`);
+    log(
+      `PostgreSQL ${v}, ${cores} cores (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); single-row autocommit inserts into messages, ${seconds} s per cell, best of ${rounds} rounds`,
+    );
     const oldFn = readFileSync(join(sqlDir, '0007_realtime.down.sql'), 'utf8');
     const newFn = readFileSync(join(sqlDir, '0007_realtime.up.sql'), 'utf8');
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', CI: 'true', DATABASE_URL: db.url };
@@ -194,34 +208,48 @@ async function main(): Promise<void> {
     const runs: Run[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const commit of commitKinds)
-      for (const writers of writerCounts) {
-        for (const mode of modes) {
-          await admin.query('set search_path to public');
-          await admin.query(mode === '0005' ? oldFn : newFn);
-          await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
-          if (mode === 'logical') await useLogical(admin, 'public', 'bench');
-          else await useNotify(admin, 'public');
-          await admin.query('checkpoint');
-          const listener = mode === 'off' ? null : new Listener(env);
-          if (listener) {
-            const got = await listener.started();
-            if (got !== (mode === 'logical' ? 'logical' : 'notify')) throw new Error(`listen is in ${got} mode, expected ${mode}`);
+        for (const writers of writerCounts) {
+          for (const mode of modes) {
+            await admin.query('set search_path to public');
+            await admin.query(mode === '0005' ? oldFn : newFn);
+            await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+            if (mode === 'logical') await useLogical(admin, 'public', 'bench');
+            else await useNotify(admin, 'public');
+            await admin.query('checkpoint');
+            const listener = mode === 'off' ? null : new Listener(env);
+            if (listener) {
+              const got = await listener.started();
+              if (got !== (mode === 'logical' ? 'logical' : 'notify')) throw new Error(`listen is in ${got} mode, expected ${mode}`);
+            }
+            await admin.query('select pg_stat_reset()');
+            const deliveryPids = listener ? [listener.serverPid, listener.child.pid!] : [];
+            const d0 = deliveryPids.reduce((a, p) => a + cpuMs(p), 0);
+            const { total: inserted, cpuMs: wCpu } = await insertFor(db, writers, seconds * 1000, ids, commit);
+            const delivered = listener ? await listener.drain(inserted) : null;
+            const dCpu = deliveryPids.reduce((a, p) => a + cpuMs(p), 0) - d0;
+            await listener?.stop();
+            await new Promise((r) => setTimeout(r, 600)); // backends report their function stats at most every 500 ms... and at exit
+            const fs = await admin.query<{ calls: string; total: number }>(
+              `select calls, total_time as total from pg_stat_user_functions where funcname = 'chatgenius_notify'`,
+            );
+            const fnMicros = fs.rows[0] && Number(fs.rows[0].calls) > 0 ? (fs.rows[0].total * 1000) / Number(fs.rows[0].calls) : null;
+            const run = {
+              commit,
+              mode,
+              writers,
+              rowsPerSec: inserted / seconds,
+              inserted,
+              delivered,
+              fnMicros,
+              writerCpu: (wCpu * 1000) / inserted,
+              deliveryCpu: (dCpu * 1000) / inserted,
+            };
+            runs.push(run);
+            log(
+              `  round ${round}  ${commit.padEnd(5)}  ${String(writers).padStart(2)} writers  ${mode.padEnd(8)} ${fmt(run.rowsPerSec).padStart(7)} rows/s${delivered === null ? '' : `  delivered ${fmt(delivered)}/${fmt(inserted)}${delivered === inserted ? '' : '  MISSING'}`}  CPU/row: writers ${run.writerCpu.toFixed(0)} µs${listener ? `, delivery ${run.deliveryCpu.toFixed(0)} µs` : ''}${fnMicros === null ? '' : `  trigger ${fnMicros.toFixed(1)} µs/statement (wall)`}`,
+            );
           }
-          await admin.query('select pg_stat_reset()');
-          const deliveryPids = listener ? [listener.serverPid, listener.child.pid!] : [];
-          const d0 = deliveryPids.reduce((a, p) => a + cpuMs(p), 0);
-          const { total: inserted, cpuMs: wCpu } = await insertFor(db, writers, seconds * 1000, ids, commit);
-          const delivered = listener ? await listener.drain(inserted) : null;
-          const dCpu = deliveryPids.reduce((a, p) => a + cpuMs(p), 0) - d0;
-          await listener?.stop();
-          await new Promise((r) => setTimeout(r, 600)); // backends report their function stats at most every 500 ms... and at exit
-          const fs = await admin.query<{ calls: string; total: number }>(`select calls, total_time as total from pg_stat_user_functions where funcname = 'chatgenius_notify'`);
-          const fnMicros = fs.rows[0] && Number(fs.rows[0].calls) > 0 ? (fs.rows[0].total * 1000) / Number(fs.rows[0].calls) : null;
-          const run = { commit, mode, writers, rowsPerSec: inserted / seconds, inserted, delivered, fnMicros, writerCpu: (wCpu * 1000) / inserted, deliveryCpu: (dCpu * 1000) / inserted };
-          runs.push(run);
-          log(`  round ${round}  ${commit.padEnd(5)}  ${String(writers).padStart(2)} writers  ${mode.padEnd(8)} ${fmt(run.rowsPerSec).padStart(7)} rows/s${delivered === null ? '' : `  delivered ${fmt(delivered)}/${fmt(inserted)}${delivered === inserted ? '' : '  MISSING'}`}  CPU/row: writers ${run.writerCpu.toFixed(0)} µs${listener ? `, delivery ${run.deliveryCpu.toFixed(0)} µs` : ''}${fnMicros === null ? '' : `  trigger ${fnMicros.toFixed(1)} µs/statement (wall)`}`);
         }
-      }
     }
     // Best of the rounds per cell (the machine is shared: the best is the least disturbed).
     for (const commit of commitKinds) {
@@ -231,7 +259,9 @@ async function main(): Promise<void> {
       log('');
       log(commit === 'sync' ? 'Durable commits (synchronous_commit on, the default): rows/s' : 'synchronous_commit off (CPU cost alone): rows/s');
       log('');
-      log(`| writers | ${modes.map((m) => ({ off: 'triggers off', '0005': 'notify, 0005 function', notify: 'notify (0007)', logical: 'logical (listener attached)' })[m]).join(' | ')} |`);
+      log(
+        `| writers | ${modes.map((m) => ({ off: 'triggers off', '0005': 'notify, 0005 function', notify: 'notify (0007)', logical: 'logical (listener attached)' })[m]).join(' | ')} |`,
+      );
       log(`|---|${modes.map(() => '---').join('|')}|`);
       for (const w of writerCounts) {
         const off = best('off', w).rowsPerSec;
@@ -244,24 +274,38 @@ async function main(): Promise<void> {
       }
       const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       log('');
-      log('CPU per inserted row, µs (median over cells; robust to a busy machine): writers\' backends / delivery (LISTEN backend or WAL sender + the listen process)');
+      log("CPU per inserted row, µs (median over cells; robust to a busy machine): writers' backends / delivery (LISTEN backend or WAL sender + the listen process)");
       log('');
       log(`| writers | ${modes.join(' | ')} |`);
       log(`|---|${modes.map(() => '---').join('|')}|`);
       for (const w of writerCounts) {
-        log(`| ${w} | ${modes.map((m) => { const rs = cell(m, w); return `${med(rs.map((r) => r.writerCpu)).toFixed(0)}${m === 'off' ? '' : ` / ${med(rs.map((r) => r.deliveryCpu)).toFixed(0)}`}`; }).join(' | ')} |`);
+        log(
+          `| ${w} | ${modes
+            .map((m) => {
+              const rs = cell(m, w);
+              return `${med(rs.map((r) => r.writerCpu)).toFixed(0)}${m === 'off' ? '' : ` / ${med(rs.map((r) => r.deliveryCpu)).toFixed(0)}`}`;
+            })
+            .join(' | ')} |`,
+        );
       }
       const fn = (m: Mode) => {
-        const xs = runs.filter((r) => r.commit === commit && r.mode === m && r.fnMicros !== null).map((r) => r.fnMicros!).sort((a, b) => a - b);
+        const xs = runs
+          .filter((r) => r.commit === commit && r.mode === m && r.fnMicros !== null)
+          .map((r) => r.fnMicros!)
+          .sort((a, b) => a - b);
         return xs.length ? `${xs[Math.floor(xs.length / 2)]!.toFixed(1)} µs` : 'n/a';
       };
       log('');
-      log(`time inside chatgenius_notify per statement (median over cells): 0005 ${modes.includes('0005') ? fn('0005') : 'n/a'}, 0007 notify ${fn('notify')}, 0007 logical ${fn('logical')}`);
+      log(
+        `time inside chatgenius_notify per statement (median over cells): 0005 ${modes.includes('0005') ? fn('0005') : 'n/a'}, 0007 notify ${fn('notify')}, 0007 logical ${fn('logical')}`,
+      );
       const w1 = writerCounts[0]!;
       const wMax = writerCounts.at(-1)!;
       log('');
       log(`target notify >= 0.85 x off at ${w1} writer(s): ${(best('notify', w1).rowsPerSec / best('off', w1).rowsPerSec).toFixed(2)}`);
-      log(`target logical >= 0.85 x off at ${wMax} writers: ${(best('logical', wMax).rowsPerSec / best('off', wMax).rowsPerSec).toFixed(2)}, every row delivered: ${writerCounts.every((w) => allDelivered('logical', w))}`);
+      log(
+        `target logical >= 0.85 x off at ${wMax} writers: ${(best('logical', wMax).rowsPerSec / best('off', wMax).rowsPerSec).toFixed(2)}, every row delivered: ${writerCounts.every((w) => allDelivered('logical', w))}`,
+      );
     }
     await useNotify(admin, 'public');
     await admin.query('alter table messages enable trigger messages_notify');

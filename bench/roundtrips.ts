@@ -90,7 +90,7 @@ async function compare(label: number | string, dir: string, schema: string): Pro
 const labels: Array<number | string> = [];
 try {
   if ((await readMigrations(sqlDir)).length > 0) {
-    labels.push('sql/ (the project\'s 5)');
+    labels.push("sql/ (the project's 5)");
     await compare(labels[0]!, sqlDir, 'project');
   }
   for (const count of counts) {

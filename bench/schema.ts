@@ -140,9 +140,15 @@ async function main(): Promise<void> {
     log('schema | rows | load s | rows/s | VACUUM ANALYZE s | loader RSS start -> peak');
     for (const schema of sections.has('queries') ? ['chat', 'bare'] : ['chat']) {
       const { res, peakRss, startRss } = await seedWithRss(admin, schema);
-      log(`${schema} | ${fmt(res.totalRows)} | ${(res.loadMs / 1000).toFixed(1)} | ${fmt(res.rowsPerSec)} | ${(res.analyzeMs / 1000).toFixed(1)} | ${mb(startRss)} -> ${mb(peakRss)}`);
+      log(
+        `${schema} | ${fmt(res.totalRows)} | ${(res.loadMs / 1000).toFixed(1)} | ${fmt(res.rowsPerSec)} | ${(res.analyzeMs / 1000).toFixed(1)} | ${mb(startRss)} -> ${mb(peakRss)}`,
+      );
       if (schema === 'chat') {
-        log(`  counts: ${Object.entries(res.counts).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; derived: ${res.derived.join(', ') || 'none'}`);
+        log(
+          `  counts: ${Object.entries(res.counts)
+            .map(([t, n]) => `${t} ${fmt(n)}`)
+            .join(', ')}; derived: ${res.derived.join(', ') || 'none'}`,
+        );
       }
     }
 
@@ -171,7 +177,8 @@ async function main(): Promise<void> {
     );
     const lastOfPage = page1.rows.at(-1)!;
     const since = await pick<{ since: Date }>(`SELECT max(updated_at) - interval '1 day' AS since FROM messages WHERE channel_id = '${big.channel_id}'`);
-    if (sections.has('queries')) log(`\n## Queries (p50/p95 ms over up to ${iterations} runs each, prepared statements; big channel ${fmt(Number(big.n))} messages; user in ${heavy.n} channels)`);
+    if (sections.has('queries'))
+      log(`\n## Queries (p50/p95 ms over up to ${iterations} runs each, prepared statements; big channel ${fmt(Number(big.n))} messages; user in ${heavy.n} channels)`);
 
     const latest = `SELECT id, user_id, content, created_at, metadata FROM messages
                      WHERE channel_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 50`;

@@ -203,7 +203,7 @@ const MUTATIONS = [
   {
     id: 'redact-password-keys-not-masked',
     file: 'src/log/redact.ts',
-    search: "/pass(word|phrase)?|secret|private_?key/i.test(k)",
+    search: '/pass(word|phrase)?|secret|private_?key/i.test(k)',
     replace: '/^$/.test(k)',
     tests: [['test/cli-units.test.ts', 'the JSON logger masks secrets']],
   },
@@ -330,7 +330,10 @@ for (const m of chosen) {
   );
   let r;
   try {
-    writeFileSync(srcPath, original.replace(m.search, () => m.replace));
+    writeFileSync(
+      srcPath,
+      original.replace(m.search, () => m.replace),
+    );
     if (distOriginal !== undefined) writeFileSync(dist, await transpile(m.file));
     r = runTests(m.tests);
   } finally {

@@ -26,11 +26,13 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 // run has a 30-minute watchdog (the suite takes about 2.5 minutes on 2 cores).
 const testTimeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 180_000);
 const watchdogMs = Number(process.env.TEST_WATCHDOG_MS ?? 30 * 60_000);
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${testTimeoutMs}`, ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' }, timeout: watchdogMs, killSignal: 'SIGKILL' },
-);
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${testTimeoutMs}`, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, FORCE_COLOR: '0' },
+  timeout: watchdogMs,
+  killSignal: 'SIGKILL',
+});
 if (r.error || r.signal) {
   console.error(`Test run stopped: ${r.error?.message ?? r.signal} (watchdog ${watchdogMs / 60_000} min).`);
   process.exit(1);

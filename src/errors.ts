@@ -12,12 +12,7 @@ export class ChatgeniusError extends Error {
   /** 2 for usage errors (fixed on the command line), 1 otherwise. */
   readonly exitCode: 1 | 2;
 
-  constructor(
-    code: string,
-    message: string,
-    details: Record<string, unknown> = {},
-    options: { cause?: unknown; exitCode?: 1 | 2 } = {},
-  ) {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, options: { cause?: unknown; exitCode?: 1 | 2 } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = details;

@@ -87,12 +87,16 @@ export interface TargetTunnel {
 /** The tunnel to `target` when the config names a bastion (SSH_HOST), else none. */
 export async function openTargetTunnel(config: ResolvedConfig, target: ConnectionConfig, hooks: TargetHooks): Promise<TargetTunnel | undefined> {
   if (!config.tunnel) return undefined;
-  return openTunnel(config.tunnel, { host: target.host, port: target.port }, {
-    emit: hooks.emit,
-    retry: config.retry,
-    ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  });
+  return openTunnel(
+    config.tunnel,
+    { host: target.host, port: target.port },
+    {
+      emit: hooks.emit,
+      retry: config.retry,
+      ...(hooks.confirmHostKey ? { confirmHostKey: hooks.confirmHostKey } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    },
+  );
 }
 
 export async function openTarget(config: ResolvedConfig, hooks: TargetHooks): Promise<OpenedTarget> {

@@ -105,6 +105,9 @@ test('every "never" rule of the shared design (../shared/architecture.json, besi
   t.diagnostic(existsSync(shared) ? `compared with ${shared}` : 'no shared/ beside the checkout');
   const key = ([from, to]: Never) => `${from} -> ${to}`;
   const kept = new Set(ours.never.map(key));
-  assert.deepEqual(theirs.never.map(key).filter((k) => !kept.has(k)), []);
+  assert.deepEqual(
+    theirs.never.map(key).filter((k) => !kept.has(k)),
+    [],
+  );
   for (const [name, part] of Object.entries(theirs.parts)) assert.deepEqual(ours.parts[name]?.is, part.is, `part ${name}`);
 });

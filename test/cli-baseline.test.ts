@@ -12,7 +12,6 @@ import { repoRoot, runCli } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { SPEC_SCRIPT } from './helpers/catalog.js'; // the spec's plain script (DB-F-001), verbatim
 
-
 let pg: TestPostgres;
 let dir: string;
 

@@ -29,10 +29,7 @@ export async function resolve(specifier, context, next) {
 }
 `,
   );
-  await writeFile(
-    join(dir, 'register.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hookFile).href)});\n`,
-  );
+  await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hookFile).href)});\n`);
 });
 
 after(async () => {
@@ -69,7 +66,10 @@ test('--help lists every command with its summary and loads no driver (pg, ssh2,
     assert.match(r.stdout, new RegExp(`^  ${cmd} +\\S`, 'm'), `help lists ${cmd}`);
   }
   // The hook does see the modules that are loaded (so an empty list below is meaningful).
-  assert.ok(r.loaded.some((l) => l.includes('/dist/cli/main.js')), 'trace recorded the CLI entry');
+  assert.ok(
+    r.loaded.some((l) => l.includes('/dist/cli/main.js')),
+    'trace recorded the CLI entry',
+  );
   assert.deepEqual(heavyIn(r.loaded), []);
   assert.equal(r.loaded.filter((l) => l.includes('/dist/cli/commands/')).length, 0, 'top-level help loads no command module');
 });
@@ -116,7 +116,10 @@ test('an unknown command exits 2 and suggests the closest one', async () => {
 test('a usage error under --json still ends stdout with a result line', async () => {
   const r = await runCli(['verify', '--bogus', '--json']);
   assert.equal(r.code, 2);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode: number; error: { code: string } } });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode: number; error: { code: string } } });
   const last = lines.at(-1)!;
   assert.equal(last.event, 'result');
   assert.equal(last.level, 'error');

@@ -81,16 +81,39 @@ function cases(): Case[] {
       code: 1,
       says: /POSTGRES_PORT/,
     },
-    { name: 'port out of range in the environment', args: ['status', '--yes'], env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: '70000', POSTGRES_PASSWORD: SECRET }, code: 1, says: /POSTGRES_PORT/ },
+    {
+      name: 'port out of range in the environment',
+      args: ['status', '--yes'],
+      env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: '70000', POSTGRES_PASSWORD: SECRET },
+      code: 1,
+      says: /POSTGRES_PORT/,
+    },
     { name: 'bad URL flag', args: ['init', '--yes', '--database-url', `notaurl:${SECRET}`], code: 2, says: /database-url/ },
     { name: 'bad DATABASE_URL', args: ['init', '--env', 'development', '--yes'], env: { DATABASE_URL: `http://u:${SECRET}@host/db` }, code: 1, says: /DATABASE_URL/ },
     { name: 'bad schema name', args: ['init', '--yes', '--database-url', url, '--schema', 'x;drop table users'], code: 2, says: /schema/ },
     { name: 'negative retries', args: ['init', '--yes', '--database-url', url], env: { CHATGENIUS_MAX_RETRIES: '-1' }, code: 1, says: /CHATGENIUS_MAX_RETRIES/ },
     { name: 'bad PGSSLMODE', args: ['status', '--yes', '--database-url', url], env: { PGSSLMODE: 'sometimes' }, code: 1, says: /PGSSLMODE/ },
     { name: 'missing SSH user', args: ['init', '--env', 'development', '--yes'], env: { DATABASE_URL: url, SSH_HOST: 'bastion.example' }, code: 1, says: /SSH_USER/ },
-    { name: 'bad --ssh-port', args: ['init', '--yes', '--database-url', url, '--ssh-host', 'b.example', '--ssh-user', 'u', '--ssh-port', 'twenty-two'], code: 2, says: /ssh-port/ },
-    { name: 'bad fingerprint', args: ['init', '--env', 'development', '--yes'], env: { ...sshBase, SSH_HOST_FINGERPRINT: 'not-a-fingerprint' }, code: 1, says: /SSH_HOST_FINGERPRINT/ },
-    { name: 'unreadable key file', args: ['init', '--env', 'development', '--yes'], env: { ...sshBase, SSH_KEY_PATH: '/nonexistent/dir/id_ed25519' }, code: 1, says: /id_ed25519|key/i },
+    {
+      name: 'bad --ssh-port',
+      args: ['init', '--yes', '--database-url', url, '--ssh-host', 'b.example', '--ssh-user', 'u', '--ssh-port', 'twenty-two'],
+      code: 2,
+      says: /ssh-port/,
+    },
+    {
+      name: 'bad fingerprint',
+      args: ['init', '--env', 'development', '--yes'],
+      env: { ...sshBase, SSH_HOST_FINGERPRINT: 'not-a-fingerprint' },
+      code: 1,
+      says: /SSH_HOST_FINGERPRINT/,
+    },
+    {
+      name: 'unreadable key file',
+      args: ['init', '--env', 'development', '--yes'],
+      env: { ...sshBase, SSH_KEY_PATH: '/nonexistent/dir/id_ed25519' },
+      code: 1,
+      says: /id_ed25519|key/i,
+    },
     {
       name: 'unreachable SSH host (closed port)',
       args: ['status', '--env', 'development', '--yes', '--accept-new-host-key'],
@@ -98,8 +121,20 @@ function cases(): Case[] {
       code: 1,
       says: new RegExp(String(closedPort)),
     },
-    { name: 'unreachable database (closed port)', args: ['init', '--yes', '--database-url', `postgres://postgres:${SECRET}@127.0.0.1:${closedPort}/db`], env: fastRetry, code: 1, says: /refused/i },
-    { name: 'unknown host name', args: ['init', '--yes', '--database-url', `postgres://postgres:${SECRET}@no-such-host.invalid:5432/db`], env: fastRetry, code: 1, says: /no-such-host\.invalid/ },
+    {
+      name: 'unreachable database (closed port)',
+      args: ['init', '--yes', '--database-url', `postgres://postgres:${SECRET}@127.0.0.1:${closedPort}/db`],
+      env: fastRetry,
+      code: 1,
+      says: /refused/i,
+    },
+    {
+      name: 'unknown host name',
+      args: ['init', '--yes', '--database-url', `postgres://postgres:${SECRET}@no-such-host.invalid:5432/db`],
+      env: fastRetry,
+      code: 1,
+      says: /no-such-host\.invalid/,
+    },
     { name: 'wrong password', args: ['init', '--yes', '--database-url', badPwUrl], code: 1, says: /password|authentication/i },
     { name: 'role without CREATE', args: ['init', '--yes', '--database-url', noCreateUrl], code: 1, says: /privilege|permission|CREATE/i },
     { name: 'database that does not exist', args: ['init', '--yes', '--database-url', pg.urlFor('no_such_db')], code: 1, says: /no_such_db|does not exist/i },
@@ -117,9 +152,19 @@ function cases(): Case[] {
       code: 2,
       says: /applied_db/,
     },
-    { name: '--steps -1', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps', '-1'], code: 2, says: /--steps must be a whole number of at least 1 \(got "-1"\)/ },
+    {
+      name: '--steps -1',
+      args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps', '-1'],
+      code: 2,
+      says: /--steps must be a whole number of at least 1 \(got "-1"\)/,
+    },
     { name: '--steps two', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--steps', 'two'], code: 2, says: /--steps/ },
-    { name: '--to and --steps together', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--to', '0001', '--steps', '1'], code: 2, says: /together/ },
+    {
+      name: '--to and --steps together',
+      args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--to', '0001', '--steps', '1'],
+      code: 2,
+      says: /together/,
+    },
     { name: '--to unknown version', args: ['rollback', '--env', 'test', '--yes', '--database-url', appliedUrl, '--to', '9999'], code: 2, says: /9999/ },
     { name: 'bad migrations dir', args: ['init', '--yes', '--database-url', url, '--migrations-dir', '/nonexistent/sql'], code: 2, says: /nonexistent/ },
     {
@@ -142,7 +187,13 @@ function cases(): Case[] {
       says: /down/,
     },
     { name: 'baseline without --to', args: ['baseline', '--yes', '--database-url', url], code: 2, says: /--to/ },
-    { name: 'log file in a missing directory', args: ['status', '--yes', '--database-url', url, '--log-file', '/nonexistent/dir/x.log'], code: 2, says: /log file/i, log: false },
+    {
+      name: 'log file in a missing directory',
+      args: ['status', '--yes', '--database-url', url, '--log-file', '/nonexistent/dir/x.log'],
+      code: 2,
+      says: /log file/i,
+      log: false,
+    },
     { name: 'stray positional argument', args: ['status', 'now', '--database-url', url], code: 2, says: /now/ },
     { name: 'bad --lock-timeout', args: ['init', '--yes', '--database-url', url, '--lock-timeout', 'soon'], code: 2, says: /lock-timeout/ },
     { name: 'new with a bad name', args: ['new', '../../etc/passwd'], code: 2, says: /name/ },
@@ -192,10 +243,17 @@ test('at least 30 bad inputs each exit 1 or 2 with an explanation, no stack trac
     }
     if (c.log !== false) {
       // Every case ran with --log-file: the file must exist and tell the same story as stderr.
-      const entries = log.trim() === '' ? [] : log.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode?: number; title?: string } });
+      const entries =
+        log.trim() === ''
+          ? []
+          : log
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as { event: string; level: string; data: { exitCode?: number; title?: string } });
       const last = entries.at(-1);
       if (!last) failures.push(`no log written to --log-file: [${c.name}]`);
-      else if (last.event !== 'result' || last.level !== 'error' || last.data.exitCode !== c.code) failures.push(`log does not end with an error result: [${c.name}] ${log}`);
+      else if (last.event !== 'result' || last.level !== 'error' || last.data.exitCode !== c.code)
+        failures.push(`log does not end with an error result: [${c.name}] ${log}`);
       const title = /^✖ (.+) \(\S+\)$/m.exec(r.stderr)?.[1];
       const logged = entries.find((e) => e.event === 'error');
       if (last && (!logged || !title || logged.data.title !== title)) failures.push(`log has no error line titled "${title}": [${c.name}] ${log}`);
@@ -208,11 +266,16 @@ test('a failed production guard changed nothing: the schema is still fully appli
   // The guarded commands target the schema that HAS migrations (test), so a guard that let them
   // through would roll back or touch real work.
   const journal = async () =>
-    (await pg.query<{ version: string }>("select version from test.chatgenius_migrations where status = 'applied' order by version", [], 'applied_db')).rows.map((r) => r.version);
+    (await pg.query<{ version: string }>("select version from test.chatgenius_migrations where status = 'applied' order by version", [], 'applied_db')).rows.map(
+      (r) => r.version,
+    );
   const before = await journal();
   assert.ok(before.length >= 2, `the schema has migrations to lose: ${before.join(', ')}`);
   const env = { POSTGRES_PASSWORD: SECRET };
-  const wrong = await runCli(['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl, '--confirm-database', 'chatgenius'], { cwd: root, env });
+  const wrong = await runCli(['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl, '--confirm-database', 'chatgenius'], {
+    cwd: root,
+    env,
+  });
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /PRODUCTION_CONFIRMATION_MISMATCH/);
   const none = await runCli(['rollback', '--env', 'production', '--schema', 'test', '--yes', '--database-url', appliedUrl], { cwd: root, env });

@@ -12,18 +12,7 @@ import { binPath, runCli } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { snapshotCatalog } from '../src/migrate/catalog.js';
 
-const SPEC_TABLES = [
-  'channel_members',
-  'channels',
-  'files',
-  'message_reads',
-  'messages',
-  'reactions',
-  'sync_state',
-  'user_settings',
-  'user_status',
-  'users',
-];
+const SPEC_TABLES = ['channel_members', 'channels', 'files', 'message_reads', 'messages', 'reactions', 'sync_state', 'user_settings', 'user_status', 'users'];
 
 let pg: TestPostgres;
 let dir: string;

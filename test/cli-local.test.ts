@@ -83,7 +83,10 @@ test('the local database runs with wal_level=logical, so both real-time modes wo
   assert.equal(use.code, 0, use.stderr);
   const st = await runCli(['realtime', 'status', '--env', 'local', '--json'], { cwd: project, timeoutMs: 60_000 });
   assert.equal(json(st.stdout).data.mode, 'logical');
-  assert.ok(json(st.stdout).data.prerequisites!.every((p) => p.ok), st.stdout);
+  assert.ok(
+    json(st.stdout).data.prerequisites!.every((p) => p.ok),
+    st.stdout,
+  );
   const back = await runCli(['realtime', 'use', 'notify', '--env', 'local', '--json'], { cwd: project, timeoutMs: 60_000 });
   assert.equal(json(back.stdout).data.mode, 'notify', back.stderr);
 });

@@ -83,8 +83,14 @@ describe('the wizard', () => {
   test('the environment list keeps one order; the detected one is marked where it is', () => {
     for (const detected of ['local', 'development', 'test', 'production'] as const) {
       const opts = envOptions(detected);
-      assert.deepEqual(opts.map((o) => o.value), ['local', 'development', 'test', 'production']);
-      assert.deepEqual(opts.filter((o) => o.hint === 'detected').map((o) => o.value), [detected]);
+      assert.deepEqual(
+        opts.map((o) => o.value),
+        ['local', 'development', 'test', 'production'],
+      );
+      assert.deepEqual(
+        opts.filter((o) => o.hint === 'detected').map((o) => o.value),
+        [detected],
+      );
     }
   });
 
@@ -124,7 +130,9 @@ describe('the local database URL, on request', () => {
     await runCli(['local', 'stop'], { cwd, timeoutMs: 30_000 });
   });
 
-  test('`local url` prints the URL with its password (it connects); `local status` masks it unless --show-password; --json never has it', { timeout: 120_000 }, async () => {
+  test('`local url` prints the URL with its password (it connects); `local status` masks it unless --show-password; --json never has it', {
+    timeout: 120_000,
+  }, async () => {
     const none = await runCli(['local', 'url'], { cwd });
     assert.equal(none.code, 1, none.stderr);
     assert.match(none.stderr, /LOCAL_NO_DATABASE[\s\S]*local start/);

@@ -72,17 +72,17 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 }
 
 async function applied(db: string): Promise<string[]> {
-  const r = await pg.query<{ version: string }>(
-    "SELECT version FROM public.chatgenius_migrations WHERE status = 'applied' ORDER BY version",
-    [],
-    db,
-  );
+  const r = await pg.query<{ version: string }>("SELECT version FROM public.chatgenius_migrations WHERE status = 'applied' ORDER BY version", [], db);
   return r.rows.map((x) => x.version);
 }
 
 /** 0003's pg_sleep is running on the server (so 0001 and 0002 have committed, in the same batch). */
 async function sleeping(db: string): Promise<boolean> {
-  const r = await pg.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()", [db], 'postgres');
+  const r = await pg.query<{ n: string }>(
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()",
+    [db],
+    'postgres',
+  );
   return r.rows[0]!.n !== '0';
 }
 
@@ -182,7 +182,10 @@ test('a syntax error in the last pending file is reported with file:line:column 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   try {
-    const r = await runCli(['init', '--env', 'development', '--yes', '--database-url', `postgres://me:secret@127.0.0.1:${port}/app`, '--migrations-dir', d], { cwd: dir, env });
+    const r = await runCli(['init', '--env', 'development', '--yes', '--database-url', `postgres://me:secret@127.0.0.1:${port}/app`, '--migrations-dir', d], {
+      cwd: dir,
+      env,
+    });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /0002_broken\.up\.sql:3:22/);
     assert.match(r.stderr, /syntax error at or near ","/);

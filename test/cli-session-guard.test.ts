@@ -101,7 +101,9 @@ test('a run waits for the migration lock at most --lock-wait, then names the hol
   const holder = new pg.Client({ connectionString: url, application_name: 'stuck-deploy' });
   await holder.connect();
   try {
-    const pid = Number((await holder.query(`SELECT pg_backend_pid() AS pid, pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))`)).rows[0].pid);
+    const pid = Number(
+      (await holder.query(`SELECT pg_backend_pid() AS pid, pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))`)).rows[0].pid,
+    );
     const t0 = Date.now();
     const r = await cli(['init', '--env', 'development', '--yes', '--database-url', url, '--lock-wait', '2s']);
     const took = Date.now() - t0;

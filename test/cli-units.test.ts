@@ -25,13 +25,31 @@ const code = (fn: () => unknown): string | undefined => {
 
 test('consent: rollback needs --yes; production needs --confirm-database equal to the database', () => {
   const dev = { env: 'development' as const, yes: false, confirmDatabase: undefined };
-  assert.equal(code(() => checkConsent(dev, 'rollback', 'db', { interactive: false, destructive: true })), 'CONSENT_REQUIRED:2');
-  assert.equal(code(() => checkConsent({ ...dev, yes: true }, 'rollback', 'db', { interactive: false, destructive: true })), undefined);
-  assert.equal(code(() => checkConsent(dev, 'init', 'db', { interactive: false })), undefined);
+  assert.equal(
+    code(() => checkConsent(dev, 'rollback', 'db', { interactive: false, destructive: true })),
+    'CONSENT_REQUIRED:2',
+  );
+  assert.equal(
+    code(() => checkConsent({ ...dev, yes: true }, 'rollback', 'db', { interactive: false, destructive: true })),
+    undefined,
+  );
+  assert.equal(
+    code(() => checkConsent(dev, 'init', 'db', { interactive: false })),
+    undefined,
+  );
   const prod = { env: 'production' as const, yes: true, confirmDatabase: undefined };
-  assert.equal(code(() => checkConsent(prod, 'init', 'chat', { interactive: false })), 'PRODUCTION_CONFIRMATION_REQUIRED:2');
-  assert.equal(code(() => checkConsent({ ...prod, confirmDatabase: 'chatx' }, 'init', 'chat', { interactive: false })), 'PRODUCTION_CONFIRMATION_MISMATCH:2');
-  assert.equal(code(() => checkConsent({ ...prod, confirmDatabase: 'chat' }, 'init', 'chat', { interactive: false })), undefined);
+  assert.equal(
+    code(() => checkConsent(prod, 'init', 'chat', { interactive: false })),
+    'PRODUCTION_CONFIRMATION_REQUIRED:2',
+  );
+  assert.equal(
+    code(() => checkConsent({ ...prod, confirmDatabase: 'chatx' }, 'init', 'chat', { interactive: false })),
+    'PRODUCTION_CONFIRMATION_MISMATCH:2',
+  );
+  assert.equal(
+    code(() => checkConsent({ ...prod, confirmDatabase: 'chat' }, 'init', 'chat', { interactive: false })),
+    undefined,
+  );
 });
 
 test('rollback flags: default one step, exclusive choices, whole positive steps', () => {
@@ -39,10 +57,22 @@ test('rollback flags: default one step, exclusive choices, whole positive steps'
   assert.deepEqual(rollbackTarget({ steps: '3' }), { steps: 3 });
   assert.deepEqual(rollbackTarget({ to: '0002' }), { to: '0002' });
   assert.deepEqual(rollbackTarget({ all: true }), { all: true });
-  assert.equal(code(() => rollbackTarget({ steps: '0' })), 'USAGE_BAD_STEPS:2');
-  assert.equal(code(() => rollbackTarget({ steps: '1.5' })), 'USAGE_BAD_STEPS:2');
-  assert.equal(code(() => rollbackTarget({ all: true, to: '1' })), 'USAGE_CONFLICTING_FLAGS:2');
-  assert.equal(code(() => rollbackTarget({ to: 'latest' })), 'MIGRATION_UNKNOWN_VERSION:2');
+  assert.equal(
+    code(() => rollbackTarget({ steps: '0' })),
+    'USAGE_BAD_STEPS:2',
+  );
+  assert.equal(
+    code(() => rollbackTarget({ steps: '1.5' })),
+    'USAGE_BAD_STEPS:2',
+  );
+  assert.equal(
+    code(() => rollbackTarget({ all: true, to: '1' })),
+    'USAGE_CONFLICTING_FLAGS:2',
+  );
+  assert.equal(
+    code(() => rollbackTarget({ to: 'latest' })),
+    'MIGRATION_UNKNOWN_VERSION:2',
+  );
 });
 
 test('new: next version after the highest, names validated', () => {
@@ -50,8 +80,14 @@ test('new: next version after the highest, names validated', () => {
   assert.equal(nextVersion(['0001_a.up.sql', '0009_b.down.sql', 'README.md']), '0010');
   assert.equal(nextVersion(['00042_x.up.sql']), '00043');
   assert.equal(validateName('add_pins'), 'add_pins');
-  assert.equal(code(() => validateName('Add-Pins')), 'NEW_BAD_NAME:2');
-  assert.equal(code(() => validateName(undefined)), 'USAGE_MISSING_ARGUMENT:2');
+  assert.equal(
+    code(() => validateName('Add-Pins')),
+    'NEW_BAD_NAME:2',
+  );
+  assert.equal(
+    code(() => validateName(undefined)),
+    'USAGE_MISSING_ARGUMENT:2',
+  );
 });
 
 test('formatting: durations, masked targets, did-you-mean', () => {
@@ -99,17 +135,48 @@ test('the JSON logger masks secrets seeded from the environment and URL flags', 
 
 test('every CLI and engine code has its own explanation (not the generic fallback)', () => {
   for (const c of [
-    'USAGE_UNKNOWN_FLAG', 'USAGE_UNKNOWN_COMMAND', 'USAGE_UNEXPECTED_ARGUMENT', 'USAGE_BAD_FLAG_VALUE', 'USAGE_MISSING_ARGUMENT',
-    'USAGE_CONFLICTING_FLAGS', 'USAGE_BAD_STEPS', 'CONSENT_REQUIRED', 'PRODUCTION_CONFIRMATION_REQUIRED', 'PRODUCTION_CONFIRMATION_MISMATCH',
-    'LOG_FILE_UNWRITABLE', 'NEW_BAD_NAME', 'NEW_FILE_EXISTS', 'MIGRATIONS_DIR_NOT_FOUND', 'MIGRATION_DRIFT', 'VERIFY_DRIFT',
-    'MIGRATION_SQL_ERROR', 'MIGRATION_MISSING_FILE', 'MIGRATION_MISSING_DOWN', 'MIGRATION_FAILED_BEFORE', 'MIGRATION_UNKNOWN_VERSION',
-    'MIGRATION_BAD_FILE', 'BASELINE_MISMATCH', 'BASELINE_NOT_EMPTY', 'COMMAND_UNAVAILABLE', 'CANCELLED',
+    'USAGE_UNKNOWN_FLAG',
+    'USAGE_UNKNOWN_COMMAND',
+    'USAGE_UNEXPECTED_ARGUMENT',
+    'USAGE_BAD_FLAG_VALUE',
+    'USAGE_MISSING_ARGUMENT',
+    'USAGE_CONFLICTING_FLAGS',
+    'USAGE_BAD_STEPS',
+    'CONSENT_REQUIRED',
+    'PRODUCTION_CONFIRMATION_REQUIRED',
+    'PRODUCTION_CONFIRMATION_MISMATCH',
+    'LOG_FILE_UNWRITABLE',
+    'NEW_BAD_NAME',
+    'NEW_FILE_EXISTS',
+    'MIGRATIONS_DIR_NOT_FOUND',
+    'MIGRATION_DRIFT',
+    'VERIFY_DRIFT',
+    'MIGRATION_SQL_ERROR',
+    'MIGRATION_MISSING_FILE',
+    'MIGRATION_MISSING_DOWN',
+    'MIGRATION_FAILED_BEFORE',
+    'MIGRATION_UNKNOWN_VERSION',
+    'MIGRATION_BAD_FILE',
+    'BASELINE_MISMATCH',
+    'BASELINE_NOT_EMPTY',
+    'COMMAND_UNAVAILABLE',
+    'CANCELLED',
   ]) {
     const x = explain(new ChatgeniusError(c, 'm', {}));
     assert.notEqual(x.title, 'Something went wrong', c);
     assert.ok(x.cause.length > 0 && x.hint.length > 0, c);
   }
-  const sql = explain(new ChatgeniusError('MIGRATION_SQL_ERROR', 'm', { file: '0002_x.up.sql', line: 3, column: 5, sqlstate: '42601', pgMessage: 'syntax error at or near "SELEC"', phase: 'syntax', frame: '> 3 | SELEC 1\n    | ^' }));
+  const sql = explain(
+    new ChatgeniusError('MIGRATION_SQL_ERROR', 'm', {
+      file: '0002_x.up.sql',
+      line: 3,
+      column: 5,
+      sqlstate: '42601',
+      pgMessage: 'syntax error at or near "SELEC"',
+      phase: 'syntax',
+      frame: '> 3 | SELEC 1\n    | ^',
+    }),
+  );
   assert.match(sql.title, /0002_x\.up\.sql:3:5/);
   assert.match(sql.cause, /42601/);
   assert.equal(sql.detail, '> 3 | SELEC 1\n    | ^');
@@ -127,8 +194,22 @@ test('a failed earlier run is explained as retried by the next run, repair only 
 test('the library API exposes the spec names and the engine', async () => {
   const lib = await import('../src/index.js');
   for (const name of [
-    'setupDatabase', 'initializePool', 'executeSchemaFile', 'executeWithRetry', 'SSHTunnel', 'SSHTunnelError',
-    'migrate', 'rollback', 'status', 'verify', 'baseline', 'repair', 'resolveConfig', 'explain', 'ChatgeniusError', 'openTarget',
+    'setupDatabase',
+    'initializePool',
+    'executeSchemaFile',
+    'executeWithRetry',
+    'SSHTunnel',
+    'SSHTunnelError',
+    'migrate',
+    'rollback',
+    'status',
+    'verify',
+    'baseline',
+    'repair',
+    'resolveConfig',
+    'explain',
+    'ChatgeniusError',
+    'openTarget',
   ]) {
     assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
   }
@@ -143,6 +224,13 @@ test('a command after leading flags is found; flag values are not mistaken for c
 });
 
 test('the command line hands config typed settings only: known flags, last value of a repeat, nothing else', () => {
-  const typed = configFlags({ env: ['test', 'production'], 'database-url': 'postgres://a@h/d', yes: true, steps: '2', metrics: true, 'ssh-port': 22 as unknown as string });
+  const typed = configFlags({
+    env: ['test', 'production'],
+    'database-url': 'postgres://a@h/d',
+    yes: true,
+    steps: '2',
+    metrics: true,
+    'ssh-port': 22 as unknown as string,
+  });
   assert.deepEqual(typed, { env: 'production', 'database-url': 'postgres://a@h/d', yes: true });
 });

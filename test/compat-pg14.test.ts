@@ -88,13 +88,21 @@ async function extensions(c: pg.Client): Promise<string[]> {
 async function applyAndCheck(client: pg.Client, schema: string): Promise<CatalogSnapshot> {
   const first = await migrate(client, engineOpts(schema));
   assert.equal(first.ok, true, JSON.stringify(first.failure));
-  assert.deepEqual(first.results.map((r) => [r.version, r.status]), VERSIONS.map((v) => [v, 'applied']), `${schema}: every migration applied`);
+  assert.deepEqual(
+    first.results.map((r) => [r.version, r.status]),
+    VERSIONS.map((v) => [v, 'applied']),
+    `${schema}: every migration applied`,
+  );
   const snap = await snapshotCatalog(client, schema);
 
   const again = await migrate(client, engineOpts(schema));
   assert.equal(again.ok, true);
   assert.deepEqual(again.plan.pending, [], `${schema}: nothing pending on a re-run`);
-  assert.deepEqual(again.results.filter((r) => r.status === 'applied'), [], `${schema}: the re-run applies nothing`);
+  assert.deepEqual(
+    again.results.filter((r) => r.status === 'applied'),
+    [],
+    `${schema}: the re-run applies nothing`,
+  );
   assert.deepEqual(await snapshotCatalog(client, schema), snap, `${schema}: the re-run changes nothing`);
 
   const v = await verify(client, engineOpts(schema));
@@ -107,7 +115,10 @@ async function applyAndCheck(client: pg.Client, schema: string): Promise<Catalog
 async function roundTrip(client: pg.Client, schema: string, before: CatalogSnapshot): Promise<void> {
   const down = await rollback(client, { ...engineOpts(schema), all: true });
   assert.equal(down.ok, true, JSON.stringify(down.failure));
-  assert.deepEqual(down.results.map((r) => [r.version, r.status]), [...VERSIONS].reverse().map((v) => [v, 'rolled-back']));
+  assert.deepEqual(
+    down.results.map((r) => [r.version, r.status]),
+    [...VERSIONS].reverse().map((v) => [v, 'rolled-back']),
+  );
   const emptied = await snapshotCatalog(client, schema);
   const left = emptied.tables.map((t) => t.name).filter((n) => !BOOKKEEPING_TABLES.includes(n));
   assert.deepEqual(left, [], `${schema}: nothing of ours but the journal left after rollback --all`);
@@ -132,13 +143,16 @@ test('the engine applies every migration on PostgreSQL 14 through our connection
   const fallbacks = events.filter((e) => e.type === 'notice' && /refused/.test(e.message));
   assert.deepEqual(fallbacks, [], 'PostgreSQL 14 accepts our startup options; no fallback');
   const done = events.find((e) => e.type === 'connect:done');
-  assert.match(done && done.type === 'connect:done' ? done.serverVersion ?? '' : '', /^14\./);
+  assert.match(done && done.type === 'connect:done' ? (done.serverVersion ?? '') : '', /^14\./);
 
   await applyAndCheck(client, 'public');
   assert.deepEqual(await extensions(client), ['citext', 'pgcrypto', 'plpgsql', 'uuid-ossp']);
   const s = await status(client, engineOpts('public'));
   assert.deepEqual(s.pending, []);
-  assert.deepEqual(s.applied.map((a) => [a.version, a.status]), VERSIONS.map((x) => [x, 'applied']));
+  assert.deepEqual(
+    s.applied.map((a) => [a.version, a.status]),
+    VERSIONS.map((x) => [x, 'applied']),
+  );
   assert.equal(s.lastFailure, null);
 });
 
@@ -151,14 +165,26 @@ test('on PostgreSQL 14 the schema test (search_path test, public) gets every mig
       WHERE table_schema IN ('public', 'test') AND table_name = ANY($1) GROUP BY 1 ORDER BY 1`,
     [Object.keys(SPEC_TABLES)],
   );
-  assert.deepEqual(where.rows.map((r) => [r.schema, Number(r.n)]), [['public', 10], ['test', 10]]);
+  assert.deepEqual(
+    where.rows.map((r) => [r.schema, Number(r.n)]),
+    [
+      ['public', 10],
+      ['test', 10],
+    ],
+  );
 });
 
 test("the spec's ten tables have exactly its columns, types, nullability and defaults on PostgreSQL 14", { skip }, async () => {
   const { client } = await ourClient(dbUrl);
   for (const schema of ['public', 'test']) {
     for (const [table, spec] of Object.entries(SPEC_TABLES)) {
-      const cols = await client.query<{ column_name: string; data_type: string; character_maximum_length: number | null; is_nullable: string; column_default: string | null }>(
+      const cols = await client.query<{
+        column_name: string;
+        data_type: string;
+        character_maximum_length: number | null;
+        is_nullable: string;
+        column_default: string | null;
+      }>(
         `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
            FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
         [schema, table],
@@ -243,10 +269,17 @@ test('the CLI on PostgreSQL 14: init --env test --yes applies everything to sche
   const env = { DATABASE_URL: url, HOME: cwd, CI: 'true' };
   const init = await runCli(['init', '--env', 'test', '--yes', '--json'], { cwd, env });
   assert.equal(init.code, 0, `init exit code\n${init.stderr}`);
-  const log = init.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: Record<string, unknown> });
+  const log = init.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; level: string; data: Record<string, unknown> });
   const connected = log.find((l) => l.event === 'connect_done');
   assert.match(String(connected?.data.serverVersion), /^14\./, 'the CLI talked to PostgreSQL 14');
-  assert.deepEqual(log.filter((l) => l.event === 'notice' && /client_connection_check_interval|startup options/.test(String(l.data.message))), [], 'no startup-option fallback on 14');
+  assert.deepEqual(
+    log.filter((l) => l.event === 'notice' && /client_connection_check_interval|startup options/.test(String(l.data.message))),
+    [],
+    'no startup-option fallback on 14',
+  );
   const done = log.filter((l) => l.event === 'schema_migration' && l.data.status === 'done').map((l) => l.data.version);
   assert.deepEqual(done, VERSIONS, 'a schema_migration line per applied migration');
   assert.ok(!init.stdout.includes(server.password) && !init.stderr.includes(server.password), 'no password in the output');
@@ -255,15 +288,26 @@ test('the CLI on PostgreSQL 14: init --env test --yes applies everything to sche
     [Object.keys(SPEC_TABLES)],
     'compat_cli',
   );
-  assert.deepEqual(tables.rows.map((r) => [r.table_schema, Number(r.n)]), [['test', 10]], 'all ten tables in test, none in public');
+  assert.deepEqual(
+    tables.rows.map((r) => [r.table_schema, Number(r.n)]),
+    [['test', 10]],
+    'all ten tables in test, none in public',
+  );
 
   const st = await runCli(['status', '--env', 'test', '--json'], { cwd, env });
   assert.equal(st.code, 0, st.stderr);
-  const result = st.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).at(-1)!;
+  const result = st.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> })
+    .at(-1)!;
   assert.equal(result.event, 'result');
   assert.equal(result.data.schema, 'test');
   assert.deepEqual(result.data.pending, []);
-  assert.deepEqual((result.data.applied as Array<{ version: string; status: string }>).map((a) => [a.version, a.status]), VERSIONS.map((v) => [v, 'applied']));
+  assert.deepEqual(
+    (result.data.applied as Array<{ version: string; status: string }>).map((a) => [a.version, a.status]),
+    VERSIONS.map((v) => [v, 'applied']),
+  );
 
   const human = await runCli(['status', '--env', 'test'], { cwd, env });
   assert.equal(human.code, 0, human.stderr);
@@ -295,13 +339,20 @@ test('the CLI on PostgreSQL 14: verify passes, seed loads demo data, status --me
 test("doctor against PostgreSQL 14 passes 'Server version >= 14' with the version it found", { skip }, async () => {
   const url = server.urlFor('compat_cli');
   const r = await runCli(['doctor', '--env', 'development', '--database-url', url, '--json'], { cwd, env: { HOME: cwd, CI: 'true' } });
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
   const version = lines.find((l) => l.event === 'doctor_check' && l.data.id === 'pg-version');
   assert.ok(version, `a pg-version check line in:\n${r.stdout}\n${r.stderr}`);
   assert.equal(version.data.status, 'pass', JSON.stringify(version.data));
   assert.match(JSON.stringify(version.data), /PostgreSQL 14\.\d+/);
   const failed = lines.filter((l) => l.event === 'doctor_check' && l.data.status === 'fail');
-  assert.deepEqual(failed.map((l) => l.data.title), [], 'no check fails on 14');
+  assert.deepEqual(
+    failed.map((l) => l.data.title),
+    [],
+    'no check fails on 14',
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stdout.includes(server.password) && !r.stderr.includes(server.password));
 });
@@ -323,7 +374,9 @@ async function tablesIn(c: pg.Client, schema: string): Promise<string[]> {
   return (await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema])).rows.map((r) => r.t);
 }
 
-test('on PostgreSQL 14 a batch with a syntax error is rejected whole and mapped to file:line:column; a run-time error keeps the earlier migrations', { skip }, async () => {
+test('on PostgreSQL 14 a batch with a syntax error is rejected whole and mapped to file:line:column; a run-time error keeps the earlier migrations', {
+  skip,
+}, async () => {
   const { client } = await ourClient(dbUrl);
   const bad = `${upSql(3)}\nCREATE TABLE oops (\n  id integer PRIMARY KEY,\n  name text NOT NULL,,\n);\n`;
   const syntax = genOpts(gen(5, { override: { 3: bad } }).dir);
@@ -337,7 +390,10 @@ test('on PostgreSQL 14 a batch with a syntax error is rejected whole and mapped 
   assert.equal(r2.ok, false);
   assert.deepEqual([r2.failure!.phase, r2.failure!.code, r2.failure!.line], ['runtime', '22012', 10]);
   assert.match(r2.failure!.statement ?? '', /SET label = \(1\/0\)::text/);
-  assert.deepEqual(r2.results.map((x) => x.status), ['applied', 'applied', 'failed', 'not-run', 'not-run']);
+  assert.deepEqual(
+    r2.results.map((x) => x.status),
+    ['applied', 'applied', 'failed', 'not-run', 'not-run'],
+  );
   assert.deepEqual(await tablesIn(client, runtime.schema), ['chatgenius_migrations', 't_0001', 't_0002']);
   const locks = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
   assert.equal(locks.rows[0]!.n, 0, 'the session is usable again and holds no lock');
@@ -362,7 +418,10 @@ test('on PostgreSQL 14 two runs started at once both succeed and apply each migr
   const o = genOpts(gen(6).dir);
   const [ra, rb] = await Promise.all([migrate(a.client, { ...o, lockPollMs: 50 }), migrate(b.client, { ...o, lockPollMs: 50 })]);
   assert.equal(ra.ok && rb.ok, true);
-  const applied = [...ra.results, ...rb.results].filter((x) => x.status === 'applied').map((x) => x.version).sort();
+  const applied = [...ra.results, ...rb.results]
+    .filter((x) => x.status === 'applied')
+    .map((x) => x.version)
+    .sort();
   assert.deepEqual(applied, ['0001', '0002', '0003', '0004', '0005', '0006'], 'each applied by exactly one of the two');
   const rows = await a.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${o.schema}".chatgenius_migrations WHERE status = 'applied'`);
   assert.equal(rows.rows[0]!.n, 6);
@@ -427,7 +486,10 @@ test("the spec's library call setupDatabase(true) on PostgreSQL 14: schema test 
   try {
     const { pool, migrations } = await setupDatabase({ isTest: true, connection: connectionFor(url), retry: { maxRetries: 1, retryDelayMs: 0 } });
     assert.equal(migrations?.ok, true, JSON.stringify(migrations?.failure));
-    assert.deepEqual(migrations!.results.map((r) => r.version), VERSIONS);
+    assert.deepEqual(
+      migrations!.results.map((r) => r.version),
+      VERSIONS,
+    );
     const conns = await Promise.all([pool.connect(), pool.connect()]);
     try {
       for (const c of conns) {
@@ -444,7 +506,10 @@ test("the spec's library call setupDatabase(true) on PostgreSQL 14: schema test 
       for (const c of conns) c.release();
     }
     const where = await server.query<{ s: string }>(`SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'users'`, [], 'compat_lib');
-    assert.deepEqual(where.rows.map((r) => r.s), ['test']);
+    assert.deepEqual(
+      where.rows.map((r) => r.s),
+      ['test'],
+    );
   } finally {
     await closePool();
   }
@@ -463,12 +528,17 @@ test("baseline --to 0002 on PostgreSQL 14 adopts a database made by the spec's p
   const st = await runCli(['status', '--json'], { cwd, env });
   const res = JSON.parse(st.stdout.trim().split('\n').at(-1)!) as { data: { pending: unknown[]; applied: Array<{ version: string }> } };
   assert.deepEqual(res.data.pending, []);
-  assert.deepEqual(res.data.applied.map((a) => a.version), VERSIONS);
+  assert.deepEqual(
+    res.data.applied.map((a) => a.version),
+    VERSIONS,
+  );
   const v = await runCli(['verify'], { cwd, env });
   assert.equal(v.code, 0, v.stdout + v.stderr);
 });
 
-test('on PostgreSQL 14 a role that is not a superuser but owns its database (as on a managed cloud database) runs init: the extensions are trusted', { skip }, async () => {
+test('on PostgreSQL 14 a role that is not a superuser but owns its database (as on a managed cloud database) runs init: the extensions are trusted', {
+  skip,
+}, async () => {
   await server.query(`CREATE ROLE app_owner LOGIN PASSWORD 'app-owner-pw'`, [], 'postgres');
   await server.query(`CREATE DATABASE compat_owned OWNER app_owner`, [], 'postgres');
   const url = server.urlFor('compat_owned', 'app_owner', 'app-owner-pw');
@@ -480,12 +550,23 @@ test('on PostgreSQL 14 a role that is not a superuser but owns its database (as 
     [],
     'compat_owned',
   );
-  assert.deepEqual(owner.rows, ['citext', 'pgcrypto', 'uuid-ossp'].map((ext) => ({ ext, owner: 'app_owner' })));
+  assert.deepEqual(
+    owner.rows,
+    ['citext', 'pgcrypto', 'uuid-ossp'].map((ext) => ({ ext, owner: 'app_owner' })),
+  );
   const super_ = await server.query<{ s: boolean }>(`SELECT rolsuper AS s FROM pg_roles WHERE rolname = 'app_owner'`, [], 'postgres');
   assert.equal(super_.rows[0]!.s, false);
   const d = await runCli(['doctor', '--env', 'development', '--json'], { cwd, env });
-  const checks = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).filter((l) => l.event === 'doctor_check');
-  assert.deepEqual(checks.filter((c) => c.data.status === 'fail').map((c) => c.data.title), [], 'doctor passes for the owner role on 14');
+  const checks = d.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> })
+    .filter((l) => l.event === 'doctor_check');
+  assert.deepEqual(
+    checks.filter((c) => c.data.status === 'fail').map((c) => c.data.title),
+    [],
+    'doctor passes for the owner role on 14',
+  );
 });
 
 test('on PostgreSQL 14 an edited applied file fails verify; repair --yes re-records it and verify passes again', { skip }, async () => {

@@ -8,13 +8,7 @@ import { ChatgeniusError } from '../src/errors.js';
 import { explain } from '../src/explain/index.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../src/config/defaults.js';
 import type { Flags } from '../src/cli/command.js';
-import {
-  detectEnv,
-  findMalformedLine,
-  parseDuration,
-  resolveConfig,
-  type ResolvedConfig,
-} from '../src/config/index.js';
+import { detectEnv, findMalformedLine, parseDuration, resolveConfig, type ResolvedConfig } from '../src/config/index.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -216,11 +210,7 @@ describe('environment defaults', () => {
     assert.equal(d.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, 'the one default (short: the app queues behind a DDL at most this long)');
     assert.ok(DEFAULT_LOCK_TIMEOUT_MS <= 5_000, 'a few seconds at most');
     assert.equal(d.statementTimeoutMs, 600_000);
-    const o = resolve(
-      { env: 'development', 'lock-timeout': '500ms', 'statement-timeout': '5m' },
-      { CHATGENIUS_MAX_RETRIES: '7', CHATGENIUS_RETRY_DELAY_MS: '0' },
-      cwd,
-    );
+    const o = resolve({ env: 'development', 'lock-timeout': '500ms', 'statement-timeout': '5m' }, { CHATGENIUS_MAX_RETRIES: '7', CHATGENIUS_RETRY_DELAY_MS: '0' }, cwd);
     assert.equal(o.lockTimeoutMs, 500);
     assert.equal(o.statementTimeoutMs, 300_000);
     assert.deepEqual(o.retry, { maxRetries: 7, retryDelayMs: 0 });
@@ -235,11 +225,8 @@ describe('environment defaults', () => {
   });
 
   test('a URL supplies everything, decoding the password; sslmode and sslrootcert come from its query', () => {
-    const c = resolve(
-      { 'database-url': 'postgresql://app%40corp:p%40ss%3Aw0rd@db.example.com:6543/prod_db?sslmode=verify-full&sslrootcert=certs/ca.pem' },
-      {},
-      cwd,
-    ).connection!;
+    const c = resolve({ 'database-url': 'postgresql://app%40corp:p%40ss%3Aw0rd@db.example.com:6543/prod_db?sslmode=verify-full&sslrootcert=certs/ca.pem' }, {}, cwd)
+      .connection!;
     assert.deepEqual(
       { host: c.host, port: c.port, db: c.database, user: c.user, pw: c.password, ssl: c.sslMode, ca: c.sslRootCert },
       { host: 'db.example.com', port: 6543, db: 'prod_db', user: 'app@corp', pw: 'p@ss:w0rd', ssl: 'verify-full', ca: join(cwd, 'certs/ca.pem') },
@@ -324,41 +311,240 @@ describe('bad input gives a coded error naming the flag, the variable and the so
     { name: '--env bogus', flags: { env: 'bogus' }, code: 'CONFIG_BAD_ENV', exit: 2, mentions: ['--env', 'bogus'] },
     { name: 'CHATGENIUS_ENV=prod', env: { CHATGENIUS_ENV: 'prod', ...base }, code: 'CONFIG_BAD_ENV', exit: 1, mentions: ['CHATGENIUS_ENV', '--env', 'environment'] },
     { name: 'CHATGENIUS_ENV in .env', files: { '.env': 'CHATGENIUS_ENV=staging\n' }, code: 'CONFIG_BAD_ENV', exit: 1, mentions: ['CHATGENIUS_ENV', '.env'] },
-    { name: 'POSTGRES_PORT=abc in .env.development', files: { '.env.development': `POSTGRES_HOST=db\nPOSTGRES_PORT=abc\nPOSTGRES_PASSWORD=${SECRET}\n` }, code: 'CONFIG_BAD_PORT', exit: 1, mentions: ['POSTGRES_PORT="abc"', '.env.development', '1-65535', 'DATABASE_URL'] },
-    { name: 'POSTGRES_PORT=70000', flags: { env: 'development' }, env: { ...dev, POSTGRES_PORT: '70000' }, code: 'CONFIG_BAD_PORT', exit: 1, mentions: ['POSTGRES_PORT', 'environment'] },
+    {
+      name: 'POSTGRES_PORT=abc in .env.development',
+      files: { '.env.development': `POSTGRES_HOST=db\nPOSTGRES_PORT=abc\nPOSTGRES_PASSWORD=${SECRET}\n` },
+      code: 'CONFIG_BAD_PORT',
+      exit: 1,
+      mentions: ['POSTGRES_PORT="abc"', '.env.development', '1-65535', 'DATABASE_URL'],
+    },
+    {
+      name: 'POSTGRES_PORT=70000',
+      flags: { env: 'development' },
+      env: { ...dev, POSTGRES_PORT: '70000' },
+      code: 'CONFIG_BAD_PORT',
+      exit: 1,
+      mentions: ['POSTGRES_PORT', 'environment'],
+    },
     { name: 'PGPORT=0', flags: { env: 'development' }, env: { ...dev, PGPORT: '0' }, code: 'CONFIG_BAD_PORT', exit: 1, mentions: ['PGPORT'] },
-    { name: '--ssh-port abc', flags: { env: 'development', 'ssh-host': 'b', 'ssh-user': 'u', 'ssh-port': 'abc' }, env: dev, code: 'CONFIG_BAD_PORT', exit: 2, mentions: ['--ssh-port', 'SSH_PORT'] },
-    { name: 'SSH_PORT=-1', flags: { env: 'development' }, env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_PORT: '-1' }, code: 'CONFIG_BAD_PORT', exit: 1, mentions: ['SSH_PORT', '--ssh-port'] },
-    { name: '--database-url not-a-url', flags: { 'database-url': 'not-a-url' }, env: base, code: 'CONFIG_BAD_URL', exit: 2, mentions: ['--database-url', 'DATABASE_URL'] },
+    {
+      name: '--ssh-port abc',
+      flags: { env: 'development', 'ssh-host': 'b', 'ssh-user': 'u', 'ssh-port': 'abc' },
+      env: dev,
+      code: 'CONFIG_BAD_PORT',
+      exit: 2,
+      mentions: ['--ssh-port', 'SSH_PORT'],
+    },
+    {
+      name: 'SSH_PORT=-1',
+      flags: { env: 'development' },
+      env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_PORT: '-1' },
+      code: 'CONFIG_BAD_PORT',
+      exit: 1,
+      mentions: ['SSH_PORT', '--ssh-port'],
+    },
+    {
+      name: '--database-url not-a-url',
+      flags: { 'database-url': 'not-a-url' },
+      env: base,
+      code: 'CONFIG_BAD_URL',
+      exit: 2,
+      mentions: ['--database-url', 'DATABASE_URL'],
+    },
     { name: 'DATABASE_URL=mysql://', env: { DATABASE_URL: `mysql://root:${SECRET}@h/db` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL', 'environment'] },
-    { name: 'DATABASE_URL port out of range', env: { DATABASE_URL: `postgres://u:${SECRET}@h:99999/db` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL', 'port'] },
-    { name: 'DATABASE_URL without host in .env.local', files: { '.env.local': `DATABASE_URL=postgres://u:${SECRET}@/db\n` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL', '.env.local', 'no host'] },
+    {
+      name: 'DATABASE_URL port out of range',
+      env: { DATABASE_URL: `postgres://u:${SECRET}@h:99999/db` },
+      code: 'CONFIG_BAD_URL',
+      exit: 1,
+      mentions: ['DATABASE_URL', 'port'],
+    },
+    {
+      name: 'DATABASE_URL without host in .env.local',
+      files: { '.env.local': `DATABASE_URL=postgres://u:${SECRET}@/db\n` },
+      code: 'CONFIG_BAD_URL',
+      exit: 1,
+      mentions: ['DATABASE_URL', '.env.local', 'no host'],
+    },
     { name: 'DATABASE_URL with a raw space', env: { DATABASE_URL: `postgres://u:${SECRET} x@h:5432:1/db` }, code: 'CONFIG_BAD_URL', exit: 1, mentions: ['DATABASE_URL'] },
-    { name: '--schema bad-name', flags: { env: 'development', schema: 'bad-name' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema', 'CHATGENIUS_SCHEMA'] },
-    { name: '--schema MySchema (upper case: the engine would refuse it later)', flags: { env: 'development', schema: 'MySchema' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema', 'lower-case'] },
+    {
+      name: '--schema bad-name',
+      flags: { env: 'development', schema: 'bad-name' },
+      env: dev,
+      code: 'CONFIG_BAD_SCHEMA',
+      exit: 2,
+      mentions: ['--schema', 'CHATGENIUS_SCHEMA'],
+    },
+    {
+      name: '--schema MySchema (upper case: the engine would refuse it later)',
+      flags: { env: 'development', schema: 'MySchema' },
+      env: dev,
+      code: 'CONFIG_BAD_SCHEMA',
+      exit: 2,
+      mentions: ['--schema', 'lower-case'],
+    },
     { name: '--schema pg_catalog', flags: { env: 'development', schema: 'pg_catalog' }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['reserved'] },
     { name: '--schema of 64 characters', flags: { env: 'development', schema: longName }, env: dev, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['63'] },
-    { name: 'CHATGENIUS_SCHEMA=1abc', flags: { env: 'development' }, env: { ...dev, CHATGENIUS_SCHEMA: '1abc' }, code: 'CONFIG_BAD_SCHEMA', exit: 1, mentions: ['CHATGENIUS_SCHEMA'] },
-    { name: 'schema with a quote (injection attempt)', flags: { env: 'local', schema: 'x"; DROP SCHEMA public; --' }, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema'] },
-    { name: 'CHATGENIUS_MAX_RETRIES=-1', flags: { env: 'development' }, env: { ...dev, CHATGENIUS_MAX_RETRIES: '-1' }, code: 'CONFIG_BAD_RETRY', exit: 1, mentions: ['CHATGENIUS_MAX_RETRIES', '1-100'] },
-    { name: 'CHATGENIUS_MAX_RETRIES=2.5', flags: { env: 'development' }, env: { ...dev, CHATGENIUS_MAX_RETRIES: '2.5' }, code: 'CONFIG_BAD_RETRY', exit: 1, mentions: ['whole number'] },
-    { name: 'CHATGENIUS_RETRY_DELAY_MS=soon in .env', files: { '.env': 'CHATGENIUS_RETRY_DELAY_MS=soon\n' }, code: 'CONFIG_BAD_RETRY', exit: 1, mentions: ['CHATGENIUS_RETRY_DELAY_MS', '.env'] },
-    { name: '--lock-timeout 10x', flags: { env: 'local', 'lock-timeout': '10x' }, code: 'CONFIG_BAD_DURATION', exit: 2, mentions: ['--lock-timeout', 'CHATGENIUS_LOCK_TIMEOUT'] },
-    { name: 'CHATGENIUS_STATEMENT_TIMEOUT=forever', flags: { env: 'local' }, env: { CHATGENIUS_STATEMENT_TIMEOUT: 'forever' }, code: 'CONFIG_BAD_DURATION', exit: 1, mentions: ['CHATGENIUS_STATEMENT_TIMEOUT', '--statement-timeout'] },
-    { name: 'PGSSLMODE=sometimes', flags: { env: 'development' }, env: { ...dev, PGSSLMODE: 'sometimes' }, code: 'CONFIG_BAD_SSLMODE', exit: 1, mentions: ['PGSSLMODE', 'verify-full'] },
-    { name: 'sslmode=maybe in --database-url', flags: { 'database-url': `postgres://u:${SECRET}@h/db?sslmode=maybe` }, code: 'CONFIG_BAD_SSLMODE', exit: 2, mentions: ['sslmode', '--database-url', 'PGSSLMODE'] },
-    { name: 'SSH_HOST_FINGERPRINT=MD5:..', flags: { env: 'development' }, env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_HOST_FINGERPRINT: 'MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48' }, code: 'CONFIG_BAD_FINGERPRINT', exit: 1, mentions: ['SSH_HOST_FINGERPRINT', 'SHA256'] },
-    { name: 'SHA256 fingerprint too short', flags: { env: 'development' }, env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_HOST_FINGERPRINT: 'SHA256:abc' }, code: 'CONFIG_BAD_FINGERPRINT', exit: 1, mentions: ['SSH_HOST_FINGERPRINT'] },
-    { name: '--ssh-host without a user', flags: { env: 'development', 'ssh-host': 'bastion' }, env: dev, code: 'CONFIG_MISSING_VALUE', exit: 2, mentions: ['--ssh-user', 'SSH_USER'] },
-    { name: 'SSH_HOST in .env without a user', files: { '.env': `POSTGRES_HOST=db\nSSH_HOST=bastion\nPOSTGRES_PASSWORD=${SECRET}\n` }, code: 'CONFIG_MISSING_VALUE', exit: 1, mentions: ['--ssh-user', 'SSH_USER', '.env'] },
-    { name: '--env development with no database configured', flags: { env: 'development' }, code: 'CONFIG_MISSING_VALUE', exit: 1, mentions: ['--database-url', 'DATABASE_URL', '--env local'] },
-    { name: 'a line that is not KEY=value', files: { '.env': `POSTGRES_HOST=db\nPOSTGRES_PASSWORD ${SECRET}\n` }, code: 'CONFIG_ENV_FILE', exit: 1, mentions: ['.env', 'line 2'] },
-    { name: 'an unclosed quote', files: { '.env.local': `POSTGRES_PASSWORD="${SECRET}\nPOSTGRES_HOST=db\n` }, code: 'CONFIG_ENV_FILE', exit: 1, mentions: ['.env.local', 'line 1', 'never closed'] },
-    { name: '.env.development is a directory', flags: { env: 'development' }, files: { '.env.development': null }, env: dev, code: 'CONFIG_ENV_FILE', exit: 1, mentions: ['.env.development', 'directory'] },
-    { name: '--env local with --database-url', flags: { env: 'local', 'database-url': `postgres://u:${SECRET}@h/db` }, code: 'CONFIG_CONFLICTING_FLAGS', exit: 2, mentions: ['--database-url', 'env local'] },
-    { name: 'CHATGENIUS_ENV=local with --ssh-host', flags: { 'ssh-host': 'bastion' }, env: { CHATGENIUS_ENV: 'local' }, code: 'CONFIG_CONFLICTING_FLAGS', exit: 2, mentions: ['--ssh-host', 'CHATGENIUS_ENV'] },
-    { name: 'a bad flag is reported (exit 2) before a bad env file', flags: { env: 'development', schema: 'no-good' }, files: { '.env': 'POSTGRES_PORT=abc\n' }, code: 'CONFIG_BAD_SCHEMA', exit: 2, mentions: ['--schema'] },
-    { name: 'POSTGRES_HOST with a space', flags: { env: 'development' }, env: { ...base, POSTGRES_HOST: 'db example.com' }, code: 'CONFIG_BAD_VALUE', exit: 1, mentions: ['POSTGRES_HOST'] },
+    {
+      name: 'CHATGENIUS_SCHEMA=1abc',
+      flags: { env: 'development' },
+      env: { ...dev, CHATGENIUS_SCHEMA: '1abc' },
+      code: 'CONFIG_BAD_SCHEMA',
+      exit: 1,
+      mentions: ['CHATGENIUS_SCHEMA'],
+    },
+    {
+      name: 'schema with a quote (injection attempt)',
+      flags: { env: 'local', schema: 'x"; DROP SCHEMA public; --' },
+      code: 'CONFIG_BAD_SCHEMA',
+      exit: 2,
+      mentions: ['--schema'],
+    },
+    {
+      name: 'CHATGENIUS_MAX_RETRIES=-1',
+      flags: { env: 'development' },
+      env: { ...dev, CHATGENIUS_MAX_RETRIES: '-1' },
+      code: 'CONFIG_BAD_RETRY',
+      exit: 1,
+      mentions: ['CHATGENIUS_MAX_RETRIES', '1-100'],
+    },
+    {
+      name: 'CHATGENIUS_MAX_RETRIES=2.5',
+      flags: { env: 'development' },
+      env: { ...dev, CHATGENIUS_MAX_RETRIES: '2.5' },
+      code: 'CONFIG_BAD_RETRY',
+      exit: 1,
+      mentions: ['whole number'],
+    },
+    {
+      name: 'CHATGENIUS_RETRY_DELAY_MS=soon in .env',
+      files: { '.env': 'CHATGENIUS_RETRY_DELAY_MS=soon\n' },
+      code: 'CONFIG_BAD_RETRY',
+      exit: 1,
+      mentions: ['CHATGENIUS_RETRY_DELAY_MS', '.env'],
+    },
+    {
+      name: '--lock-timeout 10x',
+      flags: { env: 'local', 'lock-timeout': '10x' },
+      code: 'CONFIG_BAD_DURATION',
+      exit: 2,
+      mentions: ['--lock-timeout', 'CHATGENIUS_LOCK_TIMEOUT'],
+    },
+    {
+      name: 'CHATGENIUS_STATEMENT_TIMEOUT=forever',
+      flags: { env: 'local' },
+      env: { CHATGENIUS_STATEMENT_TIMEOUT: 'forever' },
+      code: 'CONFIG_BAD_DURATION',
+      exit: 1,
+      mentions: ['CHATGENIUS_STATEMENT_TIMEOUT', '--statement-timeout'],
+    },
+    {
+      name: 'PGSSLMODE=sometimes',
+      flags: { env: 'development' },
+      env: { ...dev, PGSSLMODE: 'sometimes' },
+      code: 'CONFIG_BAD_SSLMODE',
+      exit: 1,
+      mentions: ['PGSSLMODE', 'verify-full'],
+    },
+    {
+      name: 'sslmode=maybe in --database-url',
+      flags: { 'database-url': `postgres://u:${SECRET}@h/db?sslmode=maybe` },
+      code: 'CONFIG_BAD_SSLMODE',
+      exit: 2,
+      mentions: ['sslmode', '--database-url', 'PGSSLMODE'],
+    },
+    {
+      name: 'SSH_HOST_FINGERPRINT=MD5:..',
+      flags: { env: 'development' },
+      env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_HOST_FINGERPRINT: 'MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48' },
+      code: 'CONFIG_BAD_FINGERPRINT',
+      exit: 1,
+      mentions: ['SSH_HOST_FINGERPRINT', 'SHA256'],
+    },
+    {
+      name: 'SHA256 fingerprint too short',
+      flags: { env: 'development' },
+      env: { ...dev, SSH_HOST: 'b', SSH_USER: 'u', SSH_HOST_FINGERPRINT: 'SHA256:abc' },
+      code: 'CONFIG_BAD_FINGERPRINT',
+      exit: 1,
+      mentions: ['SSH_HOST_FINGERPRINT'],
+    },
+    {
+      name: '--ssh-host without a user',
+      flags: { env: 'development', 'ssh-host': 'bastion' },
+      env: dev,
+      code: 'CONFIG_MISSING_VALUE',
+      exit: 2,
+      mentions: ['--ssh-user', 'SSH_USER'],
+    },
+    {
+      name: 'SSH_HOST in .env without a user',
+      files: { '.env': `POSTGRES_HOST=db\nSSH_HOST=bastion\nPOSTGRES_PASSWORD=${SECRET}\n` },
+      code: 'CONFIG_MISSING_VALUE',
+      exit: 1,
+      mentions: ['--ssh-user', 'SSH_USER', '.env'],
+    },
+    {
+      name: '--env development with no database configured',
+      flags: { env: 'development' },
+      code: 'CONFIG_MISSING_VALUE',
+      exit: 1,
+      mentions: ['--database-url', 'DATABASE_URL', '--env local'],
+    },
+    {
+      name: 'a line that is not KEY=value',
+      files: { '.env': `POSTGRES_HOST=db\nPOSTGRES_PASSWORD ${SECRET}\n` },
+      code: 'CONFIG_ENV_FILE',
+      exit: 1,
+      mentions: ['.env', 'line 2'],
+    },
+    {
+      name: 'an unclosed quote',
+      files: { '.env.local': `POSTGRES_PASSWORD="${SECRET}\nPOSTGRES_HOST=db\n` },
+      code: 'CONFIG_ENV_FILE',
+      exit: 1,
+      mentions: ['.env.local', 'line 1', 'never closed'],
+    },
+    {
+      name: '.env.development is a directory',
+      flags: { env: 'development' },
+      files: { '.env.development': null },
+      env: dev,
+      code: 'CONFIG_ENV_FILE',
+      exit: 1,
+      mentions: ['.env.development', 'directory'],
+    },
+    {
+      name: '--env local with --database-url',
+      flags: { env: 'local', 'database-url': `postgres://u:${SECRET}@h/db` },
+      code: 'CONFIG_CONFLICTING_FLAGS',
+      exit: 2,
+      mentions: ['--database-url', 'env local'],
+    },
+    {
+      name: 'CHATGENIUS_ENV=local with --ssh-host',
+      flags: { 'ssh-host': 'bastion' },
+      env: { CHATGENIUS_ENV: 'local' },
+      code: 'CONFIG_CONFLICTING_FLAGS',
+      exit: 2,
+      mentions: ['--ssh-host', 'CHATGENIUS_ENV'],
+    },
+    {
+      name: 'a bad flag is reported (exit 2) before a bad env file',
+      flags: { env: 'development', schema: 'no-good' },
+      files: { '.env': 'POSTGRES_PORT=abc\n' },
+      code: 'CONFIG_BAD_SCHEMA',
+      exit: 2,
+      mentions: ['--schema'],
+    },
+    {
+      name: 'POSTGRES_HOST with a space',
+      flags: { env: 'development' },
+      env: { ...base, POSTGRES_HOST: 'db example.com' },
+      code: 'CONFIG_BAD_VALUE',
+      exit: 1,
+      mentions: ['POSTGRES_HOST'],
+    },
   ];
 
   test('the table has more than 20 cases', () => assert.ok(cases.length > 20));

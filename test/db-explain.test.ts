@@ -75,25 +75,45 @@ const cases: Array<[string, () => Promise<unknown> | unknown, Meaning]> = [
   ['42P04', () => q(a, `CREATE DATABASE ${pg.database}`), { title: /database.*already exists/i, hint: /POSTGRES_DB|DATABASE_URL/ }],
   ['42P06', () => q(a, 'CREATE SCHEMA public'), { title: /schema.*already exists/i, hint: /IF NOT EXISTS/ }],
   ['42P07', () => q(a, 'CREATE TABLE parent (id int)'), { title: /table.*already exists/i, hint: /baseline|IF NOT EXISTS/ }],
-  ['42501', async () => {
-    const c = await connectClient({ ...conn, user: 'weak', password: 'weakpw' });
-    try {
-      return await q(c, 'CREATE TABLE public.nope (id int)');
-    } finally {
-      await c.end();
-    }
-  }, { title: /privilege/i, hint: /GRANT/ }],
-  ['3D000', () => fails(connectClient({ ...conn, database: 'missing_db' }, once)), { title: /database does not exist/i, hint: /createdb missing_db|CREATE DATABASE/, cause: /missing_db/ }],
+  [
+    '42501',
+    async () => {
+      const c = await connectClient({ ...conn, user: 'weak', password: 'weakpw' });
+      try {
+        return await q(c, 'CREATE TABLE public.nope (id int)');
+      } finally {
+        await c.end();
+      }
+    },
+    { title: /privilege/i, hint: /GRANT/ },
+  ],
+  [
+    '3D000',
+    () => fails(connectClient({ ...conn, database: 'missing_db' }, once)),
+    { title: /database does not exist/i, hint: /createdb missing_db|CREATE DATABASE/, cause: /missing_db/ },
+  ],
   ['23505', () => fails(a.query('INSERT INTO parent VALUES (1), (1)')), { title: /unique/i, hint: /ON CONFLICT|existing row/ }],
   ['23503', () => q(a, 'INSERT INTO child VALUES (1, 999, 1)'), { title: /foreign key/i, hint: /parent/i }],
-  ['23514', async () => {
-    await a.query('INSERT INTO parent VALUES (7) ON CONFLICT DO NOTHING');
-    return q(a, 'INSERT INTO child VALUES (2, 7, -1)');
-  }, { title: /check constraint/i, hint: /allowed values/i }],
+  [
+    '23514',
+    async () => {
+      await a.query('INSERT INTO parent VALUES (7) ON CONFLICT DO NOTHING');
+      return q(a, 'INSERT INTO child VALUES (2, 7, -1)');
+    },
+    { title: /check constraint/i, hint: /allowed values/i },
+  ],
   ['23502', () => q(a, 'INSERT INTO child (id) VALUES (3)'), { title: /NOT NULL|required value/i, hint: /value/i }],
-  ['28P01', () => fails(connectClient({ ...conn, password: WRONG_PASSWORD }, once)), { title: /password|authentication/i, hint: /POSTGRES_PASSWORD/, cause: /password/i }],
+  [
+    '28P01',
+    () => fails(connectClient({ ...conn, password: WRONG_PASSWORD }, once)),
+    { title: /password|authentication/i, hint: /POSTGRES_PASSWORD/, cause: /password/i },
+  ],
   // A real role that exists but may not log in: the server says 28000 "not permitted to log in".
-  ['28000', () => fails(connectClient({ ...conn, user: 'nologin', password: 'nologinpw' }, once)), { title: /not authorized/i, hint: /LOGIN/, cause: /not permitted to log in/ }],
+  [
+    '28000',
+    () => fails(connectClient({ ...conn, user: 'nologin', password: 'nologinpw' }, once)),
+    { title: /not authorized/i, hint: /LOGIN/, cause: /not permitted to log in/ },
+  ],
   ['42601', () => q(a, 'SELEC 1'), { title: /syntax error/i, hint: /statement|typo/i }],
   ['42883', () => q(a, 'SELECT uuid_generate_v4()'), { title: /function.*does not exist/i, hint: /extension|search_path|cast/i }],
   ['42P01', () => q(a, 'SELECT * FROM users'), { title: /table does not exist/i, hint: /chatgenius-db init/ }],
@@ -101,69 +121,101 @@ const cases: Array<[string, () => Promise<unknown> | unknown, Meaning]> = [
   ['53300', () => fails(connectClient({ ...conn, user: 'limited', password: 'limitedpw' }, once)), { title: /too many connections/i, hint: /max_connections|pool/i }],
   // Not producible on demand (a server that is still starting): facts shaped like pg's.
   ['57P03', () => pgLike('57P03', 'the database system is starting up', { severity: 'FATAL' }), { title: /starting up/i, hint: /wait|retried/i }],
-  ['57P01', async () => {
-    const c = await connectClient(conn);
-    const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
-    const sleeping = fails(c.query('select pg_sleep(10)'));
-    // Wait until the query is really running, so the backend is terminated mid-query.
-    for (let i = 0; i < 100; i++) {
-      const s = await a.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [pid]);
-      if (s.rowCount) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await a.query('select pg_terminate_backend($1)', [pid]);
-    const err = await sleeping;
-    await c.end().catch(() => {});
-    return err;
-  }, { title: /closed the session|terminated/i, hint: /run the command again|again/i }],
-  ['55P03', async () => {
-    await a.query('BEGIN; LOCK TABLE lockme');
-    try {
-      return await q(b, `SET lock_timeout = '50ms'; LOCK TABLE lockme`);
-    } finally {
+  [
+    '57P01',
+    async () => {
+      const c = await connectClient(conn);
+      const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      const sleeping = fails(c.query('select pg_sleep(10)'));
+      // Wait until the query is really running, so the backend is terminated mid-query.
+      for (let i = 0; i < 100; i++) {
+        const s = await a.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [pid]);
+        if (s.rowCount) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await a.query('select pg_terminate_backend($1)', [pid]);
+      const err = await sleeping;
+      await c.end().catch(() => {});
+      return err;
+    },
+    { title: /closed the session|terminated/i, hint: /run the command again|again/i },
+  ],
+  [
+    '55P03',
+    async () => {
+      await a.query('BEGIN; LOCK TABLE lockme');
+      try {
+        return await q(b, `SET lock_timeout = '50ms'; LOCK TABLE lockme`);
+      } finally {
+        await a.query('ROLLBACK');
+        await b.query('RESET lock_timeout');
+      }
+    },
+    { title: /lock not available|lock_timeout/i, hint: /--lock-(timeout|wait)/ },
+  ],
+  [
+    '57014',
+    async () => {
+      try {
+        return await q(b, `SET statement_timeout = '50ms'; SELECT pg_sleep(2)`);
+      } finally {
+        await b.query('RESET statement_timeout');
+      }
+    },
+    { title: /statement timeout/i, hint: /--statement-timeout/ },
+  ],
+  [
+    '40001',
+    async () => {
+      await a.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT count(*) FROM ser; INSERT INTO ser VALUES (1)');
+      await b.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT count(*) FROM ser; INSERT INTO ser VALUES (2)');
+      await a.query('COMMIT');
+      const err = await q(b, 'COMMIT');
+      await b.query('ROLLBACK').catch(() => {});
+      return err;
+    },
+    { title: /serializ/i, hint: /retried|repeated/i },
+  ],
+  [
+    '40P01',
+    async () => {
+      await a.query(`BEGIN; SET LOCAL deadlock_timeout = '50ms'; UPDATE lockme SET v = 1 WHERE id = 1`);
+      await b.query(`BEGIN; SET LOCAL deadlock_timeout = '50ms'; UPDATE lockme SET v = 1 WHERE id = 2`);
+      const first = a.query('UPDATE lockme SET v = 2 WHERE id = 2').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // b's conflicting update is sent once a is really waiting for b's row lock.
+      for (let i = 0; i < 200; i++) {
+        const w = await pg.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'UPDATE lockme SET v = 2%'`,
+        );
+        if (w.rows[0]!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const second = b.query('UPDATE lockme SET v = 2 WHERE id = 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const [e1, e2] = await Promise.all([first, second]);
       await a.query('ROLLBACK');
-      await b.query('RESET lock_timeout');
-    }
-  }, { title: /lock not available|lock_timeout/i, hint: /--lock-(timeout|wait)/ }],
-  ['57014', async () => {
-    try {
-      return await q(b, `SET statement_timeout = '50ms'; SELECT pg_sleep(2)`);
-    } finally {
-      await b.query('RESET statement_timeout');
-    }
-  }, { title: /statement timeout/i, hint: /--statement-timeout/ }],
-  ['40001', async () => {
-    await a.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT count(*) FROM ser; INSERT INTO ser VALUES (1)');
-    await b.query('BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT count(*) FROM ser; INSERT INTO ser VALUES (2)');
-    await a.query('COMMIT');
-    const err = await q(b, 'COMMIT');
-    await b.query('ROLLBACK').catch(() => {});
-    return err;
-  }, { title: /serializ/i, hint: /retried|repeated/i }],
-  ['40P01', async () => {
-    await a.query(`BEGIN; SET LOCAL deadlock_timeout = '50ms'; UPDATE lockme SET v = 1 WHERE id = 1`);
-    await b.query(`BEGIN; SET LOCAL deadlock_timeout = '50ms'; UPDATE lockme SET v = 1 WHERE id = 2`);
-    const first = a.query('UPDATE lockme SET v = 2 WHERE id = 2').then(() => undefined, (e: unknown) => e);
-    // b's conflicting update is sent once a is really waiting for b's row lock.
-    for (let i = 0; i < 200; i++) {
-      const w = await pg.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'UPDATE lockme SET v = 2%'`);
-      if (w.rows[0]!.n > 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const second = b.query('UPDATE lockme SET v = 2 WHERE id = 1').then(() => undefined, (e: unknown) => e);
-    const [e1, e2] = await Promise.all([first, second]);
-    await a.query('ROLLBACK');
-    await b.query('ROLLBACK');
-    return e1 ?? e2;
-  }, { title: /deadlock/i, hint: /order|retried/i }],
+      await b.query('ROLLBACK');
+      return e1 ?? e2;
+    },
+    { title: /deadlock/i, hint: /order|retried/i },
+  ],
   ['0A000', () => q(a, 'SELECT count(*) FROM parent FOR UPDATE'), { title: /not supported/i, hint: /transaction|rewrite/i }],
-  ['25P02', async () => {
-    await a.query('BEGIN');
-    await a.query('SELECT 1/0').catch(() => {});
-    const err = await q(a, 'SELECT 1');
-    await a.query('ROLLBACK');
-    return err;
-  }, { title: /aborted/i, hint: /first error/i }],
+  [
+    '25P02',
+    async () => {
+      await a.query('BEGIN');
+      await a.query('SELECT 1/0').catch(() => {});
+      const err = await q(a, 'SELECT 1');
+      await a.query('ROLLBACK');
+      return err;
+    },
+    { title: /aborted/i, hint: /first error/i },
+  ],
   ['08xxx', () => pgLike('08P01', 'invalid frontend message type 0', { severity: 'FATAL' }), { title: /connection/i, hint: /network|tunnel|doctor/i }],
   // Integer overflow is class 22 (data exception) without a row of its own (22012 has one).
   ['22xxx', () => q(a, 'SELECT 2147483647::int + 1'), { title: /invalid data/i, hint: /value/i, cause: /out of range/ }],
@@ -175,17 +227,41 @@ const cases: Array<[string, () => Promise<unknown> | unknown, Meaning]> = [
   ['57xxx', () => pgLike('57000', 'operator intervention'), { title: /operator/i, hint: /again/i }],
   ['XXxxx', () => pgLike('XX001', 'invalid page in block 7 of relation base/1/2'), { title: /internal/i, hint: /server log/i }],
   ['ECONNREFUSED', async () => fails(connectClient({ ...conn, port: await freePort() }, once)), { title: /refused/i, hint: /POSTGRES_PORT|Start PostgreSQL/ }],
-  ['ENOTFOUND', () => fails(connectClient({ ...conn, host: 'no-such-host.invalid' }, once)), { title: /host not found/i, hint: /POSTGRES_HOST/, cause: /no-such-host\.invalid/ }],
+  [
+    'ENOTFOUND',
+    () => fails(connectClient({ ...conn, host: 'no-such-host.invalid' }, once)),
+    { title: /host not found/i, hint: /POSTGRES_HOST/, cause: /no-such-host\.invalid/ },
+  ],
   // Network failures a test cannot cause on a loopback interface: facts shaped like Node's.
   ['ETIMEDOUT', () => sys('ETIMEDOUT'), { title: /timed out/i, hint: /firewall|POSTGRES_HOST/i }],
   ['ECONNRESET', () => sys('ECONNRESET'), { title: /reset/i, hint: /retried/i }],
   ['EHOSTUNREACH', () => sys('EHOSTUNREACH'), { title: /unreachable/i, hint: /network|VPN/i }],
-  ['ENOENT', () => fails(executeSchemaFile('/nonexistent/0001.sql', { connection: conn })), { title: /file not found/i, hint: /path|--migrations-dir/i, cause: /\/nonexistent\/0001\.sql/ }],
-  ['EACCES', () => Object.assign(new Error("EACCES: permission denied, open '/etc/ca.pem'"), { code: 'EACCES', syscall: 'open', path: '/etc/ca.pem' }), { title: /permission denied/i, hint: /chmod|owner/i }],
+  [
+    'ENOENT',
+    () => fails(executeSchemaFile('/nonexistent/0001.sql', { connection: conn })),
+    { title: /file not found/i, hint: /path|--migrations-dir/i, cause: /\/nonexistent\/0001\.sql/ },
+  ],
+  [
+    'EACCES',
+    () => Object.assign(new Error("EACCES: permission denied, open '/etc/ca.pem'"), { code: 'EACCES', syscall: 'open', path: '/etc/ca.pem' }),
+    { title: /permission denied/i, hint: /chmod|owner/i },
+  ],
   ['DB_SSL_NOT_SUPPORTED', () => fails(connectClient({ ...conn, sslMode: 'require' }, once)), { title: /does not support TLS/i, hint: /PGSSLMODE=disable/ }],
-  ['DEPTH_ZERO_SELF_SIGNED_CERT', () => Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ }],
-  ['SELF_SIGNED_CERT_IN_CHAIN', () => Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ }],
-  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', () => Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ }],
+  [
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    () => Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+    { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ },
+  ],
+  [
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    () => Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+    { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ },
+  ],
+  [
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    () => Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
+    { title: /certificate.*not trusted/i, hint: /PGSSLROOTCERT/ },
+  ],
 ];
 
 for (const [code, provoke, meaning] of cases) {

@@ -31,9 +31,7 @@ async function searchPaths(pool: pgTypes.Pool, n: number): Promise<string[]> {
   // Hold n clients at once so the pool must open n distinct connections.
   const clients = await Promise.all(Array.from({ length: n }, () => pool.connect()));
   try {
-    const rows = await Promise.all(
-      clients.map((c) => c.query<{ sp: string; pid: number }>('select current_setting(\'search_path\') as sp, pg_backend_pid() as pid')),
-    );
+    const rows = await Promise.all(clients.map((c) => c.query<{ sp: string; pid: number }>("select current_setting('search_path') as sp, pg_backend_pid() as pid")));
     assert.equal(new Set(rows.map((r) => r.rows[0]!.pid)).size, n, 'distinct connections');
     return rows.map((r) => r.rows[0]!.sp);
   } finally {
@@ -50,12 +48,13 @@ test('setupDatabase(true) creates schema test and sets search_path test, public 
     // Unqualified names land in test; the extensions in public stay usable.
     await pool.query('CREATE TABLE IF NOT EXISTS people (email citext primary key, token bytea default gen_random_bytes(16))');
     await pool.query(`INSERT INTO people (email) VALUES ('Ada@Example.com')`);
-    const r = await pool.query<{ n: number; len: number }>(
-      `select count(*)::int as n, max(length(token))::int as len from people where email = 'ada@example.COM'`,
-    );
+    const r = await pool.query<{ n: number; len: number }>(`select count(*)::int as n, max(length(token))::int as len from people where email = 'ada@example.COM'`);
     assert.deepEqual(r.rows[0], { n: 1, len: 16 });
     const where = await pg.query(`select table_schema from information_schema.tables where table_name = 'people'`);
-    assert.deepEqual(where.rows.map((x) => x.table_schema), ['test']);
+    assert.deepEqual(
+      where.rows.map((x) => x.table_schema),
+      ['test'],
+    );
   } finally {
     await closePool(pool);
   }
@@ -109,7 +108,10 @@ test('executeSchemaFile(file, true) on a plain pool runs in schema test and leav
     const pool = await initializePool({ connection: conn, max: 1 });
     await executeSchemaFile(file, true);
     const where = await pg.query(`select table_schema from information_schema.tables where table_name = 'rooms'`);
-    assert.deepEqual(where.rows.map((x) => x.table_schema), ['test']);
+    assert.deepEqual(
+      where.rows.map((x) => x.table_schema),
+      ['test'],
+    );
     const r = await pool.query<{ sp: string }>(`select current_setting('search_path') as sp`);
     assert.equal(r.rows[0]!.sp, '"$user", public', 'the one pooled connection is back to its default');
   } finally {
@@ -127,7 +129,7 @@ test('executeSchemaFile on a missing file says which file', async () => {
   await closePool();
 });
 
-test('a constraint violation from a schema file keeps pg\'s error and is explained', async () => {
+test("a constraint violation from a schema file keeps pg's error and is explained", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cgdb-pool-'));
   try {
     const file = join(dir, 'dup.sql');
@@ -161,9 +163,7 @@ test('setupDatabase(true) applies the schema to test: the spec tables, usable th
     );
     assert.equal(t.rows[0]!.n, 10, 'the ten spec tables in schema test');
     // Unqualified names and the ULID default work through every pooled connection.
-    const r = await first.pool.query<{ id: string }>(
-      `INSERT INTO users (auth0_id, email, username) VALUES ('auth0|1', 'ada@example.com', 'ada') RETURNING id`,
-    );
+    const r = await first.pool.query<{ id: string }>(`INSERT INTO users (auth0_id, email, username) VALUES ('auth0|1', 'ada@example.com', 'ada') RETURNING id`);
     assert.match(r.rows[0]!.id, /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
   } finally {
     await closePool(first.pool);
@@ -177,7 +177,7 @@ test('setupDatabase(true) applies the schema to test: the spec tables, usable th
   }
 });
 
-test('setupDatabase(true) finds the credentials of .env.local (the spec\'s usage) and uses schema test in that database', async () => {
+test("setupDatabase(true) finds the credentials of .env.local (the spec's usage) and uses schema test in that database", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cgdb-envlocal-'));
   try {
     await writeFile(join(dir, '.env.local'), `DATABASE_URL=${pg.url}\n`);

@@ -46,9 +46,19 @@ test('a server that refuses connections for a while is retried with growing dela
     }
     const rs = retries(events);
     assert.ok(rs.length >= 2, `expected at least 2 retries, saw ${rs.length}`);
-    assert.deepEqual(rs.map((r) => r.code), rs.map(() => 'ECONNREFUSED'));
-    assert.deepEqual(rs.map((r) => r.delayMs), rs.map((_, i) => 250 * (i + 1)), 'delay grows with the attempt');
-    assert.deepEqual(rs.map((r) => r.attempt), rs.map((_, i) => i + 1));
+    assert.deepEqual(
+      rs.map((r) => r.code),
+      rs.map(() => 'ECONNREFUSED'),
+    );
+    assert.deepEqual(
+      rs.map((r) => r.delayMs),
+      rs.map((_, i) => 250 * (i + 1)),
+      'delay grows with the attempt',
+    );
+    assert.deepEqual(
+      rs.map((r) => r.attempt),
+      rs.map((_, i) => i + 1),
+    );
     assert.equal(rs[0]!.operation, 'connect');
     assert.equal(rs[0]!.maxRetries, 6);
     assert.ok(Date.now() - started >= 750, 'waited for the server');
@@ -105,7 +115,10 @@ test('executeWithRetry keeps the spec signature: maxRetries counts attempts and 
     (err: unknown) => (err as ChatgeniusError).code === 'ECONNREFUSED',
   );
   assert.equal(calls, 3);
-  assert.deepEqual(retries(events).map((r) => r.delayMs), [50, 100]);
+  assert.deepEqual(
+    retries(events).map((r) => r.delayMs),
+    [50, 100],
+  );
   assert.equal(retries(events)[0]!.operation, 'setup');
 });
 
@@ -233,7 +246,10 @@ test('an idle connection killed by the server does not crash the process and is 
   const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
   await pg.query('select pg_terminate_backend($1)', [pid]);
   for (let i = 0; i < 150 && !events.some((e) => e.type === 'notice'); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(events.some((e) => e.type === 'notice' && /lost/.test(e.message)), 'a notice about the lost connection');
+  assert.ok(
+    events.some((e) => e.type === 'notice' && /lost/.test(e.message)),
+    'a notice about the lost connection',
+  );
   await client.end().catch(() => {});
 });
 

@@ -68,7 +68,10 @@ function selfSignedCert(name: string): { certPem: string; keyPem: string } {
   );
   const signature = sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
   const cert = seq(tbs, ecdsaSha256, der(0x03, Buffer.from([0]), signature));
-  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = cert
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return {
     certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
@@ -193,9 +196,7 @@ test('setupDatabase(true) over TLS: every pooled connection encrypted, search_pa
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
     try {
       for (const c of clients) {
-        const r = await c.query<{ ssl: boolean; sp: string }>(
-          `select s.ssl, current_setting('search_path') as sp from pg_stat_ssl s where s.pid = pg_backend_pid()`,
-        );
+        const r = await c.query<{ ssl: boolean; sp: string }>(`select s.ssl, current_setting('search_path') as sp from pg_stat_ssl s where s.pid = pg_backend_pid()`);
         assert.deepEqual(r.rows[0], { ssl: true, sp: 'test, public' });
       }
     } finally {
@@ -206,7 +207,7 @@ test('setupDatabase(true) over TLS: every pooled connection encrypted, search_pa
   }
 });
 
-test('through a real SSH tunnel, init\'s openTarget with verify-full checks the certificate against the database host, not 127.0.0.1', async () => {
+test("through a real SSH tunnel, init's openTarget with verify-full checks the certificate against the database host, not 127.0.0.1", async () => {
   const key = makeUserKey();
   const keyPath = join(dir, 'id_tunnel');
   await writeFile(keyPath, key.private, { mode: 0o600 });

@@ -80,9 +80,15 @@ test('doctor on a healthy setup through an SSH tunnel passes every link and exit
 test('doctor --json prints one LogFormat line per check and a result line, nothing else on stdout', async () => {
   const r = await doctor(['--json', '--database-url', db.url]);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { timestamp: string; correlationId: string; level: string; event: string; data: Record<string, unknown> });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { timestamp: string; correlationId: string; level: string; event: string; data: Record<string, unknown> });
   const checks = lines.filter((l) => l.event === 'doctor_check');
-  assert.deepEqual(checks.map((l) => l.data.title), ALL_TITLES);
+  assert.deepEqual(
+    checks.map((l) => l.data.title),
+    ALL_TITLES,
+  );
   for (const c of checks) assert.ok(['pass', 'skip'].includes(c.data.status as string), JSON.stringify(c));
   assert.equal(checks.find((c) => c.data.id === 'ssh-host-key')!.data.status, 'skip', 'no tunnel configured');
   const last = lines.at(-1)!;
@@ -199,7 +205,8 @@ test('doctor after init reports the journal up to date, and warns (exit 0) with 
   assert.equal(init.code, 0, init.stdout + init.stderr);
   const holder = await db.client('withjournal');
   await holder.query("select set_config('application_name', 'chatgenius-db', false)");
-  const pid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid, pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))")).rows[0]!.pid;
+  const pid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid, pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:public'))"))
+    .rows[0]!.pid;
   try {
     const r = await doctor(['--database-url', db2]);
     assert.equal(r.code, 0, r.stdout + r.stderr);

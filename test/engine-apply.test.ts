@@ -34,7 +34,9 @@ function engine(dir: string, schema = `app_${++schemaCounter}`, events: Chatgeni
 }
 
 async function journal(schema: string) {
-  const r = await client.query(`SELECT version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, error_code, error_statement, error_line FROM "${schema}".chatgenius_migrations ORDER BY version`);
+  const r = await client.query(
+    `SELECT version, name, checksum, status, applied_at, duration_ms, db_user, os_user, client_host, tool_version, error_code, error_statement, error_line FROM "${schema}".chatgenius_migrations ORDER BY version`,
+  );
   return r.rows;
 }
 
@@ -56,10 +58,16 @@ test('init on an empty database applies every migration, each with its journal r
   const opts = engine(m.dir, undefined, events);
   const r = await migrate(client, opts);
   assert.equal(r.ok, true, JSON.stringify(r.failure));
-  assert.deepEqual(r.results.map((x) => x.status), ['applied', 'applied', 'applied', 'applied', 'applied']);
+  assert.deepEqual(
+    r.results.map((x) => x.status),
+    ['applied', 'applied', 'applied', 'applied', 'applied'],
+  );
   assert.deepEqual(await tablesOf(opts.schema), ['chatgenius_migrations', 't_0001', 't_0002', 't_0003', 't_0004', 't_0005']);
   const rows = await journal(opts.schema);
-  assert.deepEqual(rows.map((x) => x.version), ['0001', '0002', '0003', '0004', '0005']);
+  assert.deepEqual(
+    rows.map((x) => x.version),
+    ['0001', '0002', '0003', '0004', '0005'],
+  );
   const files = await readMigrations(m.dir);
   for (const [i, row] of rows.entries()) {
     assert.equal(row.status, 'applied');
@@ -135,11 +143,17 @@ test('a syntax error in a migration: nothing applied, no retry, reported as file
   assert.equal(f.line, 11);
   assert.equal(f.column, 22);
   assert.match(f.frame!, /> 11 \|   name text NOT NULL,,\n\s+\|\s{22}\^/);
-  assert.deepEqual(r.results.map((x) => x.status), ['not-run', 'not-run', 'failed', 'not-run', 'not-run']);
+  assert.deepEqual(
+    r.results.map((x) => x.status),
+    ['not-run', 'not-run', 'failed', 'not-run', 'not-run'],
+  );
   // nothing applied: no migration's table exists, and the journal says exactly what broke
   assert.deepEqual(await tablesOf(opts.schema), ['chatgenius_migrations']);
   const rows = await journal(opts.schema);
-  assert.deepEqual(rows.map((x) => [x.version, x.status, x.error_code, x.error_line]), [['0003', 'failed', '42601', 11]]);
+  assert.deepEqual(
+    rows.map((x) => [x.version, x.status, x.error_code, x.error_line]),
+    [['0003', 'failed', '42601', 11]],
+  );
   assert.equal(events.filter((e) => e.type === 'migration:start').length, 0, 'the batch was rejected before anything ran');
 });
 
@@ -158,10 +172,20 @@ test('a run-time error in the 3rd of 5: first two committed, a failed row with S
   assert.equal(f.column, '   SET label = (1/0)::text'.indexOf('/') + 1);
   assert.match(f.statement!, /^UPDATE t_0003\n\s+SET label = \(1\/0\)::text\n\s+WHERE id = 3$/);
   assert.match(f.frame!, /> +10 \| {4}SET label = \(1\/0\)::text\n\s+\| {18}\^/);
-  assert.deepEqual(r.results.map((x) => x.status), ['applied', 'applied', 'failed', 'not-run', 'not-run']);
+  assert.deepEqual(
+    r.results.map((x) => x.status),
+    ['applied', 'applied', 'failed', 'not-run', 'not-run'],
+  );
   assert.deepEqual(await tablesOf(opts.schema), ['chatgenius_migrations', 't_0001', 't_0002']);
   const rows = await journal(opts.schema);
-  assert.deepEqual(rows.map((x) => [x.version, x.status]), [['0001', 'applied'], ['0002', 'applied'], ['0003', 'failed']]);
+  assert.deepEqual(
+    rows.map((x) => [x.version, x.status]),
+    [
+      ['0001', 'applied'],
+      ['0002', 'applied'],
+      ['0003', 'failed'],
+    ],
+  );
   assert.equal(rows[2].error_code, '22012');
   assert.match(rows[2].error_statement, /SET label = \(1\/0\)::text/);
   const failedEvent = events.find((e) => e.type === 'migration:failed');
@@ -176,11 +200,21 @@ test('a run-time error in the 3rd of 5: first two committed, a failed row with S
   const again = await migrate(client, opts);
   assert.equal(again.ok, true, JSON.stringify(again.failure));
   assert.match(again.warnings.join('\n'), /previous run failed at 0003_step_3 \(22012\)/);
-  assert.deepEqual(again.results.map((x) => x.status), ['applied', 'applied', 'applied']);
+  assert.deepEqual(
+    again.results.map((x) => x.status),
+    ['applied', 'applied', 'applied'],
+  );
   const rows2 = await journal(opts.schema);
-  assert.deepEqual(rows2.map((x) => [x.version, x.status, x.error_code]), [
-    ['0001', 'applied', null], ['0002', 'applied', null], ['0003', 'applied', null], ['0004', 'applied', null], ['0005', 'applied', null],
-  ]);
+  assert.deepEqual(
+    rows2.map((x) => [x.version, x.status, x.error_code]),
+    [
+      ['0001', 'applied', null],
+      ['0002', 'applied', null],
+      ['0003', 'applied', null],
+      ['0004', 'applied', null],
+      ['0005', 'applied', null],
+    ],
+  );
 });
 
 test('an error found while running (unknown column) is located through the batch offset map', async () => {
@@ -192,7 +226,10 @@ test('an error found while running (unknown column) is located through the batch
   assert.equal(r.failure!.file, '0002_step_2.up.sql');
   assert.equal(r.failure!.line, 8);
   assert.equal(r.failure!.column, 25);
-  assert.deepEqual(r.results.map((x) => x.status), ['applied', 'failed', 'not-run']);
+  assert.deepEqual(
+    r.results.map((x) => x.status),
+    ['applied', 'failed', 'not-run'],
+  );
 });
 
 test('drift: a changed applied file is refused, naming the file, and nothing runs', async () => {
@@ -213,7 +250,10 @@ test('drift: a changed applied file is refused, naming the file, and nothing run
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n, 0);
   const v = await verify(client, opts);
   assert.equal(v.ok, false);
-  assert.deepEqual(v.drift.map((d) => d.file), ['0002_step_2.up.sql']);
+  assert.deepEqual(
+    v.drift.map((d) => d.file),
+    ['0002_step_2.up.sql'],
+  );
 });
 
 test('dry run and status change nothing: no schema, no journal, no lock left', async () => {
@@ -221,11 +261,17 @@ test('dry run and status change nothing: no schema, no journal, no lock left', a
   const opts = engine(m.dir);
   const st = await status(client, opts);
   assert.equal(st.journalExists, false);
-  assert.deepEqual(st.pending.map((p) => p.version), ['0001', '0002', '0003']);
+  assert.deepEqual(
+    st.pending.map((p) => p.version),
+    ['0001', '0002', '0003'],
+  );
   const dry = await migrate(client, { ...opts, dryRun: true });
   assert.equal(dry.ok, true);
   assert.equal(dry.dryRun, true);
-  assert.deepEqual(dry.plan.pending.map((p) => p.version), ['0001', '0002', '0003']);
+  assert.deepEqual(
+    dry.plan.pending.map((p) => p.version),
+    ['0001', '0002', '0003'],
+  );
   assert.match(dry.sql!, /CREATE TABLE t_0002/);
   assert.match(dry.sql!, /INSERT INTO "app_\d+"\."chatgenius_migrations"/);
   assert.equal(await schemaExists(opts.schema), false);
@@ -234,12 +280,21 @@ test('dry run and status change nothing: no schema, no journal, no lock left', a
   const j1 = await journal(opts.schema);
   const m4 = gen(4);
   const dry2 = await migrate(client, { ...opts, migrationsDir: m4.dir, dryRun: true });
-  assert.deepEqual(dry2.plan.pending.map((p) => p.version), ['0004']);
+  assert.deepEqual(
+    dry2.plan.pending.map((p) => p.version),
+    ['0004'],
+  );
   assert.deepEqual(await journal(opts.schema), j1);
   assert.deepEqual(await tablesOf(opts.schema), ['chatgenius_migrations', 't_0001', 't_0002', 't_0003']);
   const st2 = await status(client, { ...opts, migrationsDir: m4.dir });
-  assert.deepEqual(st2.applied.map((a) => a.version), ['0001', '0002', '0003']);
-  assert.deepEqual(st2.pending.map((p) => p.version), ['0004']);
+  assert.deepEqual(
+    st2.applied.map((a) => a.version),
+    ['0001', '0002', '0003'],
+  );
+  assert.deepEqual(
+    st2.pending.map((p) => p.version),
+    ['0004'],
+  );
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n, 0);
 });
 
@@ -258,10 +313,19 @@ test('a file of CREATE INDEX CONCURRENTLY runs outside a transaction, between ba
   assert.equal(r.ok, true, JSON.stringify(r.failure));
   const plan = events.find((e) => e.type === 'plan');
   assert.ok(plan && plan.type === 'plan');
-  assert.deepEqual(plan.steps.map((s) => s.transactional), [true, false, true]);
+  assert.deepEqual(
+    plan.steps.map((s) => s.transactional),
+    [true, false, true],
+  );
   const idx = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%conc' ORDER BY 1`, [opts.schema]);
-  assert.deepEqual(idx.rows.map((x) => x.indexname), ['t_0001_conc', 't_0002_conc']);
-  assert.deepEqual((await journal(opts.schema)).map((x) => x.version), ['0001', '0002', '0003', '0004']);
+  assert.deepEqual(
+    idx.rows.map((x) => x.indexname),
+    ['t_0001_conc', 't_0002_conc'],
+  );
+  assert.deepEqual(
+    (await journal(opts.schema)).map((x) => x.version),
+    ['0001', '0002', '0003', '0004'],
+  );
 
   // A fresh database (nothing applied: the run creates every table itself): the same file runs
   // plainly inside the one batch.
@@ -270,9 +334,15 @@ test('a file of CREATE INDEX CONCURRENTLY runs outside a transaction, between ba
   assert.equal((await migrate(client, opts2)).ok, true);
   const plan2 = fresh.find((e) => e.type === 'plan');
   assert.ok(plan2 && plan2.type === 'plan');
-  assert.deepEqual(plan2.steps.map((s) => s.transactional), [true, true, true, true]);
+  assert.deepEqual(
+    plan2.steps.map((s) => s.transactional),
+    [true, true, true, true],
+  );
   const idx2 = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%conc' ORDER BY 1`, [opts2.schema]);
-  assert.deepEqual(idx2.rows.map((x) => x.indexname), ['t_0001_conc', 't_0002_conc']);
+  assert.deepEqual(
+    idx2.rows.map((x) => x.indexname),
+    ['t_0001_conc', 't_0002_conc'],
+  );
 });
 
 test('a migration that waits for a lock the app holds retries in lockTimeoutMs slices and gives up (55P03) when the lock budget is spent, at a migration boundary', async () => {
@@ -292,7 +362,10 @@ test('a migration that waits for a lock the app holds retries in lockTimeoutMs s
     assert.equal(r.failure?.code, '55P03', JSON.stringify(r.failure));
     assert.ok(ms >= 600, `retried within the budget before giving up (${ms} ms)`);
     assert.ok(ms < 15_000, `gave up after ${ms} ms (2 s budget), not at the 20 s statement timeout`);
-    assert.deepEqual((await journal(opts.schema)).filter((x) => x.status === 'applied').map((x) => x.version), ['0001']);
+    assert.deepEqual(
+      (await journal(opts.schema)).filter((x) => x.status === 'applied').map((x) => x.version),
+      ['0001'],
+    );
   } finally {
     await app.query('ROLLBACK').catch(() => {});
     await app.end();
@@ -317,10 +390,13 @@ test('notices raised by a migration become notice events', async () => {
   const r = await migrate(client, engine(m.dir, undefined, events));
   assert.equal(r.ok, true);
   const notices = events.filter((e) => e.type === 'notice').map((e) => e.type === 'notice' && [e.level, e.message]);
-  assert.deepEqual(notices, [['info', 'hello from 2'], ['warn', 'careful']]);
+  assert.deepEqual(notices, [
+    ['info', 'hello from 2'],
+    ['warn', 'careful'],
+  ]);
 });
 
-test("a schema name that is not a plain identifier is refused", async () => {
+test('a schema name that is not a plain identifier is refused', async () => {
   const m = gen(1);
   await assert.rejects(migrate(client, { ...engine(m.dir), schema: 'x"; DROP TABLE y; --' }), { code: 'MIGRATION_BAD_SCHEMA' });
 });

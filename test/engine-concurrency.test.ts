@@ -52,7 +52,7 @@ function runChild(dir: string, schema: string, mode = 'up'): ChildRun {
       if (!line.trim()) continue;
       const e = JSON.parse(line) as Record<string, unknown>;
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+      for (const w of [...waiters]) if (w.pred(e)) waiters.splice(waiters.indexOf(w), 1), w.resolve(e);
     }
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -86,7 +86,10 @@ async function versions(schema: string): Promise<string[]> {
 }
 
 async function tables(schema: string): Promise<string[]> {
-  const r = await client.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 't\\_%' ORDER BY 1`, [schema]);
+  const r = await client.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 't\\_%' ORDER BY 1`,
+    [schema],
+  );
   return r.rows.map((x) => x.relname);
 }
 
@@ -122,10 +125,21 @@ test('a run that finds the lock held waits (lock:wait names the holder), then fi
     await holder.query(`SELECT pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:waiting'))`);
     const events: ChatgeniusEvent[] = [];
     const t0 = Date.now();
-    const running = migrate(client, { schema: 'waiting', migrationsDir: m.dir, lockTimeoutMs: 1000, statementTimeoutMs: 10_000, lockPollMs: 50, emit: (e) => events.push(e) });
+    const running = migrate(client, {
+      schema: 'waiting',
+      migrationsDir: m.dir,
+      lockTimeoutMs: 1000,
+      statementTimeoutMs: 10_000,
+      lockPollMs: 50,
+      emit: (e) => events.push(e),
+    });
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(events.filter((e) => e.type === 'lock:wait').length, 1, 'lock:wait is emitted once');
-    assert.equal(events.some((e) => e.type === 'migration:start'), false, 'nothing ran while waiting');
+    assert.equal(
+      events.some((e) => e.type === 'migration:start'),
+      false,
+      'nothing ran while waiting',
+    );
     await holder.query(`SELECT pg_advisory_unlock(hashtext(current_database()), hashtext('chatgenius-db:waiting'))`);
     const r = await running;
     assert.equal(r.ok, true);
@@ -151,7 +165,8 @@ test('a waiting run can be given up on: MIGRATION_LOCK_WAIT_TIMEOUT, nothing app
     await holder.query(`SELECT pg_advisory_lock(hashtext(current_database()), hashtext('chatgenius-db:gaveup'))`);
     await assert.rejects(
       migrate(client, { schema: 'gaveup', migrationsDir: m.dir, lockTimeoutMs: 1000, statementTimeoutMs: 10_000, lockPollMs: 50, lockWaitTimeoutMs: 300 }),
-      (err: { code?: string; details?: { holder?: { applicationName?: string } } }) => err.code === 'MIGRATION_LOCK_WAIT_TIMEOUT' && err.details?.holder?.applicationName === 'slow-holder',
+      (err: { code?: string; details?: { holder?: { applicationName?: string } } }) =>
+        err.code === 'MIGRATION_LOCK_WAIT_TIMEOUT' && err.details?.holder?.applicationName === 'slow-holder',
     );
     assert.equal((await client.query(`SELECT to_regclass('gaveup.chatgenius_migrations') AS r`)).rows[0].r, null);
   } finally {
@@ -185,7 +200,10 @@ test('a run killed with SIGKILL in the middle of a migration leaves the database
   m.write(3, upSql(3));
   const r = await migrate(client, { schema: 'killed', migrationsDir: m.dir, lockTimeoutMs: 1000, statementTimeoutMs: 10_000 });
   assert.equal(r.ok, true, JSON.stringify(r.failure));
-  assert.deepEqual(r.results.map((x) => x.version), ['0003', '0004', '0005']);
+  assert.deepEqual(
+    r.results.map((x) => x.version),
+    ['0003', '0004', '0005'],
+  );
   assert.deepEqual(await versions('killed'), ['0001', '0002', '0003', '0004', '0005']);
   assert.deepEqual(await tables('killed'), ['t_0001', 't_0002', 't_0003', 't_0004', 't_0005']);
 });
@@ -207,10 +225,16 @@ test('a run waiting for the lock does not deadlock against the holder running CR
   const other = migrate(second, { ...o, emit: (e) => waits.push(e) });
   const [ra, rb] = await Promise.all([first, other]);
   assert.equal(ra.ok, true, JSON.stringify(ra.failure));
-  assert.deepEqual(ra.results.map((r) => r.status), ['applied', 'applied', 'applied']);
+  assert.deepEqual(
+    ra.results.map((r) => r.status),
+    ['applied', 'applied', 'applied'],
+  );
   assert.equal(rb.ok, true);
   assert.equal(rb.results.length, 0);
-  assert.ok(waits.some((e) => e.type === 'lock:wait'), 'the second run waited while the index was built');
+  assert.ok(
+    waits.some((e) => e.type === 'lock:wait'),
+    'the second run waited while the index was built',
+  );
   const valid = await client.query(`SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 't_0001_cic'`);
   assert.deepEqual(valid.rows, [{ indisvalid: true }]);
 });

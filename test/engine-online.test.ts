@@ -60,9 +60,21 @@ test('the files: 0003 and 0004 are online, and a fresh database runs them plainl
   assert.equal(byV.get('0004')!.upOnline, true);
   assert.equal(byV.get('0005')!.upOnline, false);
   const fresh = stepsOf(files, 'up', 180000, { fresh: true });
-  assert.ok(fresh.every((s) => s.transactional), 'fresh: every step in the batch');
-  const adopted = stepsOf(files.filter((f) => f.version > '0002'), 'up', 180000, { fresh: false });
-  assert.deepEqual(adopted.filter((s) => !s.transactional).map((s) => s.file.version), ['0003', '0004'], 'populated: online files statement by statement');
+  assert.ok(
+    fresh.every((s) => s.transactional),
+    'fresh: every step in the batch',
+  );
+  const adopted = stepsOf(
+    files.filter((f) => f.version > '0002'),
+    'up',
+    180000,
+    { fresh: false },
+  );
+  assert.deepEqual(
+    adopted.filter((s) => !s.transactional).map((s) => s.file.version),
+    ['0003', '0004'],
+    'populated: online files statement by statement',
+  );
   const plain = plainText(byV.get('0004')!.up);
   assert.equal(plain.length, byV.get('0004')!.up.length, 'same length: error positions still map');
   assert.doesNotMatch(plain.replace(/--[^\n]*/g, ''), /CONCURRENTLY/);
@@ -110,10 +122,16 @@ test('adopting a spec-made database with 200,000 messages while the app writes a
     for (let i = 0; i < 20; i++) channels.push(ulid());
     await c.query(`INSERT INTO users (id, auth0_id, email, username) SELECT u, 'auth0|' || u, lower(u) || '@x.io', 'user ' || u FROM unnest($1::text[]) u`, [users]);
     await c.query(`INSERT INTO channels (id, name) SELECT ch, 'channel ' || ch FROM unnest($1::text[]) ch`, [channels]);
-    await c.query(`INSERT INTO messages (id, channel_id, user_id, content, created_at)
+    await c.query(
+      `INSERT INTO messages (id, channel_id, user_id, content, created_at)
       SELECT '0' || upper(substr(md5(i::text), 1, 25)), ($1::text[])[1 + i % 20], ($2::text[])[1 + i % 200], 'message ' || i, now() - (i || ' s')::interval
-        FROM generate_series(1, 200000) i`, [channels, users]);
-    await c.query(`INSERT INTO message_reads (message_id, user_id) SELECT '0' || upper(substr(md5(i::text), 1, 25)), ($1::text[])[1 + i % 200] FROM generate_series(1, 200000, 10) i`, [users]);
+        FROM generate_series(1, 200000) i`,
+      [channels, users],
+    );
+    await c.query(
+      `INSERT INTO message_reads (message_id, user_id) SELECT '0' || upper(substr(md5(i::text), 1, 25)), ($1::text[])[1 + i % 200] FROM generate_series(1, 200000, 10) i`,
+      [users],
+    );
     await c.query('ANALYZE');
   });
   const b = await cli(url, ['baseline', '--to', '0002']);
@@ -126,7 +144,9 @@ test('adopting a spec-made database with 200,000 messages while the app writes a
   let watching = true;
   const watch = (async () => {
     while (watching) {
-      const r = await monitor.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE application_name = 'chatgenius-db' AND state = 'active' AND pid <> pg_backend_pid()`);
+      const r = await monitor.query<{ query: string }>(
+        `SELECT query FROM pg_stat_activity WHERE application_name = 'chatgenius-db' AND state = 'active' AND pid <> pg_backend_pid()`,
+      );
       const now = Date.now();
       for (const row of r.rows) seen.push({ at: now, query: row.query });
       await new Promise((res) => setTimeout(res, 10));

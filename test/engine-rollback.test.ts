@@ -34,7 +34,10 @@ async function versions(schema: string): Promise<string[]> {
   return (await client.query(`SELECT version FROM "${schema}".chatgenius_migrations WHERE status = 'applied' ORDER BY version`)).rows.map((r) => r.version);
 }
 async function relations(schema: string): Promise<string[]> {
-  const r = await client.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','i','S','v') ORDER BY 1`, [schema]);
+  const r = await client.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','i','S','v') ORDER BY 1`,
+    [schema],
+  );
   return r.rows.map((x) => x.relname);
 }
 
@@ -96,21 +99,37 @@ test('rollback --steps N, --to VERSION and --all; --all leaves only the journal 
   const o = opts(m.dir);
   assert.equal((await migrate(client, o)).ok, true);
   const one = await rollback(client, o);
-  assert.deepEqual(one.results.map((r) => [r.version, r.status]), [['0005', 'rolled-back']], 'default: one step');
+  assert.deepEqual(
+    one.results.map((r) => [r.version, r.status]),
+    [['0005', 'rolled-back']],
+    'default: one step',
+  );
   const two = await rollback(client, { ...o, steps: 2 });
-  assert.deepEqual(two.results.map((r) => r.version), ['0004', '0003']);
+  assert.deepEqual(
+    two.results.map((r) => r.version),
+    ['0004', '0003'],
+  );
   assert.deepEqual(await versions(o.schema), ['0001', '0002']);
   assert.equal((await migrate(client, o)).ok, true);
   const to = await rollback(client, { ...o, to: '0002' });
-  assert.deepEqual(to.results.map((r) => r.version), ['0005', '0004', '0003']);
+  assert.deepEqual(
+    to.results.map((r) => r.version),
+    ['0005', '0004', '0003'],
+  );
   assert.deepEqual(await versions(o.schema), ['0001', '0002']);
   await assert.rejects(rollback(client, { ...o, to: '0004' }), { code: 'MIGRATION_UNKNOWN_VERSION' });
   const dry = await rollback(client, { ...o, all: true, dryRun: true });
-  assert.deepEqual(dry.plan.steps.map((s) => s.version), ['0002', '0001']);
+  assert.deepEqual(
+    dry.plan.steps.map((s) => s.version),
+    ['0002', '0001'],
+  );
   assert.match(dry.sql!, /DROP TABLE t_0002/);
   assert.deepEqual(await versions(o.schema), ['0001', '0002'], 'the dry run changed nothing');
   const all = await rollback(client, { ...o, all: true });
-  assert.deepEqual(all.results.map((r) => r.version), ['0002', '0001']);
+  assert.deepEqual(
+    all.results.map((r) => r.version),
+    ['0002', '0001'],
+  );
   assert.deepEqual(await relations(o.schema), ['chatgenius_migrations', 'chatgenius_migrations_pkey']);
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM "${o.schema}".chatgenius_migrations`)).rows[0].n, 0);
   const none = await rollback(client, o);
@@ -128,7 +147,15 @@ test('a failing down file stops the rollback there: newer ones rolled back and c
   assert.equal(r.failure!.code, '42P01');
   assert.equal(r.failure!.file, '0002_step_2.down.sql');
   assert.equal(r.failure!.line, 2);
-  assert.deepEqual(r.results.map((x) => [x.version, x.status]), [['0004', 'rolled-back'], ['0003', 'rolled-back'], ['0002', 'failed'], ['0001', 'not-run']]);
+  assert.deepEqual(
+    r.results.map((x) => [x.version, x.status]),
+    [
+      ['0004', 'rolled-back'],
+      ['0003', 'rolled-back'],
+      ['0002', 'failed'],
+      ['0001', 'not-run'],
+    ],
+  );
   assert.deepEqual(await versions(o.schema), ['0001', '0002']);
   assert.ok((await relations(o.schema)).includes('t_0002'), '0002 is intact');
 });
@@ -143,11 +170,17 @@ test('verify: clean after apply; a hand-made change to the live schema and a mis
   await client.query(`ALTER TABLE "${o.schema}".t_0002 ADD COLUMN extra integer`);
   const changed = await verify(client, o);
   assert.equal(changed.ok, false);
-  assert.ok(changed.catalogDiff.some((d) => /t_0002/.test(d) && /extra/.test(d)), changed.catalogDiff.join('\n'));
+  assert.ok(
+    changed.catalogDiff.some((d) => /t_0002/.test(d) && /extra/.test(d)),
+    changed.catalogDiff.join('\n'),
+  );
   const m2 = gen(2);
   const missing = await verify(client, { ...o, migrationsDir: m2.dir });
   assert.equal(missing.ok, false);
-  assert.deepEqual(missing.missing.map((r) => r.version), ['0003']);
+  assert.deepEqual(
+    missing.missing.map((r) => r.version),
+    ['0003'],
+  );
   // verify is read-only: nothing left behind in the database
   const scratch = await client.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'chatgenius_scratch_%'`);
   assert.equal(scratch.rows[0].n, 0);
@@ -162,17 +195,29 @@ test('baseline adopts a database whose tables already exist, and refuses one tha
   assert.equal((await client.query(`SELECT to_regclass('"${o.schema}".chatgenius_migrations') AS r`)).rows[0].r, null, 'dry run recorded nothing');
   const b = await baseline(client, { ...o, to: '0003' });
   assert.equal(b.ok, true, b.differences.join('\n'));
-  assert.deepEqual(b.recorded.map((r) => r.version), ['0001', '0002', '0003']);
+  assert.deepEqual(
+    b.recorded.map((r) => r.version),
+    ['0001', '0002', '0003'],
+  );
   const r = await migrate(client, o);
-  assert.deepEqual(r.results.map((x) => x.version), ['0004', '0005']);
+  assert.deepEqual(
+    r.results.map((x) => x.version),
+    ['0004', '0005'],
+  );
   await assert.rejects(baseline(client, { ...o, to: '0003' }), { code: 'BASELINE_NOT_EMPTY' });
 
   const o2 = opts(m.dir);
   await client.query(`CREATE SCHEMA "${o2.schema}"; CREATE TABLE "${o2.schema}".t_0001 (id integer PRIMARY KEY)`);
   const bad = await baseline(client, { ...o2, to: '0002' });
   assert.equal(bad.ok, false);
-  assert.ok(bad.differences.some((d) => /label/.test(d)), bad.differences.join('\n'));
-  assert.ok(bad.differences.some((d) => /t_0002/.test(d)), bad.differences.join('\n'));
+  assert.ok(
+    bad.differences.some((d) => /label/.test(d)),
+    bad.differences.join('\n'),
+  );
+  assert.ok(
+    bad.differences.some((d) => /t_0002/.test(d)),
+    bad.differences.join('\n'),
+  );
   assert.equal((await client.query(`SELECT to_regclass('"${o2.schema}".chatgenius_migrations') AS r`)).rows[0].r, null);
 });
 

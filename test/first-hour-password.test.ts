@@ -54,7 +54,7 @@ async function project(name: string, pgpass?: { text: string; mode: number; at?:
   return { dir, home, env };
 }
 
-test('no password anywhere: a plain explanation naming POSTGRES_PASSWORD, the URL and .pgpass, never the driver\'s message', async () => {
+test("no password anywhere: a plain explanation naming POSTGRES_PASSWORD, the URL and .pgpass, never the driver's message", async () => {
   const p = await project('none');
   const started = Date.now();
   const r = await runCli(['status', '--env', 'development'], { cwd: p.dir, env: p.env });
@@ -80,12 +80,7 @@ test('doctor without a password explains it and never sends you to doctor', asyn
 });
 
 test('~/.pgpass (mode 0600) supplies the password: wildcards, escaped colon and backslash, first match wins', async () => {
-  const text = [
-    '# comment line',
-    `otherhost:*:*:app_user:wrong`,
-    `127.0.0.1:${pg.port}:*:app_user:${ESCAPED}`,
-    `*:*:*:*:also-wrong`,
-  ].join('\n');
+  const text = ['# comment line', `otherhost:*:*:app_user:wrong`, `127.0.0.1:${pg.port}:*:app_user:${ESCAPED}`, `*:*:*:*:also-wrong`].join('\n');
   const p = await project('pgpass', { text, mode: 0o600 });
   const r = await runCli(['status', '--env', 'development'], { cwd: p.dir, env: p.env });
   assert.equal(r.code, 0, r.stderr);

@@ -47,11 +47,7 @@ test('CREATE on its schema and nothing on the database: init applies everything,
   const url = pg.urlFor(db, 'app_schema_only', PW);
   const init = await runCli(['init', '--env', 'development', '--yes', '--database-url', url], { cwd });
   assert.equal(init.code, 0, init.stdout + init.stderr);
-  const tables = await pg.query<{ n: string }>(
-    `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'app_schema_only'`,
-    [],
-    db,
-  );
+  const tables = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'app_schema_only'`, [], db);
   assert.ok(Number(tables.rows[0]!.n) >= 10, 'the role owns the tables it made');
   const again = await runCli(['init', '--env', 'development', '--yes', '--database-url', url], { cwd });
   assert.equal(again.code, 0, again.stderr);

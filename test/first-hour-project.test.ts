@@ -79,7 +79,7 @@ test('a read-only command never creates a local database: it says there is none 
   assert.ok(!existsSync(join(dir, '.chatgenius')), 'nothing created at the root');
 });
 
-test('from a subdirectory, status --env local finds the project\'s local database (and reports it as applied)', async () => {
+test("from a subdirectory, status --env local finds the project's local database (and reports it as applied)", async () => {
   const { dir, sub } = await app('withlocal');
   localProjects.push(dir);
   const init = await runCli(['init', '--env', 'local', '--yes'], { cwd: dir, timeoutMs: 120_000 });
@@ -111,7 +111,10 @@ test('`new` and `init` agree in an installed project: the new migration is appli
   const files = await readdir(join(dir, 'sql'));
   const up = files.find((f) => /^\d+_add_pins\.up\.sql$/.test(f))!;
   assert.ok(up, files.join(' '));
-  assert.ok(files.some((f) => f.startsWith('0001_')), 'the shipped history came along');
+  assert.ok(
+    files.some((f) => f.startsWith('0001_')),
+    'the shipped history came along',
+  );
   await writeFile(join(dir, 'sql', up), 'CREATE TABLE pins (id bigint PRIMARY KEY);\n');
   await writeFile(join(dir, 'sql', up.replace('.up.', '.down.')), 'DROP TABLE pins;\n');
 

@@ -47,7 +47,10 @@ test('--json: one lint:finding line per finding with file, line, column, rule, s
   const d = await project(UNSAFE);
   const r = await runCli(['lint', '--json', '--migrations-dir', d], { cwd: d });
   assert.equal(r.code, 1);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
   const findings = lines.filter((l) => l.event === 'lint:finding').map((l) => l.data);
   assert.equal(findings.length, 2);
   for (const k of ['file', 'line', 'column', 'rule', 'severity', 'message', 'fix']) assert.ok(k in findings[0]!, k);
@@ -63,12 +66,18 @@ test('--format github prints workflow annotations, escaped', async () => {
   const r = await runCli(['lint', '--format', 'github', '--migrations-dir', d], { cwd: d });
   assert.equal(r.code, 1);
   const lines = r.stdout.trim().split('\n');
-  assert.match(lines[0]!, /^::error file=0002_email_idx\.up\.sql,line=2,col=33,title=require-concurrent-index-creation \(chatgenius-db lint\)::CREATE INDEX users_email_idx on users .*%0AFix: /);
+  assert.match(
+    lines[0]!,
+    /^::error file=0002_email_idx\.up\.sql,line=2,col=33,title=require-concurrent-index-creation \(chatgenius-db lint\)::CREATE INDEX users_email_idx on users .*%0AFix: /,
+  );
   assert.match(lines[1]!, /^::warning file=0002_email_idx\.down\.sql,line=1,col=1,/);
 });
 
 test('a directive with a reason acknowledges the rule: exit 0, listed under --verbose', async () => {
-  const d = await project({ ...UNSAFE, '0002_email_idx.up.sql': '-- chatgenius:allow require-concurrent-index-creation users is empty until launch\nCREATE INDEX users_email_idx ON users (email);\n' });
+  const d = await project({
+    ...UNSAFE,
+    '0002_email_idx.up.sql': '-- chatgenius:allow require-concurrent-index-creation users is empty until launch\nCREATE INDEX users_email_idx ON users (email);\n',
+  });
   const r = await runCli(['lint', '--verbose', '--migrations-dir', d], { cwd: d });
   assert.equal(r.code, 0, r.stdout);
   assert.match(r.stdout, /acknowledged {2}require-concurrent-index-creation: users is empty until launch/);

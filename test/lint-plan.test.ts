@@ -18,7 +18,8 @@ let pg: TestPostgres;
 let dir: string;
 
 const FILES: Record<string, string> = {
-  '0001_messages.up.sql': 'CREATE TABLE messages (id bigint PRIMARY KEY, user_id int NOT NULL, score int NOT NULL, body text);\nCREATE TABLE users (id int PRIMARY KEY);\n',
+  '0001_messages.up.sql':
+    'CREATE TABLE messages (id bigint PRIMARY KEY, user_id int NOT NULL, score int NOT NULL, body text);\nCREATE TABLE users (id int PRIMARY KEY);\n',
   '0001_messages.down.sql': 'DROP TABLE users;\nDROP TABLE messages;\n',
   '0002_plain_index.up.sql': 'CREATE INDEX messages_user_idx ON messages (user_id);\n',
   '0002_plain_index.down.sql': 'DROP INDEX messages_user_idx;\n',
@@ -32,11 +33,26 @@ async function writeFiles(names: string[]): Promise<void> {
   for (const n of names) await writeFile(join(dir, n), FILES[n]!);
 }
 
-interface Lock { table: string; mode: string; rows: number | null; source: string; created?: boolean }
-interface Planned { version: string; locks: Lock[]; findings: Array<{ rule: string; severity: string }> }
+interface Lock {
+  table: string;
+  mode: string;
+  rows: number | null;
+  source: string;
+  created?: boolean;
+}
+interface Planned {
+  version: string;
+  locks: Lock[];
+  findings: Array<{ rule: string; severity: string }>;
+}
 
 function resultOf(stdout: string): Record<string, unknown> {
-  const last = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> }).filter((l) => l.event === 'result').at(-1);
+  const last = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> })
+    .filter((l) => l.event === 'result')
+    .at(-1);
   assert.ok(last, `no result line in:\n${stdout}`);
   return last.data;
 }
@@ -86,7 +102,10 @@ test('init --dry-run --json: traced lock modes per pending migration, with the t
   const pins = plan[2]!.locks.find((l) => l.table === 'pins');
   assert.ok(pins?.created && pins.rows === 0, 'a table the migration creates is new and empty');
 
-  assert.deepEqual(plan.find((p) => p.version === '0002')!.findings.map((f) => f.rule), ['require-concurrent-index-creation']);
+  assert.deepEqual(
+    plan.find((p) => p.version === '0002')!.findings.map((f) => f.rule),
+    ['require-concurrent-index-creation'],
+  );
   assert.ok(plan.find((p) => p.version === '0004')!.findings.some((f) => f.rule === 'changing-column-type'));
 
   // Nothing changed: the journal, the index list and no scratch schema left behind.
@@ -128,7 +147,10 @@ test('development and test only warn: the unsafe migration runs, with the findin
   for (const n of ['0001_messages.up.sql', '0001_messages.down.sql', '0002_plain_index.up.sql', '0002_plain_index.down.sql']) await writeFile(join(d, n), FILES[n]!);
   const r = await runCli(['init', '--env', 'test', '--yes', '--database-url', warnUrl, '--migrations-dir', d]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout + r.stderr, /0002_plain_index\.up\.sql:1:35 require-concurrent-index-creation: .*in production this needs --allow-unsafe require-concurrent-index-creation/);
+  assert.match(
+    r.stdout + r.stderr,
+    /0002_plain_index\.up\.sql:1:35 require-concurrent-index-creation: .*in production this needs --allow-unsafe require-concurrent-index-creation/,
+  );
   assert.equal(await journalCount('lint_warn'), 2);
   await rm(d, { recursive: true, force: true });
 });
@@ -147,8 +169,14 @@ test('our own sql/: the plan replays 0001-0002 and traces 0003-0005 (DO blocks, 
   assert.equal(result.lockTraceError, undefined, String(result.lockTraceError));
   const plan = result.lockPlan as Planned[];
   assert.ok(plan.length >= 3);
-  assert.ok(plan.filter((m) => m.version <= '0005').every((m) => m.locks.length > 0), JSON.stringify(plan.map((m) => [m.version, m.locks.length])));
-  assert.ok(plan[0]!.locks.some((l) => l.table === 'users' && l.source === 'traced' && l.rows === 0 && !l.created), JSON.stringify(plan[0]!.locks));
+  assert.ok(
+    plan.filter((m) => m.version <= '0005').every((m) => m.locks.length > 0),
+    JSON.stringify(plan.map((m) => [m.version, m.locks.length])),
+  );
+  assert.ok(
+    plan[0]!.locks.some((l) => l.table === 'users' && l.source === 'traced' && l.rows === 0 && !l.created),
+    JSON.stringify(plan[0]!.locks),
+  );
   const left = await pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'chatgenius_scratch_%'", [], 'lint_own');
   assert.equal(left.rowCount, 0);
   await rm(d, { recursive: true, force: true });

@@ -23,7 +23,12 @@ class Streaming {
   /** Non-JSON stdout lines (pretty mode), as text. */
   readonly text: string[] = [];
 
-  constructor(args: string[], env: Record<string, string>, cwd: string, private readonly json = true) {
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    private readonly json = true,
+  ) {
     this.child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString();
@@ -32,7 +37,8 @@ class Streaming {
         const line = this.buf.slice(0, i);
         this.buf = this.buf.slice(i + 1);
         if (line.trim() === '') continue;
-        if (this.json) this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        if (this.json)
+          this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
         else this.text.push(line);
         for (const w of this.waiters.splice(0)) w();
       }
@@ -112,7 +118,8 @@ test('listen prints, in order, the notifications of a chat script and survives p
   try {
     const ready = await s.waitFor((l) => l.event === 'listening', 'the listening line');
     const channels = (ready.data as { channels: string[] }).channels;
-    for (const ch of ['chatgenius_messages', 'chatgenius_reactions', 'chatgenius_user_status', 'chatgenius_seed']) assert.ok(channels.includes(ch), `listens on ${ch}: ${channels.join(',')}`);
+    for (const ch of ['chatgenius_messages', 'chatgenius_reactions', 'chatgenius_user_status', 'chatgenius_seed'])
+      assert.ok(channels.includes(ch), `listens on ${ch}: ${channels.join(',')}`);
     const pid = (ready.data as { pid: number }).pid;
     assert.ok(pid > 0);
 
@@ -153,7 +160,6 @@ test('listen prints, in order, the notifications of a chat script and survives p
     const after = await s.waitFor((l) => l.event === 'notification' && payloadOf(l).ids.id === m2.rows[0]!.id, 'a notification after the reconnect', before);
     assert.equal(payloadOf(after).op, 'INSERT');
 
-
     s.child.kill('SIGINT');
     const exit = await s.exited;
     assert.equal(exit.code, 0, s.stderr);
@@ -189,10 +195,10 @@ test('listen without channel arguments also shows the one summary notification o
     const [m] = (await fresh.query<{ id: string }>('select id from messages order by id limit 1')).rows;
     await fresh.query('update messages set content = $1 where id = $2', ['edited', m!.id]);
     await s.waitFor((l) => l.event === 'notification' && payloadOf(l).op === 'UPDATE', 'the update notification');
-    assert.deepEqual(notifications(s).map((l) => `${(l.data as { channel: string }).channel} ${payloadOf(l).op}`), [
-      'chatgenius_seed SEED',
-      'chatgenius_messages UPDATE',
-    ]);
+    assert.deepEqual(
+      notifications(s).map((l) => `${(l.data as { channel: string }).channel} ${payloadOf(l).op}`),
+      ['chatgenius_seed SEED', 'chatgenius_messages UPDATE'],
+    );
     s.child.kill('SIGINT');
     assert.equal((await s.exited).code, 0, s.stderr);
   } finally {
@@ -202,7 +208,11 @@ test('listen without channel arguments also shows the one summary notification o
 });
 
 test('listen with a bad channel name is a usage error (exit 2) before connecting', async () => {
-  const s = new Streaming(['listen', 'bad-name;', '--env', 'development', '--database-url', db.url], { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true' }, home);
+  const s = new Streaming(
+    ['listen', 'bad-name;', '--env', 'development', '--database-url', db.url],
+    { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', CI: 'true' },
+    home,
+  );
   const exit = await s.exited;
   assert.equal(exit.code, 2, s.stderr);
   assert.match(s.stderr, /Bad channel name/);
@@ -281,7 +291,10 @@ test('listen survives a server restart within the retry policy, and gives up wit
     const c = await db.client();
     await c.query("update user_status set status = 'busy' where user_id = $1", [userId]);
     await s.waitFor((l) => l.event === 'notification' && payloadOf(l).op === 'UPDATE', 'a notification after the restart');
-    assert.ok(s.lines.some((l) => l.event === 'retry'), 'reconnect attempts are logged as retry lines');
+    assert.ok(
+      s.lines.some((l) => l.event === 'retry'),
+      'reconnect attempts are logged as retry lines',
+    );
 
     const before = s.lines.length;
     await db.pause(); // down for good this time: listen gives up after its retries
@@ -289,7 +302,10 @@ test('listen survives a server restart within the retry policy, and gives up wit
     assert.equal(exit.code, 1, s.stderr);
     const retries = s.lines.slice(before).filter((l) => l.event === 'retry');
     assert.equal(retries.length, 5, 'the policy: 6 attempts in all, 5 waits');
-    assert.deepEqual(retries.map((l) => (l.data as { delayMs: number }).delayMs), [400, 800, 1200, 1600, 2000]);
+    assert.deepEqual(
+      retries.map((l) => (l.data as { delayMs: number }).delayMs),
+      [400, 800, 1200, 1600, 2000],
+    );
     const error = s.lines.find((l) => l.event === 'error');
     assert.equal((error?.data as { code?: string } | undefined)?.code, 'LISTEN_CONNECTION_LOST');
     assert.match(s.stderr, /chatgenius-db doctor/);

@@ -115,7 +115,9 @@ test('a session holding messages past the lock budget: the run fails once, says 
   }
   const took = Date.now() - t0;
   const out = r.stdout + r.stderr;
-  console.log(`# budget 6 s, lock_timeout ${lockTimeoutMs} ms: run gave up after ${took} ms; writers: ${res.writes} writes, longest stall ${res.longestStallMs} ms, ${res.errors.length} errors`);
+  console.log(
+    `# budget 6 s, lock_timeout ${lockTimeoutMs} ms: run gave up after ${took} ms; writers: ${res.writes} writes, longest stall ${res.longestStallMs} ms, ${res.errors.length} errors`,
+  );
   assert.equal(r.code, 1, out);
   assert.match(out, /lock_timeout|Lock not available/i, out);
   assert.match(out, /Retried \d+ times?/, out);
@@ -128,7 +130,11 @@ test('a session holding messages past the lock budget: the run fails once, says 
   assert.deepEqual(res.errors, []);
   assert.ok(res.longestStallMs < lockTimeoutMs + 700, `writers stalled at most about one lock_timeout (${res.longestStallMs} ms)`);
   const journal = await query<{ version: string }>(url, `SELECT version FROM chatgenius_migrations WHERE status = 'applied' ORDER BY version`);
-  assert.deepEqual(journal.map((j) => j.version), ['0001', '0002', '0003', '0004'], 'nothing half-applied');
+  assert.deepEqual(
+    journal.map((j) => j.version),
+    ['0001', '0002', '0003', '0004'],
+    'nothing half-applied',
+  );
   const locks = await query<{ n: number }>(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
   assert.equal(locks[0]!.n, 0, 'no advisory lock left behind');
   // Once the holder is gone, the same command finishes the job.

@@ -29,7 +29,9 @@ catch (e) { console.log(JSON.stringify({ error: e.code ?? String(e) })); }
 `;
 }
 
-test('as root: several processes that need the server OS user at the same moment all get the same one user', { skip: !isRoot() && 'creating OS users needs root (CI runs as root)' }, async () => {
+test('as root: several processes that need the server OS user at the same moment all get the same one user', {
+  skip: !isRoot() && 'creating OS users needs root (CI runs as root)',
+}, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cgdb-os-user-'));
   const name = `cgdb${randomBytes(3).toString('hex')}`;
   try {
@@ -48,7 +50,10 @@ test('as root: several processes that need the server OS user at the same moment
     // Release all of them at once, when every one is loaded and waiting.
     const deadline = Date.now() + 60_000;
     while (!children.every((c) => c.ready()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(children.every((c) => c.ready()), 'every process started');
+    assert.ok(
+      children.every((c) => c.ready()),
+      'every process started',
+    );
     await writeFile(go, '');
     const results = await Promise.all(children.map((c) => c.done));
     const answers = results.map((r) => {

@@ -6,12 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import {
-  ensureLocalServer,
-  localServerStatus,
-  resetLocalServer,
-  stopLocalServer,
-} from '../src/local/index.js';
+import { ensureLocalServer, localServerStatus, resetLocalServer, stopLocalServer } from '../src/local/index.js';
 import { processAlive } from '../src/local/pid.js';
 import type { ChatgeniusEvent } from '../src/events.js';
 import type { ChatgeniusError } from '../src/errors.js';
@@ -214,7 +209,10 @@ describe('as an ordinary (non-root) user', () => {
 
   test('the server runs as that user, and .chatgenius/ is 0700', async () => {
     // Under root (as in CI containers) drop to the postgres user to take the ordinary path.
-    const asUser = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : null;
+    const asUser =
+      process.getuid?.() === 0
+        ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) }
+        : null;
     if (asUser) chownSync(dir, asUser.uid, asUser.gid);
     const script = join(dir, 'child.mts');
     writeFileSync(

@@ -32,7 +32,10 @@ function validateLogLine(text: string): LogLine {
   return v as unknown as LogLine;
 }
 function readLog(path: string): LogLine[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map(validateLogLine);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(validateLogLine);
 }
 function byRun(lines: LogLine[]): LogLine[][] {
   const runs = new Map<string, LogLine[]>();
@@ -104,7 +107,10 @@ test('a migration that inserts a duplicate logs constraint_violation, and the ru
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const lines = readLog(log);
   assert.equal(new Set(lines.map((l) => l.correlationId)).size, 1);
-  assert.ok(lines.some((l) => l.event === 'schema_migration' && l.data?.status === 'done' && l.data.version === '0001'), 'the first migration is logged as done');
+  assert.ok(
+    lines.some((l) => l.event === 'schema_migration' && l.data?.status === 'done' && l.data.version === '0001'),
+    'the first migration is logged as done',
+  );
   const violation = lines.find((l) => l.event === 'constraint_violation');
   assert.ok(violation, JSON.stringify(lines, null, 1));
   assert.equal(violation.level, 'error');
@@ -115,7 +121,10 @@ test('a migration that inserts a duplicate logs constraint_violation, and the ru
   const explanation = (last.data!.error ?? last.data) as { title?: string; hint?: string; code?: string };
   assert.equal(typeof explanation.title, 'string');
   assert.equal(typeof explanation.hint, 'string');
-  assert.ok(lines.some((l) => l.event === 'error' && l.level === 'error' && typeof l.data?.hint === 'string'), 'an error line with the explanation');
+  assert.ok(
+    lines.some((l) => l.event === 'error' && l.level === 'error' && typeof l.data?.hint === 'string'),
+    'an error line with the explanation',
+  );
 });
 
 test('a trigger that raises logs trigger_error (SQLSTATE class P0)', async () => {
@@ -149,8 +158,14 @@ test('a connection that is refused logs retry lines with attempt and delay befor
   const lines = readLog(log);
   const retries = lines.filter((l) => l.event === 'retry');
   assert.equal(retries.length, 2, JSON.stringify(lines, null, 1));
-  assert.deepEqual(retries.map((l) => l.data!.attempt), [1, 2]);
-  assert.deepEqual(retries.map((l) => l.data!.delayMs), [20, 40]);
+  assert.deepEqual(
+    retries.map((l) => l.data!.attempt),
+    [1, 2],
+  );
+  assert.deepEqual(
+    retries.map((l) => l.data!.delayMs),
+    [20, 40],
+  );
   for (const l of retries) assert.equal(l.level, 'warn');
   assert.equal(lines.at(-1)!.level, 'error');
   assert.ok(!readFileSync(log, 'utf8').includes('secret-pw'), 'never the password');

@@ -66,9 +66,7 @@ const metrics = () => runCli(['status', '--metrics', '--env', 'development', '--
 test('status --metrics prints parseable Prometheus text with non-zero index usage after queries that use the index', async () => {
   const c = await db.client();
   const u = await c.query<{ id: string }>("insert into users (auth0_id, email, username) values ('auth0|m1', 'm1@example.com', 'm1') returning id");
-  const before0 = parseExposition((await metrics()).stdout).samples.find(
-    (s) => s.name === 'chatgenius_index_scans_total' && s.labels.index === 'users_email_key',
-  );
+  const before0 = parseExposition((await metrics()).stdout).samples.find((s) => s.name === 'chatgenius_index_scans_total' && s.labels.index === 'users_email_key');
   await c.query('set enable_seqscan = off');
   for (let i = 0; i < 5; i++) await c.query('select id from users where email = $1', ['m1@example.com']);
   await c.query('select pg_stat_force_next_flush()');
@@ -83,7 +81,11 @@ test('status --metrics prints parseable Prometheus text with non-zero index usag
   assert.equal(types.get('chatgenius_trigger_executions_total'), 'counter');
   const count = samples.filter((s) => s.name === 'chatgenius_query_duration_seconds_count').reduce((n, s) => n + s.value, 0);
   assert.ok(count >= 3, `the run's queries are timed: ${count}`);
-  assert.ok(samples.some((s) => s.name === 'chatgenius_query_duration_seconds_bucket' && s.labels.query === 'select pg_stat_user_indexes' && s.labels.le === '+Inf' && s.value === 1));
+  assert.ok(
+    samples.some(
+      (s) => s.name === 'chatgenius_query_duration_seconds_bucket' && s.labels.query === 'select pg_stat_user_indexes' && s.labels.le === '+Inf' && s.value === 1,
+    ),
+  );
   const scans = samples.find((s) => s.name === 'chatgenius_index_scans_total' && s.labels.index === 'users_email_key');
   assert.ok(scans, r.stdout);
   assert.equal(scans.labels.schema, 'public');
@@ -120,9 +122,13 @@ test('status --metrics counts trigger executions once track_functions is on', as
 test('status --metrics --json puts the metrics in the result line (LogFormat), nothing else on stdout', async () => {
   const r = await runCli(['status', '--metrics', '--json', '--env', 'development', '--database-url', db.url], { cwd: dir, env: { HOME: dir, CI: 'true' } });
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; data: { metrics?: Array<{ name: string; values: unknown[] }> } });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; level: string; data: { metrics?: Array<{ name: string; values: unknown[] }> } });
   const last = lines.at(-1)!;
   assert.equal(last.event, 'result');
   const names = (last.data.metrics ?? []).map((m) => m.name);
-  for (const n of ['chatgenius_query_duration_seconds', 'chatgenius_index_scans_total', 'chatgenius_trigger_executions_total']) assert.ok(names.includes(n), names.join(','));
+  for (const n of ['chatgenius_query_duration_seconds', 'chatgenius_index_scans_total', 'chatgenius_trigger_executions_total'])
+    assert.ok(names.includes(n), names.join(','));
 });

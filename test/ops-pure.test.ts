@@ -27,7 +27,10 @@ test('a failed link skips every check that needs it, naming the failed link; a n
     ctx,
   );
   assert.deepEqual(ctx.ran, ['a', 'ssh', 'b', 'e']);
-  assert.deepEqual(reports.map((r) => r.status), ['pass', 'skip', 'fail', 'skip', 'skip', 'warn']);
+  assert.deepEqual(
+    reports.map((r) => r.status),
+    ['pass', 'skip', 'fail', 'skip', 'skip', 'warn'],
+  );
   assert.equal(reports[3]!.summary, 'skipped: "B" failed');
   assert.equal(reports[4]!.summary, 'skipped: "B" failed', 'the root failure, not the skipped link');
   const t = totals(reports);
@@ -35,14 +38,23 @@ test('a failed link skips every check that needs it, naming the failed link; a n
 });
 
 test('a check that throws is a failure of that link, not a crash of doctor', async () => {
-  const boom: Check<Ctx> = { id: 'x', title: 'X', run: async () => { throw new Error('kaput'); } };
+  const boom: Check<Ctx> = {
+    id: 'x',
+    title: 'X',
+    run: async () => {
+      throw new Error('kaput');
+    },
+  };
   const [r] = await runChecks([boom], { ran: [] });
   assert.equal(r!.status, 'fail');
   assert.equal(r!.summary, 'kaput');
 });
 
 test('warnings alone keep doctor at exit 0', () => {
-  const t = totals([{ id: 'a', title: 'A', status: 'warn', summary: '', ms: 0 }, { id: 'b', title: 'B', status: 'pass', summary: '', ms: 0 }]);
+  const t = totals([
+    { id: 'a', title: 'A', status: 'warn', summary: '', ms: 0 },
+    { id: 'b', title: 'B', status: 'pass', summary: '', ms: 0 },
+  ]);
   assert.equal(t.ok, true);
   assert.match(formatTotals(t), /1 passed, 1 warning, 0 failed, 0 skipped: usable/);
 });
@@ -70,7 +82,11 @@ test('listen channels: table names get the chatgenius_ prefix, bad names are usa
   assert.equal(normalizeChannel('messages'), 'chatgenius_messages');
   assert.equal(normalizeChannel('chatgenius_messages'), 'chatgenius_messages');
   for (const bad of ['bad-name', 'x;drop', '', '"q"', 'a'.repeat(60)]) {
-    assert.throws(() => normalizeChannel(bad), (e: unknown) => e instanceof ChatgeniusError && e.code === 'LISTEN_BAD_CHANNEL' && e.exitCode === 2, bad);
+    assert.throws(
+      () => normalizeChannel(bad),
+      (e: unknown) => e instanceof ChatgeniusError && e.code === 'LISTEN_BAD_CHANNEL' && e.exitCode === 2,
+      bad,
+    );
   }
   assert.equal(listenSql(['chatgenius_a', 'chatgenius_b']), 'LISTEN "chatgenius_a"; LISTEN "chatgenius_b";');
 });

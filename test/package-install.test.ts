@@ -45,8 +45,16 @@ test('the tarball holds LICENSE, the built library, the migrations, and nothing 
   for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/chatgenius-db.js', 'dist/index.js', 'dist/index.d.ts', 'sql/0001_extensions.up.sql']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
-  assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'no source maps (they would point at src/, which is not shipped)');
-  assert.deepEqual(files.filter((f) => /^(src|test|bench|scripts)\//.test(f)), [], 'no sources, tests or benchmarks');
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.map')),
+    [],
+    'no source maps (they would point at src/, which is not shipped)',
+  );
+  assert.deepEqual(
+    files.filter((f) => /^(src|test|bench|scripts)\//.test(f)),
+    [],
+    'no sources, tests or benchmarks',
+  );
   assert.match(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), /MIT License/);
 });
 
@@ -61,7 +69,9 @@ test('every module the built code imports is a runtime dependency', () => {
       else if (e.name.endsWith('.js')) {
         const text = readFileSync(p, 'utf8');
         // Import and export statements at the start of a line, and dynamic import('x') calls.
-        for (const m of text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"./][^'"]*)['"]|^\s*import\s+['"]([^'"./][^'"]*)['"]|\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm)) {
+        for (const m of text.matchAll(
+          /^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"./][^'"]*)['"]|^\s*import\s+['"]([^'"./][^'"]*)['"]|\bimport\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm,
+        )) {
           const spec = (m[1] ?? m[2] ?? m[3])!;
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
           if (spec.startsWith('node:') || builtinModules.includes(name)) continue;
@@ -74,7 +84,7 @@ test('every module the built code imports is a runtime dependency', () => {
   assert.deepEqual([...missing], []);
 });
 
-test('a consumer\'s install holds no test-only package', () => {
+test("a consumer's install holds no test-only package", () => {
   const nm = join(consumer, 'node_modules');
   for (const name of ['pg14', 'pg14-linux-x64', 'ulid', 'tsx', 'typescript', '@types/ssh2']) {
     assert.ok(!existsSync(join(nm, name)), `${name} is not installed for a consumer`);
@@ -117,10 +127,12 @@ export async function firstUsername(): Promise<string | undefined> {
   assert.equal((r.stdout + r.stderr).trim(), '', 'tsc reports nothing');
 });
 
-test('require(\'chatgenius-db\') works (Node 20.19+ loads the ES module), and import too', async () => {
+test("require('chatgenius-db') works (Node 20.19+ loads the ES module), and import too", async () => {
   const cjs = await run(process.execPath, ['-e', "const m = require('chatgenius-db'); console.log(typeof m.setupDatabase, typeof m.SSHTunnel)"], { cwd: consumer });
   assert.equal(cjs.stdout.trim(), 'function function');
-  const esm = await run(process.execPath, ['--input-type=module', '-e', "import { setupDatabase } from 'chatgenius-db'; console.log(typeof setupDatabase)"], { cwd: consumer });
+  const esm = await run(process.execPath, ['--input-type=module', '-e', "import { setupDatabase } from 'chatgenius-db'; console.log(typeof setupDatabase)"], {
+    cwd: consumer,
+  });
   assert.equal(esm.stdout.trim(), 'function');
   const bin = await run(process.execPath, [join(consumer, 'node_modules', '.bin', 'chatgenius-db'), '--version'], { cwd: consumer });
   assert.match(bin.stdout, /^\d+\.\d+\.\d+/);

@@ -49,7 +49,8 @@ after(async () => {
 
 /** The chat script; returns what each event must carry, in order. */
 async function chatScript(): Promise<Array<{ table: string; op: string; ids: Record<string, string> }>> {
-  const m = (await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'secret hello') returning id", [channelId, userId])).rows[0]!.id;
+  const m = (await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'secret hello') returning id", [channelId, userId]))
+    .rows[0]!.id;
   const r = (await client.query<{ id: string }>("insert into reactions (message_id, user_id, emoji) values ($1, $2, '👍') returning id", [m, userId])).rows[0]!.id;
   await client.query('update messages set deleted_at = now() where id = $1', [m]);
   await client.query("update user_status set status = 'away' where user_id = $1", [userId]);
@@ -73,7 +74,11 @@ async function scriptReachesListen(s: Streaming, mode: 'notify' | 'logical'): Pr
   await s.waitFor(() => events(s, from).length >= expected.length, `${expected.length} events`, from);
   await new Promise((r) => setTimeout(r, 300)); // nothing extra arrives
   const got = events(s, from).map(payloadOf);
-  assert.deepEqual(got.map((p) => ({ table: p.table, op: p.op, ids: p.ids })), expected, `${mode}: in order, with the ids`);
+  assert.deepEqual(
+    got.map((p) => ({ table: p.table, op: p.op, ids: p.ids })),
+    expected,
+    `${mode}: in order, with the ids`,
+  );
   for (const p of got) {
     assert.deepEqual(Object.keys(p), ['schema', 'table', 'op', 'ids', 'at'], 'the documented payload, nothing more');
     assert.equal(p.schema, 'public');
@@ -145,9 +150,14 @@ test('switching modes back and forth is idempotent and leaves no slot, publicati
   }
   assert.deepEqual((await client.query('select pubname from pg_publication')).rows, []);
   assert.deepEqual((await client.query('select slot_name from pg_replication_slots')).rows, []);
-  const triggers = await client.query(`select t.tgname, t.tgenabled from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify' and t.tgenabled <> 'O'`);
+  const triggers = await client.query(
+    `select t.tgname, t.tgenabled from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify' and t.tgenabled <> 'O'`,
+  );
   assert.deepEqual(triggers.rows, [], 'no disabled trigger');
-  assert.equal((await client.query(`select count(*)::int as n from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify'`)).rows[0].n, 18);
+  assert.equal(
+    (await client.query(`select count(*)::int as n from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify'`)).rows[0].n,
+    18,
+  );
 });
 
 test('listen killed with SIGKILL in logical mode leaves no slot holding WAL', async () => {
@@ -201,7 +211,11 @@ test('realtime status and doctor show a slot nobody reads, the WAL it keeps and 
     assert.ok(f.retainedBytes > 0, `retains WAL: ${f.retainedBytes}`);
     assert.match(st.stderr, /pg_drop_replication_slot\('forgotten_consumer'\)/);
     const d = await runCli(['doctor', '--json', ...conn()], { env: cliEnv(), cwd: home });
-    const line = d.stdout.split('\n').filter(Boolean).map((x) => JSON.parse(x) as { event: string; data: Record<string, unknown> }).find((x) => x.data?.id === 'realtime');
+    const line = d.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((x) => JSON.parse(x) as { event: string; data: Record<string, unknown> })
+      .find((x) => x.data?.id === 'realtime');
     assert.ok(line, `doctor has a realtime line: ${d.stdout}`);
     assert.equal(line!.data.status, 'warn');
     assert.equal(line!.data.code, 'REALTIME_SLOT_RETAINING');
@@ -213,11 +227,31 @@ test('realtime status and doctor show a slot nobody reads, the WAL it keeps and 
 
 test('prerequisites name the fix of the provider the server looks like (pure)', () => {
   const base: LogicalFacts = {
-    walLevel: 'replica', maxReplicationSlots: 10, slotsUsed: 10, maxWalSenders: 10, sendersUsed: 0, role: 'app', superuser: false,
-    replication: false, providerReplicationRole: null, canCreatePublication: true, notOwned: [], provider: 'rds', database: 'chat',
+    walLevel: 'replica',
+    maxReplicationSlots: 10,
+    slotsUsed: 10,
+    maxWalSenders: 10,
+    sendersUsed: 0,
+    role: 'app',
+    superuser: false,
+    replication: false,
+    providerReplicationRole: null,
+    canCreatePublication: true,
+    notOwned: [],
+    provider: 'rds',
+    database: 'chat',
   };
   const p = checkPrerequisites(base);
-  assert.deepEqual(p.map((x) => [x.id, x.ok]), [['wal_level', false], ['replication', false], ['slots', false], ['senders', true], ['publication', true]]);
+  assert.deepEqual(
+    p.map((x) => [x.id, x.ok]),
+    [
+      ['wal_level', false],
+      ['replication', false],
+      ['slots', false],
+      ['senders', true],
+      ['publication', true],
+    ],
+  );
   assert.match(explain(p[0]!.problem).hint, /rds\.logical_replication = 1/);
   assert.match(explain(p[1]!.problem).hint, /GRANT rds_replication TO "app"/);
   assert.match(explain(checkPrerequisites({ ...base, provider: 'cloudsql' })[0]!.problem).hint, /cloudsql\.logical_decoding/);
@@ -233,7 +267,11 @@ test('a decoded change becomes the notify payload: ids only, DELETE with its key
   const at = isoMicros(1767225600123456n);
   assert.equal(at, '2026-01-01T00:00:00.123456+00:00');
   assert.deepEqual(changeToPayload({ tag: 'insert', relation: rel, new: { id: 'A', channel_id: 'C', user_id: 'U', content: 'secret' } }, tables, at), {
-    schema: 'public', table: 'messages', op: 'INSERT', ids: { id: 'A', channel_id: 'C', user_id: 'U' }, at,
+    schema: 'public',
+    table: 'messages',
+    op: 'INSERT',
+    ids: { id: 'A', channel_id: 'C', user_id: 'U' },
+    at,
   });
   assert.deepEqual(changeToPayload({ tag: 'delete', relation: rel, key: { id: 'A' } }, tables, at)?.ids, { id: 'A' });
   assert.equal(changeToPayload({ tag: 'insert', relation: { schema: 'public', name: 'files' }, new: { id: 'F' } }, tables, at), null);
@@ -241,7 +279,8 @@ test('a decoded change becomes the notify payload: ids only, DELETE with its key
 });
 
 test('in production a switch needs --confirm-database NAME (exit 2, nothing changed); realtime without an action is a usage error', async () => {
-  const prod = (extra: string[]) => runCli(['realtime', 'use', 'logical', '--json', '--env', 'production', '--database-url', db.url, '--no-tunnel', ...extra], { env: cliEnv(), cwd: home });
+  const prod = (extra: string[]) =>
+    runCli(['realtime', 'use', 'logical', '--json', '--env', 'production', '--database-url', db.url, '--no-tunnel', ...extra], { env: cliEnv(), cwd: home });
   const r = await prod([]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stdout + r.stderr, /PRODUCTION_CONFIRMATION_REQUIRED/);
@@ -264,15 +303,26 @@ test('logical mode through an SSH tunnel: the replication connection goes throug
   const knownHosts = join(home, 'known_hosts_rt');
   writeFileSync(knownHosts, `[127.0.0.1]:${ssh.port} ${ssh.hostKey.public}\n`, { mode: 0o600 });
   assert.equal((await realtime(['use', 'logical'])).code, 0);
-  const s = new Streaming(['listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], {
-    ...cliEnv(), ...db.env(), SSH_HOST: '127.0.0.1', SSH_PORT: String(ssh.port), SSH_USER: 'tunnel', SSH_KEY_PATH: keyPath, SSH_KNOWN_HOSTS: knownHosts,
-  }, home);
+  const s = new Streaming(
+    ['listen', 'messages', '--json', '--env', 'development', '--schema', 'public'],
+    {
+      ...cliEnv(),
+      ...db.env(),
+      SSH_HOST: '127.0.0.1',
+      SSH_PORT: String(ssh.port),
+      SSH_USER: 'tunnel',
+      SSH_KEY_PATH: keyPath,
+      SSH_KNOWN_HOSTS: knownHosts,
+    },
+    home,
+  );
   try {
     const ready = await s.waitFor((l) => l.event === 'listening', 'listening');
     assert.equal((ready.data as { mode: string }).mode, 'logical');
     assert.equal(ssh.openForwards, 2, 'the session and the replication stream both go through the tunnel');
     const from = s.lines.length;
-    const m = (await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'via tunnel') returning id", [channelId, userId])).rows[0]!.id;
+    const m = (await client.query<{ id: string }>("insert into messages (channel_id, user_id, content) values ($1, $2, 'via tunnel') returning id", [channelId, userId]))
+      .rows[0]!.id;
     const n = await s.waitFor((l) => l.event === 'notification', 'the change', from);
     assert.deepEqual(payloadOf(n).ids, { id: m, channel_id: channelId, user_id: userId });
   } finally {

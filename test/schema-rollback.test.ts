@@ -43,7 +43,11 @@ const OURS = ['citext', 'pgcrypto', 'plpgsql', 'uuid-ossp'];
 async function roundTrip(c: pg.Client, schema: string): Promise<CatalogSnapshot> {
   const ups = sqlFiles('up');
   const downs = sqlFiles('down').reverse();
-  assert.deepEqual(ups.map((f) => f.replace('.up.sql', '')), downs.map((f) => f.replace('.down.sql', '')), 'every up has its down');
+  assert.deepEqual(
+    ups.map((f) => f.replace('.up.sql', '')),
+    downs.map((f) => f.replace('.down.sql', '')),
+    'every up has its down',
+  );
   const snaps = [await snapshotCatalog(c, schema)];
   for (const f of ups) {
     await applyFile(c, schema, f);
@@ -68,9 +72,10 @@ test('up all, down all, up all in public: each down undoes its up exactly, the c
   const before = await snapshotCatalog(c, 'public');
   publicCatalog = await roundTrip(c, 'public');
   assert.equal(publicCatalog.tables.length, 12);
-  assert.deepEqual(publicCatalog.functions.map((f) => f.signature), [
-    'chatgenius_advance_read_cursor()', 'chatgenius_notify()', 'chatgenius_set_updated_at()', 'chatgenius_ulid()',
-  ]);
+  assert.deepEqual(
+    publicCatalog.functions.map((f) => f.signature),
+    ['chatgenius_advance_read_cursor()', 'chatgenius_notify()', 'chatgenius_set_updated_at()', 'chatgenius_ulid()'],
+  );
   assert.deepEqual(await extensions(c), OURS);
   await applySqlFiles(c, 'public', 'down');
   const after = await snapshotCatalog(c, 'public');
@@ -81,15 +86,14 @@ test('up all, down all, up all in public: each down undoes its up exactly, the c
   assert.deepEqual(notices, []);
 });
 
-test('the same round trip in schema test, where the extensions in public stay usable and the catalog equals public\'s', async () => {
+test("the same round trip in schema test, where the extensions in public stay usable and the catalog equals public's", async () => {
   const { c } = await freshDb();
   const full = await roundTrip(c, 'test');
   assert.ok(publicCatalog, 'the public round trip ran first');
   assert.deepEqual(diffCatalog(publicCatalog!, full), [], 'same catalog in test as in public');
-  assert.deepEqual(
-    (await c.query(`SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' GROUP BY 1`)).rows,
-    [{ nspname: 'public' }],
-  );
+  assert.deepEqual((await c.query(`SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' GROUP BY 1`)).rows, [
+    { nspname: 'public' },
+  ]);
   // The spec's own setup sets only `search_path TO test`: the ULID default still works.
   await c.query('SET search_path TO test');
   const u = await c.query(`INSERT INTO users (auth0_id, email, username) VALUES ('a', 'a@x', 'a') RETURNING id`);
@@ -120,7 +124,10 @@ test('extensions that existed before are kept by a full rollback', async () => {
   const { c, notices } = await freshDb();
   await c.query('CREATE EXTENSION citext');
   await applySqlFiles(c, 'public', 'up');
-  assert.deepEqual((await c.query('SELECT name FROM chatgenius_extensions ORDER BY 1')).rows.map((r) => r.name), ['pgcrypto', 'uuid-ossp']);
+  assert.deepEqual(
+    (await c.query('SELECT name FROM chatgenius_extensions ORDER BY 1')).rows.map((r) => r.name),
+    ['pgcrypto', 'uuid-ossp'],
+  );
   await applySqlFiles(c, 'public', 'down');
   assert.deepEqual(await extensions(c), ['citext', 'plpgsql']);
   assert.deepEqual(notices, []);
@@ -144,7 +151,10 @@ test('extensions stay, with a NOTICE, while another schema of the database has t
 });
 
 test('an install known only by its journal (adopted with baseline) keeps the extensions too, unless its 0001 failed', async () => {
-  for (const [status, kept] of [['failed', false], ['applied', true]] as const) {
+  for (const [status, kept] of [
+    ['failed', false],
+    ['applied', true],
+  ] as const) {
     const { c, notices } = await freshDb();
     await c.query(`CREATE SCHEMA legacy; CREATE TABLE legacy.chatgenius_migrations (version text PRIMARY KEY, status text NOT NULL)`);
     await c.query(`INSERT INTO legacy.chatgenius_migrations VALUES ('0001', $1), ('0002', $1)`, [status]);
@@ -190,8 +200,12 @@ test('0005 down also rolls back a database that got the first 0005 (one row-leve
   await applyFile(c, 'public', '0005_triggers.up.sql');
   // The first 0005's layout: <table>_notify AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW.
   const first: Array<[string, string]> = [
-    ['messages', `'id', 'channel_id', 'user_id'`], ['reactions', `'id', 'message_id', 'user_id'`], ['channel_members', `'channel_id', 'user_id'`],
-    ['channels', `'id'`], ['user_status', `'user_id'`], ['message_reads', `'message_id', 'user_id'`],
+    ['messages', `'id', 'channel_id', 'user_id'`],
+    ['reactions', `'id', 'message_id', 'user_id'`],
+    ['channel_members', `'channel_id', 'user_id'`],
+    ['channels', `'id'`],
+    ['user_status', `'user_id'`],
+    ['message_reads', `'message_id', 'user_id'`],
   ];
   for (const [t, args] of first) {
     await c.query(`DROP TRIGGER ${t}_notify ON ${t}; DROP TRIGGER ${t}_notify_update ON ${t}; DROP TRIGGER ${t}_notify_delete ON ${t};

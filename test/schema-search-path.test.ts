@@ -120,10 +120,19 @@ async function hijackStory(server: TestPostgres, label: string, grantCreate: boo
             AND NOT ('search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}')))`,
         [schema, `mallory_${suffix}`],
       );
-      assert.deepEqual(unpinned.rows.map((r) => r.f), [], `${label} ${schema}: every function pins search_path = pg_catalog, pg_temp`);
+      assert.deepEqual(
+        unpinned.rows.map((r) => r.f),
+        [],
+        `${label} ${schema}: every function pins search_path = pg_catalog, pg_temp`,
+      );
     }
     // The down file un-pins (and the schema still works).
-    for (const schema of ['test', 'public']) await applyFiles(admin, schema, sqlFiles('down').filter((f) => f.startsWith('0006')));
+    for (const schema of ['test', 'public'])
+      await applyFiles(
+        admin,
+        schema,
+        sqlFiles('down').filter((f) => f.startsWith('0006')),
+      );
     const pinned = await admin.query(`SELECT 1 FROM pg_proc WHERE proname = 'chatgenius_ulid' AND proconfig IS NOT NULL`);
     assert.equal(pinned.rowCount, 0, '0006 down resets the search_path of the functions');
   } finally {

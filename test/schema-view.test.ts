@@ -32,8 +32,14 @@ let truth: Truth;
 /** What the catalog holds, read without any of the tool's code. */
 async function readTruth(database: string): Promise<Truth> {
   const q = async <R extends Record<string, string>>(sql: string) => (await pg.query<R>(sql, [], database)).rows;
-  const tables = (await q<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`)).map((r) => r.t);
-  const columns = (await q<{ table: string; column: string }>(`SELECT table_name AS table, column_name AS column FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, ordinal_position`)).filter((c) => tables.includes(c.table));
+  const tables = (
+    await q<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`)
+  ).map((r) => r.t);
+  const columns = (
+    await q<{ table: string; column: string }>(
+      `SELECT table_name AS table, column_name AS column FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, ordinal_position`,
+    )
+  ).filter((c) => tables.includes(c.table));
   const primaryKeys = await q<{ table: string; column: string }>(`
     SELECT k.table_name AS table, k.column_name AS column FROM information_schema.table_constraints c
       JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name)
@@ -101,10 +107,26 @@ test('the terminal tour shows every table with its purpose, every column, key, r
 test('--json gives the same model as data: tables, columns, keys, references, indexes, triggers, rows', async () => {
   const r = await schemaCli(['--json']);
   assert.equal(r.code, 0, r.stderr);
-  const result = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.event === 'result');
-  const tables = result.data.tables as Array<{ name: string; columns: Array<{ name: string }>; primaryKey: string[]; references: Array<{ columns: string[]; table: string; onDelete: string }>; indexes: Array<{ name: string }>; triggers: unknown[]; rows: number }>;
+  const result = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((l) => l.event === 'result');
+  const tables = result.data.tables as Array<{
+    name: string;
+    columns: Array<{ name: string }>;
+    primaryKey: string[];
+    references: Array<{ columns: string[]; table: string; onDelete: string }>;
+    indexes: Array<{ name: string }>;
+    triggers: unknown[];
+    rows: number;
+  }>;
   assert.deepEqual(tables.map((t) => t.name).sort(), truth.tables);
-  for (const c of truth.columns) assert.ok(tables.find((t) => t.name === c.table)!.columns.some((x) => x.name === c.column), `${c.table}.${c.column}`);
+  for (const c of truth.columns)
+    assert.ok(
+      tables.find((t) => t.name === c.table)!.columns.some((x) => x.name === c.column),
+      `${c.table}.${c.column}`,
+    );
   for (const k of truth.primaryKeys) assert.ok(tables.find((t) => t.name === k.table)!.primaryKey.includes(k.column));
   const refs = tables.flatMap((t) => t.references.map((r) => `${t.name}(${r.columns.join(', ')})->${r.table}:${r.onDelete}`)).sort();
   assert.deepEqual(refs, truth.references.map((f) => `${f.table}(${f.columns})->${f.parent}:${f.onDelete}`).sort());
@@ -113,7 +135,7 @@ test('--json gives the same model as data: tables, columns, keys, references, in
   assert.equal(tables.find((t) => t.name === 'users')!.rows, 7);
 });
 
-test('mermaid: accepted by Mermaid\'s own parser, every table and column, one relationship per foreign key', async () => {
+test("mermaid: accepted by Mermaid's own parser, every table and column, one relationship per foreign key", async () => {
   const r = await schemaCli(['--format', 'mermaid']);
   assert.equal(r.code, 0, r.stderr);
   const mermaid = (await import('mermaid')).default;
@@ -126,7 +148,11 @@ test('mermaid: accepted by Mermaid\'s own parser, every table and column, one re
   for (const k of truth.primaryKeys) assert.match(entity(k.table), new RegExp(`^        \\S+ ${k.column} PK\\b`, 'm'), `${k.table}.${k.column} marked PK`);
   const rels = r.stdout.split('\n').filter((l) => /^\s+\w+ [|}][|o]--[o|][{|] \w+ : /.test(l));
   assert.equal(rels.length, truth.references.length, 'one relationship per foreign key');
-  for (const f of truth.references) assert.ok(rels.some((l) => l.includes(`${f.parent} `) && l.includes(` ${f.table} : "${f.columns}`)), `${f.parent} -> ${f.table}`);
+  for (const f of truth.references)
+    assert.ok(
+      rels.some((l) => l.includes(`${f.parent} `) && l.includes(` ${f.table} : "${f.columns}`)),
+      `${f.parent} -> ${f.table}`,
+    );
 });
 
 test('svg: well-formed XML holding every table and column name, one edge per foreign key, and no two table boxes overlap', async () => {
@@ -160,7 +186,8 @@ test('svg: well-formed XML holding every table and column name, one edge per for
   }
   const box = (t: string) => svg.slice(svg.indexOf(`<g class="table" data-table="${t}">`), svg.indexOf('</g>', svg.indexOf(`<g class="table" data-table="${t}">`)));
   for (const c of truth.columns) assert.ok(box(c.table).includes(`data-column="${c.column}"`), `${c.table}.${c.column} drawn in its box`);
-  for (const k of truth.primaryKeys) assert.match(box(k.table), new RegExp(`class="pk" data-column="${k.column}"[^>]*><tspan class="mark">PK`), `${k.table}.${k.column} marked PK`);
+  for (const k of truth.primaryKeys)
+    assert.match(box(k.table), new RegExp(`class="pk" data-column="${k.column}"[^>]*><tspan class="mark">PK`), `${k.table}.${k.column} marked PK`);
   assert.equal((svg.match(/<polyline class="fk"/g) ?? []).length >= truth.references.length, true, 'an edge per foreign key');
 });
 
@@ -178,7 +205,7 @@ test('a bad --format is a usage error naming the formats (exit 2, before connect
   assert.match(r.stderr, /--format text, --format mermaid or --format svg/);
 });
 
-test('the README\'s schema diagram is exactly what `schema --format mermaid` prints for a fresh database', async () => {
+test("the README's schema diagram is exactly what `schema --format mermaid` prints for a fresh database", async () => {
   const r = await schemaCli(['--format', 'mermaid']);
   assert.equal(r.code, 0, r.stderr);
   const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');

@@ -29,10 +29,11 @@ after(async () => {
 
 async function user(c = db): Promise<string> {
   n++;
-  const r = await c.query<{ id: string }>(
-    `INSERT INTO users (auth0_id, email, username) VALUES ($1, $2, $3) RETURNING id`,
-    [`auth0|${n}`, `user${n}@example.com`, `user${n}`],
-  );
+  const r = await c.query<{ id: string }>(`INSERT INTO users (auth0_id, email, username) VALUES ($1, $2, $3) RETURNING id`, [
+    `auth0|${n}`,
+    `user${n}@example.com`,
+    `user${n}`,
+  ]);
   return r.rows[0]!.id;
 }
 async function channel(c = db): Promise<string> {
@@ -59,7 +60,14 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
 }
 
 test('every spec table has exactly the spec columns, in order, with their types, nullability and defaults', async () => {
-  const r = await db.query<{ table_name: string; column_name: string; data_type: string; character_maximum_length: number | null; is_nullable: string; column_default: string | null }>(
+  const r = await db.query<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    character_maximum_length: number | null;
+    is_nullable: string;
+    column_default: string | null;
+  }>(
     `SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, column_default
        FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`,
   );
@@ -83,12 +91,16 @@ test('every id column defaults to a fresh ULID made by the database', async () =
     `SELECT table_name, column_default FROM information_schema.columns
       WHERE table_schema = 'public' AND column_name = 'id' ORDER BY table_name`,
   );
-  assert.deepEqual(defaults.rows.map((d) => [d.table_name, d.column_default]), [...ID_TABLES].sort().map((t) => [t, 'chatgenius_ulid()']));
+  assert.deepEqual(
+    defaults.rows.map((d) => [d.table_name, d.column_default]),
+    [...ID_TABLES].sort().map((t) => [t, 'chatgenius_ulid()']),
+  );
   const u = await user();
   const c = await channel();
   const m = await message(c, u);
   const rx = (await db.query(`INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, 'tada') RETURNING id`, [m, u])).rows[0].id;
-  const f = (await db.query(`INSERT INTO files (message_id, name, type, size, url) VALUES ($1, 'a.png', 'image/png', 10, 'https://x/a.png') RETURNING id`, [m])).rows[0].id;
+  const f = (await db.query(`INSERT INTO files (message_id, name, type, size, url) VALUES ($1, 'a.png', 'image/png', 10, 'https://x/a.png') RETURNING id`, [m])).rows[0]
+    .id;
   const s = (await db.query(`INSERT INTO sync_state (user_id, sync_type) VALUES ($1, 'full') RETURNING id`, [u])).rows[0].id;
   for (const id of [u, c, m, rx, f, s]) {
     assert.match(id, ULID_RE);
@@ -387,18 +399,27 @@ test('a 500-row INSERT, a multi-row UPDATE and a cascading DELETE send one notif
   const l = await listener(['chatgenius_messages', 'chatgenius_reactions']);
   const u = await user();
   const c = await channel();
-  const ids = (await db.query<{ id: string }>(
-    `INSERT INTO messages (channel_id, user_id, content) SELECT $1, $2, 'bulk ' || g FROM generate_series(1, 500) g RETURNING id`,
-    [c, u],
-  )).rows.map((r) => r.id);
+  const ids = (
+    await db.query<{ id: string }>(`INSERT INTO messages (channel_id, user_id, content) SELECT $1, $2, 'bulk ' || g FROM generate_series(1, 500) g RETURNING id`, [c, u])
+  ).rows.map((r) => r.id);
   const inserted = await l.waitFor(500);
   assert.equal(inserted.length, 500);
-  assert.deepEqual(inserted.map((x) => idsOf(x).id), ids, 'one per row, in insert order');
+  assert.deepEqual(
+    inserted.map((x) => idsOf(x).id),
+    ids,
+    'one per row, in insert order',
+  );
   assert.ok(inserted.every((x) => x.payload.op === 'INSERT' && idsOf(x).channel_id === c && idsOf(x).user_id === u));
 
   await db.query(`UPDATE messages SET content = 'edited' WHERE id = ANY($1)`, [ids.slice(0, 3)]);
   const updated = await l.waitFor(3);
-  assert.deepEqual(updated.map((x) => [x.payload.op, idsOf(x).id]).sort(), ids.slice(0, 3).map((id) => ['UPDATE', id]).sort());
+  assert.deepEqual(
+    updated.map((x) => [x.payload.op, idsOf(x).id]).sort(),
+    ids
+      .slice(0, 3)
+      .map((id) => ['UPDATE', id])
+      .sort(),
+  );
   // An UPDATE that matches no row notifies nobody.
   await db.query(`UPDATE messages SET content = 'none' WHERE id = 'no such id'`);
   assert.deepEqual(await l.waitFor(1, 300), []);
@@ -439,10 +460,13 @@ test('any table can notify: other id columns (dynamic path), JSON-escaped values
     await db.query('RESET search_path');
   }
   const got = await l.waitFor(2);
-  assert.deepEqual(got.map((x) => [x.payload.table, x.payload.op, x.payload.ids]), [
-    ['notify_other', 'INSERT', { code: 1, 'odd"name': 'a"b\\c' }],
-    ['notify_other', 'INSERT', { code: 2, 'odd"name': null }],
-  ]);
+  assert.deepEqual(
+    got.map((x) => [x.payload.table, x.payload.op, x.payload.ids]),
+    [
+      ['notify_other', 'INSERT', { code: 1, 'odd"name': 'a"b\\c' }],
+      ['notify_other', 'INSERT', { code: 2, 'odd"name': null }],
+    ],
+  );
   assert.deepEqual(await l.waitFor(1, 300), [], 'the row-level trigger sent nothing');
   assert.deepEqual(warnings, [
     'WARNING: chatgenius_notify: no notification for public.notify_other (UPDATE): attach it FOR EACH STATEMENT with REFERENCING NEW TABLE (OLD TABLE for DELETE) AS changed_rows [SQLSTATE P0001]',

@@ -25,7 +25,7 @@ describe('the progress line (pure)', () => {
     assert.match(line, /message_reads · 1,234,567 rows · 98\.8k\/s · 4s left/);
   });
 
-  test('leaves room for the terminal\'s ^C echo, from 20 to 200 columns, and drops details before the bar', () => {
+  test("leaves room for the terminal's ^C echo, from 20 to 200 columns, and drops details before the bar", () => {
     for (let columns = 20; columns <= 200; columns++) {
       const line = progressLine(state, columns);
       assert.ok([...line].length <= columns - 3, `${columns} columns: ${line.length} characters: ${line}`);
@@ -76,7 +76,11 @@ describe('seed in a terminal and without one', () => {
     const code = await p.exited;
     assert.equal(code, 130, p.text());
     const screen = renderScreen(p.raw(), 80);
-    assert.deepEqual(screen.filter((l) => /[━─]/.test(l)), [], `no progress left on screen:\n${screen.join('\n')}`);
+    assert.deepEqual(
+      screen.filter((l) => /[━─]/.test(l)),
+      [],
+      `no progress left on screen:\n${screen.join('\n')}`,
+    );
     assert.match(screen.join('\n'), /Cancel/);
     const r = await db.query<{ n: string }>('SELECT count(*) AS n FROM tty_seed.messages');
     assert.equal(r.rows[0]!.n, '0');
@@ -87,8 +91,13 @@ describe('seed in a terminal and without one', () => {
       env: { DATABASE_URL: db.url },
     });
     assert.equal(r.code, 0, r.stderr);
-    const lines = stripAnsi(r.stderr).split('\n').filter((l) => /^\d+% /.test(l));
-    assert.deepEqual(lines.map((l) => Number(l.split('%')[0]) >= 25), lines.map(() => true));
+    const lines = stripAnsi(r.stderr)
+      .split('\n')
+      .filter((l) => /^\d+% /.test(l));
+    assert.deepEqual(
+      lines.map((l) => Number(l.split('%')[0]) >= 25),
+      lines.map(() => true),
+    );
     assert.ok(lines.length >= 2 && lines.length <= 4, lines.join('\n'));
     for (const l of lines) assert.match(l, /: [\d,]+ rows/);
     assert.doesNotMatch(r.stderr, /\r|\x1b\[/, 'no terminal control characters in a log');

@@ -13,9 +13,17 @@ import type { ChatgeniusEvent } from '../src/events.js';
 const SMALL = { users: 200, channels: 30, messages: 5000 } as const;
 /** Each table's key, for a stable order when hashing its rows. */
 const KEYS: Record<string, string> = {
-  users: 'id', user_settings: 'user_id', user_status: 'user_id', sync_state: 'id', channels: 'id',
-  channel_members: 'channel_id, user_id', messages: 'id', files: 'id', reactions: 'id',
-  message_reads: 'message_id, user_id', channel_read_cursors: 'user_id, channel_id',
+  users: 'id',
+  user_settings: 'user_id',
+  user_status: 'user_id',
+  sync_state: 'id',
+  channels: 'id',
+  channel_members: 'channel_id, user_id',
+  messages: 'id',
+  files: 'id',
+  reactions: 'id',
+  message_reads: 'message_id, user_id',
+  channel_read_cursors: 'user_id, channel_id',
 };
 
 let db: TestPostgres;
@@ -61,9 +69,15 @@ describe('the generator', () => {
     const b = planWorld({ ...SMALL, seed: 'alpha' });
     const c = planWorld({ ...SMALL, seed: 'beta' });
     assert.deepEqual(a.userIds, b.userIds);
-    assert.deepEqual(a.channels.map((x) => x.messageCount), b.channels.map((x) => x.messageCount));
+    assert.deepEqual(
+      a.channels.map((x) => x.messageCount),
+      b.channels.map((x) => x.messageCount),
+    );
     assert.notDeepEqual(a.userIds, c.userIds);
-    assert.equal(a.channels.reduce((s, x) => s + x.messageCount, 0), SMALL.messages);
+    assert.equal(
+      a.channels.reduce((s, x) => s + x.messageCount, 0),
+      SMALL.messages,
+    );
   });
 
   test('messages come out in time order, each id a ULID of its created_at', () => {
@@ -84,7 +98,11 @@ describe('the generator', () => {
   });
 
   test('tiny and empty sizes still make a consistent world (one user, no messages)', () => {
-    for (const size of [{ users: 1, channels: 1, messages: 10 }, { users: 1, channels: 3, messages: 0 }, { users: 2, channels: 5, messages: 50 }]) {
+    for (const size of [
+      { users: 1, channels: 1, messages: 10 },
+      { users: 1, channels: 3, messages: 0 },
+      { users: 2, channels: 5, messages: 50 },
+    ]) {
       const world = planWorld({ ...size, seed: 'tiny' });
       const users = new Set(world.userIds);
       let messages = 0;
@@ -147,7 +165,12 @@ describe('seed into a real PostgreSQL', () => {
 
   test('authors, reactors and readers are members of the channel, and authors had joined and were not deleted', async () => {
     const s = 'seed_a';
-    assert.equal(await count(`SELECT count(*) AS n FROM ${s}.messages m LEFT JOIN ${s}.channel_members cm ON cm.channel_id = m.channel_id AND cm.user_id = m.user_id WHERE cm.user_id IS NULL`), 0);
+    assert.equal(
+      await count(
+        `SELECT count(*) AS n FROM ${s}.messages m LEFT JOIN ${s}.channel_members cm ON cm.channel_id = m.channel_id AND cm.user_id = m.user_id WHERE cm.user_id IS NULL`,
+      ),
+      0,
+    );
     assert.equal(await count(`SELECT count(*) AS n FROM ${s}.messages m JOIN ${s}.channel_members cm USING (channel_id, user_id) WHERE cm.joined_at > m.created_at`), 0);
     assert.equal(await count(`SELECT count(*) AS n FROM ${s}.messages m JOIN ${s}.users u ON u.id = m.user_id WHERE u.deleted_at < m.created_at`), 0);
     assert.equal(
@@ -162,11 +185,21 @@ describe('seed into a real PostgreSQL', () => {
       0,
     );
     // Exactly one owner per channel.
-    assert.equal(await count(`SELECT count(*) AS n FROM ${s}.channels c WHERE (SELECT count(*) FROM ${s}.channel_members cm WHERE cm.channel_id = c.id AND cm.role = 'owner') <> 1`), 0);
+    assert.equal(
+      await count(`SELECT count(*) AS n FROM ${s}.channels c WHERE (SELECT count(*) FROM ${s}.channel_members cm WHERE cm.channel_id = c.id AND cm.role = 'owner') <> 1`),
+      0,
+    );
   });
 
   test('every id is a ULID whose time part is the row created_at', async () => {
-    for (const [table, col] of [['users', 'created_at'], ['channels', 'created_at'], ['messages', 'created_at'], ['reactions', 'created_at'], ['files', 'created_at'], ['sync_state', 'last_sync']] as const) {
+    for (const [table, col] of [
+      ['users', 'created_at'],
+      ['channels', 'created_at'],
+      ['messages', 'created_at'],
+      ['reactions', 'created_at'],
+      ['files', 'created_at'],
+      ['sync_state', 'last_sync'],
+    ] as const) {
       const r = await client.query<{ id: string; ms: string }>(`SELECT id, (extract(epoch FROM ${col}) * 1000)::bigint AS ms FROM seed_a.${table}`);
       assert.ok(r.rows.length > 0, table);
       for (const row of r.rows) {
@@ -183,7 +216,9 @@ describe('seed into a real PostgreSQL', () => {
     const sizes = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM seed_a.messages GROUP BY channel_id ORDER BY 1 DESC`)).rows.map((r) => Number(r.n));
     const median = sizes[Math.floor(sizes.length / 2)]!;
     assert.ok(sizes[0]! >= 5 * median, `largest channel ${sizes[0]} vs median ${median}`);
-    const members = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM seed_a.channel_members GROUP BY channel_id ORDER BY 1 DESC`)).rows.map((r) => Number(r.n));
+    const members = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM seed_a.channel_members GROUP BY channel_id ORDER BY 1 DESC`)).rows.map((r) =>
+      Number(r.n),
+    );
     assert.equal(members[0], SMALL.users, 'general has everyone');
     assert.ok(members[members.length - 1]! < SMALL.users / 5);
   });
@@ -224,7 +259,11 @@ describe('seed into a real PostgreSQL', () => {
     const statements: string[] = [];
     const spy = new Proxy(client, {
       get(target, prop, receiver) {
-        if (prop === 'query') return (q: unknown, ...rest: unknown[]) => { statements.push(String(q)); return target.query(q as string, ...(rest as [])); };
+        if (prop === 'query')
+          return (q: unknown, ...rest: unknown[]) => {
+            statements.push(String(q));
+            return target.query(q as string, ...(rest as []));
+          };
         return Reflect.get(target, prop, receiver);
       },
     });
@@ -265,19 +304,25 @@ describe('notifications during the bulk load', () => {
       const res = await seedDatabase(client, { users: 50, channels: 8, messages: 2000, seed: 'n', schema: 'quiet_su' });
       await settle(l.got, 1);
       assert.equal(res.triggerMode, 'replica');
-      assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
+      assert.deepEqual(
+        l.got.map((g) => g.channel),
+        [SEED_CHANNEL],
+      );
       assert.equal(JSON.parse(l.got[0]!.payload!).counts.messages, 2000);
       // The session is back to normal: an ordinary insert notifies.
       const ch = await client.query<{ id: string; user_id: string }>(`SELECT channel_id AS id, user_id FROM quiet_su.channel_members LIMIT 1`);
       await client.query(`INSERT INTO quiet_su.messages (channel_id, user_id, content) VALUES ($1, $2, 'hello')`, [ch.rows[0]!.id, ch.rows[0]!.user_id]);
       await settle(l.got, 2);
-      assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL, 'chatgenius_messages']);
+      assert.deepEqual(
+        l.got.map((g) => g.channel),
+        [SEED_CHANNEL, 'chatgenius_messages'],
+      );
     } finally {
       await l.close();
     }
   });
 
-  test('the tables\' owner without superuser disables the triggers by name for the load and re-enables them', async () => {
+  test("the tables' owner without superuser disables the triggers by name for the load and re-enables them", async () => {
     await applied('quiet_owner');
     await client.query(`CREATE ROLE seed_owner LOGIN PASSWORD 'owner-pw'`);
     await client.query(`GRANT USAGE ON SCHEMA public TO seed_owner; ALTER SCHEMA quiet_owner OWNER TO seed_owner`);
@@ -296,7 +341,10 @@ describe('notifications during the bulk load', () => {
       await settle(l.got, 1);
       assert.equal(res.triggerMode, 'disabled');
       assert.ok(res.triggersDisabled.includes('messages.messages_notify'), res.triggersDisabled.join(','));
-      assert.deepEqual(l.got.map((g) => g.channel), [SEED_CHANNEL]);
+      assert.deepEqual(
+        l.got.map((g) => g.channel),
+        [SEED_CHANNEL],
+      );
       assert.ok(res.derived.includes('channel_read_cursors'));
       const afterRows = await client.query<{ name: string; enabled: string }>(
         `SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -347,14 +395,22 @@ describe('the seed command', () => {
 
   test('seed --json prints the rows loaded and their rate, and refuses a schema that init never touched', async () => {
     await applied('cli_dev');
-    const r = await runCli(['seed', '--env', 'development', '--schema', 'cli_dev', '--users', '30', '--channels', '4', '--messages', '500', '--seed', 's1', '--json'], { env: env() });
+    const r = await runCli(['seed', '--env', 'development', '--schema', 'cli_dev', '--users', '30', '--channels', '4', '--messages', '500', '--seed', 's1', '--json'], {
+      env: env(),
+    });
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((x) => JSON.parse(x) as { event: string; data?: Record<string, unknown> });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((x) => JSON.parse(x) as { event: string; data?: Record<string, unknown> });
     const result = lines.at(-1)!;
     assert.equal(result.event, 'result');
     assert.equal((result.data!.counts as Record<string, number>).messages, 500);
     assert.ok(Number(result.data!.rowsPerSec) > 0);
-    assert.ok(lines.some((l) => l.event === 'seed_progress'), 'progress lines in the log');
+    assert.ok(
+      lines.some((l) => l.event === 'seed_progress'),
+      'progress lines in the log',
+    );
     assert.match(r.stderr, /rows\/s/);
 
     const missing = await runCli(['seed', '--env', 'development', '--schema', 'never_applied', '--messages', '10'], { env: env() });

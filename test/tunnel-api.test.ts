@@ -70,7 +70,10 @@ describe('SSHTunnel, the spec API', () => {
     assert.equal(activeTunnel(), null);
     assert.ok(await portRefuses(port));
     assert.ok(await ssh.waitForNoConnections());
-    assert.throws(() => SSHTunnel.getInstance(), (e: unknown) => e instanceof SSHTunnelError && e.code === 'SSH_CONFIG_MISSING');
+    assert.throws(
+      () => SSHTunnel.getInstance(),
+      (e: unknown) => e instanceof SSHTunnelError && e.code === 'SSH_CONFIG_MISSING',
+    );
   });
 
   test("the spec's main(): initializeFromEnv, connect, setupDatabase through the tunnel, disconnect, resetInstance", async () => {

@@ -47,7 +47,10 @@ async function assertTornDown(r: CliResult): Promise<void> {
   const ev = lines(r);
   const open = ev.find((e) => e.event === 'tunnel_open');
   assert.ok(open, 'a tunnel was opened');
-  assert.ok(ev.some((e) => e.event === 'tunnel_closed'), 'the command closed its tunnel');
+  assert.ok(
+    ev.some((e) => e.event === 'tunnel_closed'),
+    'the command closed its tunnel',
+  );
   assert.ok(await ssh.waitForNoConnections(), 'no SSH connection or forwarded socket left on the bastion');
   // A backend exits a moment after its client's Terminate: poll briefly.
   let n = -1;
@@ -59,8 +62,7 @@ async function assertTornDown(r: CliResult): Promise<void> {
   assert.equal(n, 0, 'no session left on the database');
 }
 
-const journal = async () =>
-  (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version')).rows.map((r) => r.version);
+const journal = async () => (await db.query<{ version: string }>('select version from public.chatgenius_migrations order by version')).rows.map((r) => r.version);
 
 /**
  * A fresh project directory whose .chatgenius/known_hosts already holds the bastion's current key

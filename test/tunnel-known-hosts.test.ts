@@ -9,15 +9,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHostKey } from './helpers/ssh-server.js';
-import {
-  appendKnownHost,
-  decideHostKey,
-  fingerprint,
-  hashHostName,
-  hostLookupName,
-  normalizeFingerprint,
-  parseKnownHosts,
-} from '../src/tunnel/known-hosts.js';
+import { appendKnownHost, decideHostKey, fingerprint, hashHostName, hostLookupName, normalizeFingerprint, parseKnownHosts } from '../src/tunnel/known-hosts.js';
 import { preferredHostKeyAlgorithms } from '../src/tunnel/tunnel.js';
 
 let dir: string;
@@ -111,7 +103,13 @@ describe('known_hosts matching', () => {
     await appendKnownHost(file, 'bastion', 2222, b.blob);
     const text = await readFile(file, 'utf8');
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.deepEqual(text.trimEnd().split('\n').map((l) => l.split(' ')[0]), ['bastion', '[bastion]:2222']);
+    assert.deepEqual(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+      ['bastion', '[bastion]:2222'],
+    );
     const found = execFileSync('ssh-keygen', ['-F', '[bastion]:2222', '-f', file], { encoding: 'utf8' });
     assert.match(found, new RegExp(b.public.split(' ')[1]!.slice(0, 20).replace(/[+/]/g, '\\$&')));
   });

@@ -158,7 +158,10 @@ describe('a tunnel to a real PostgreSQL', () => {
       for (let i = 0; i < 100 && !(refused = await portRefuses(t.localPort)); i++) await new Promise((r) => setTimeout(r, 20));
       assert.ok(refused, 'the abort released the local port');
       assert.ok(await ssh.waitForNoConnections(), 'the abort ended the SSH connection');
-      assert.ok(events.some((e) => e.type === 'tunnel:closed'), 'the abort closed the tunnel');
+      assert.ok(
+        events.some((e) => e.type === 'tunnel:closed'),
+        'the abort closed the tunnel',
+      );
     } finally {
       await t.close();
     }
@@ -240,9 +243,7 @@ describe('host keys are verified before authentication', () => {
   test('the wizard hook is asked about an unknown key; a no refuses, a yes accepts', async () => {
     const asked: string[] = [];
     const cfg = cfgFor(ssh, { hostFingerprint: undefined });
-    const no = await failure(
-      openTunnel(cfg, remote(), { confirmHostKey: async (i) => (asked.push(i.fingerprint), false) }),
-    );
+    const no = await failure(openTunnel(cfg, remote(), { confirmHostKey: async (i) => (asked.push(i.fingerprint), false) }));
     assert.equal(no.code, 'SSH_HOST_KEY_UNKNOWN');
     const t = await openTunnel(cfg, remote(), { confirmHostKey: async (i) => (asked.push(i.fingerprint), true) });
     await t.close();
@@ -265,7 +266,10 @@ describe('host keys are verified before authentication', () => {
     await t.close();
     assert.equal(asked, 1, 'the host key prompt ran once');
     assert.ok(Date.now() - t0 >= 4000, 'the tunnel waited for the answer');
-    assert.ok(events.some((e) => e.type === 'tunnel:hostkey' && e.status === 'new-accepted'), 'the unknown key was accepted by the answer');
+    assert.ok(
+      events.some((e) => e.type === 'tunnel:hostkey' && e.status === 'new-accepted'),
+      'the unknown key was accepted by the answer',
+    );
   });
 
   test('hashed known_hosts entries and [host]:port entries are matched', async () => {
@@ -427,9 +431,7 @@ describe('each failure is explained', () => {
     await writeFile(p, stranger.private, { mode: 0o600 });
     const events: ChatgeniusEvent[] = [];
     const before = ssh.connections;
-    const err = await failure(
-      openTunnel(cfgFor(ssh, { keyPath: p }), remote(), { emit: (e) => events.push(e), retry: { maxRetries: 3, retryDelayMs: 10 } }),
-    );
+    const err = await failure(openTunnel(cfgFor(ssh, { keyPath: p }), remote(), { emit: (e) => events.push(e), retry: { maxRetries: 3, retryDelayMs: 10 } }));
     assertExplained(err, 'SSH_AUTH_FAILED');
     assert.equal(ssh.connections, before + 1, 'exactly one attempt');
     assert.ok(!events.some((e) => e.type === 'retry'));

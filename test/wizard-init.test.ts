@@ -45,10 +45,7 @@ export interface Run {
 }
 
 /** Start a wizard in-process, as main.ts would for a person at a terminal. */
-export async function startWizard(
-  kind: 'init' | 'rollback',
-  o: { env?: Record<string, string | undefined>; flags?: Flags; cwd?: string } = {},
-): Promise<Run> {
+export async function startWizard(kind: 'init' | 'rollback', o: { env?: Record<string, string | undefined>; flags?: Flags; cwd?: string } = {}): Promise<Run> {
   const term = streamTerminal();
   const cwd = o.cwd ?? (await mkdtemp(join(tmpdir(), 'cgdb-wizard-')));
   const controller = new AbortController();
@@ -115,7 +112,10 @@ describe('guided init', () => {
     const screen = term.text();
     assert.equal(code, 0, screen);
     assert.ok((await appliedCount(database))! >= 5, 'every migration applied');
-    assert.match(screen, new RegExp(`npx chatgenius-db init --env development --database-url postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database} --no-tunnel --yes`));
+    assert.match(
+      screen,
+      new RegExp(`npx chatgenius-db init --env development --database-url postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database} --no-tunnel --yes`),
+    );
     assert.ok(!screen.includes(db.password), 'the password never appears on the screen');
     const saved = join(w.cwd, '.env.development.local');
     assert.equal((await stat(saved)).mode & 0o777, 0o600);

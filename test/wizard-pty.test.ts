@@ -19,7 +19,9 @@ import { writeFile } from 'node:fs/promises';
 import { SQL_MIGRATION_COUNT, sqlFiles } from './helpers/schema.js';
 
 /** The newest migration of sql/ (what a one-step rollback picks by default). */
-const NEWEST = sqlFiles('up').at(-1)!.replace(/\.up\.sql$/, '');
+const NEWEST = sqlFiles('up')
+  .at(-1)!
+  .replace(/\.up\.sql$/, '');
 
 let db: TestPostgres;
 let ssh: TestSshServer;
@@ -143,7 +145,7 @@ describe('the guided rollback in a real terminal', () => {
 });
 
 describe('Ctrl-C during the connecting spinner of the real binary', () => {
-  test('exits 130 (not clack\'s exit 0), closes the tunnel and changes nothing', { timeout: 60_000 }, async (t) => {
+  test("exits 130 (not clack's exit 0), closes the tunnel and changes nothing", { timeout: 60_000 }, async (t) => {
     const cwd = await tempDir();
     const keyPath = join(cwd, 'id_ed25519');
     await writeFile(keyPath, userKey.private, { mode: 0o600 });
@@ -164,7 +166,19 @@ describe('Ctrl-C during the connecting spinner of the real binary', () => {
         SSH_HOST_FINGERPRINT: ssh.hostKey.fingerprint,
       },
     });
-    const prompts = ['Which environment?', 'PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion', 'SSH host', 'SSH port', 'SSH user', 'Private key file'];
+    const prompts = [
+      'Which environment?',
+      'PostgreSQL host',
+      'PostgreSQL port',
+      'Database name',
+      'User',
+      'Password',
+      'behind an SSH bastion',
+      'SSH host',
+      'SSH port',
+      'SSH user',
+      'Private key file',
+    ];
     for (const prompt of prompts) {
       await p.waitFor(prompt, 20_000);
       p.send(KEY.enter);

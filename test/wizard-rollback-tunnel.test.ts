@@ -65,7 +65,18 @@ test('the rollback wizard opens the tunnel once: check, preview and rollback on 
   };
   const { rollbackWizard } = await import('../src/cli/wizard/init.js');
   const done = rollbackWizard(ctx).catch((e: unknown) => reporterFor(ctx).fail(e));
-  for (const prompt of ['PostgreSQL host', 'PostgreSQL port', 'Database name', 'User', 'Password', 'behind an SSH bastion', 'SSH host', 'SSH port', 'SSH user', 'Private key file']) {
+  for (const prompt of [
+    'PostgreSQL host',
+    'PostgreSQL port',
+    'Database name',
+    'User',
+    'Password',
+    'behind an SSH bastion',
+    'SSH host',
+    'SSH port',
+    'SSH user',
+    'Private key file',
+  ]) {
     await term.waitFor(prompt);
     term.send(KEY.enter);
   }

@@ -81,7 +81,11 @@ describe('guided rollback', () => {
     await init.term.waitFor('Save these settings');
     init.term.send('n');
     assert.equal(await init.done, 0, init.term.text());
-    await db.query('INSERT INTO teams VALUES (1), (2); INSERT INTO rooms VALUES (1, 1), (2, 1); INSERT INTO posts SELECT g FROM generate_series(1, 3) g; INSERT INTO "Likes" VALUES (1);', [], database);
+    await db.query(
+      'INSERT INTO teams VALUES (1), (2); INSERT INTO rooms VALUES (1, 1), (2, 1); INSERT INTO posts SELECT g FROM generate_series(1, 3) g; INSERT INTO "Likes" VALUES (1);',
+      [],
+      database,
+    );
 
     const w = await startWizard('rollback', { cwd, env, flags: { env: 'development', 'migrations-dir': migrations } });
     const { term } = w;
@@ -108,8 +112,16 @@ describe('guided rollback', () => {
       [],
       database,
     );
-    assert.deepEqual(left.rows.map((r) => r.t), ['teams', null, null]);
-    assert.match(screen, new RegExp(`npx chatgenius-db rollback --steps 2 --env development --database-url postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database} --no-tunnel --migrations-dir ${migrations.replace(/[.]/g, '\\.')} --yes`));
+    assert.deepEqual(
+      left.rows.map((r) => r.t),
+      ['teams', null, null],
+    );
+    assert.match(
+      screen,
+      new RegExp(
+        `npx chatgenius-db rollback --steps 2 --env development --database-url postgres://postgres@127\\.0\\.0\\.1:${db.port}/${database} --no-tunnel --migrations-dir ${migrations.replace(/[.]/g, '\\.')} --yes`,
+      ),
+    );
     await rm(cwd, { recursive: true, force: true });
   });
 

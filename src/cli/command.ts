@@ -38,8 +38,19 @@ export const connectionOptions = {
 export type Flags = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
 const CONFIG_STRING_FLAGS = [
-  'env', 'database-url', 'schema', 'migrations-dir', 'log-file', 'ssh-host', 'ssh-port', 'ssh-user', 'ssh-key',
-  'confirm-database', 'lock-timeout', 'lock-wait', 'statement-timeout',
+  'env',
+  'database-url',
+  'schema',
+  'migrations-dir',
+  'log-file',
+  'ssh-host',
+  'ssh-port',
+  'ssh-user',
+  'ssh-key',
+  'confirm-database',
+  'lock-timeout',
+  'lock-wait',
+  'statement-timeout',
 ] as const;
 const CONFIG_BOOLEAN_FLAGS = ['yes', 'dry-run', 'json', 'verbose', 'no-tunnel', 'accept-new-host-key'] as const;
 

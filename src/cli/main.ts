@@ -90,12 +90,7 @@ export function isInteractive(io: CliIO, flags: Flags, env: NodeJS.ProcessEnv): 
 }
 
 /** Turn node's parseArgs errors into usage errors with a "did you mean" hint. */
-export async function parseFlags(
-  command: string,
-  args: string[],
-  options: OptionSpec,
-  allowPositionals: boolean,
-): Promise<{ flags: Flags; positionals: string[] }> {
+export async function parseFlags(command: string, args: string[], options: OptionSpec, allowPositionals: boolean): Promise<{ flags: Flags; positionals: string[] }> {
   // `--steps -1`: a negative number is the option's value (parseArgs would call it ambiguous).
   const merged: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -191,10 +186,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   if (!entry) {
     const { didYouMean } = await import('./output/format.js');
     const suggestion = didYouMean(name, Object.keys(registry));
-    return reportEarly(
-      usageError('USAGE_UNKNOWN_COMMAND', `Unknown command ${name}`, { command: name, suggestion, commands: Object.keys(registry) }),
-      { argv, io, env, command: name },
-    );
+    return reportEarly(usageError('USAGE_UNKNOWN_COMMAND', `Unknown command ${name}`, { command: name, suggestion, commands: Object.keys(registry) }), {
+      argv,
+      io,
+      env,
+      command: name,
+    });
   }
 
   let mod: CommandModule;

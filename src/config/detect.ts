@@ -22,7 +22,6 @@ export interface EnvDetection {
   connectionConfigured: boolean;
 }
 
-
 export function isEnvName(s: string): s is EnvName {
   return (ENV_NAMES as readonly string[]).includes(s);
 }

@@ -57,18 +57,18 @@ export function readEnvFile(dir: string, name: string): EnvFile | null {
     if (code === 'ENOENT') return null;
     throw new ChatgeniusError(
       'CONFIG_ENV_FILE',
-      `Cannot read ${name} (${code === 'EISDIR' ? 'it is a directory' : code ?? 'unknown error'})`,
+      `Cannot read ${name} (${code === 'EISDIR' ? 'it is a directory' : (code ?? 'unknown error')})`,
       { file: name, path, reason: code },
       { cause: err },
     );
   }
   const bad = findMalformedLine(text);
   if (bad !== null) {
-    throw new ChatgeniusError(
-      'CONFIG_ENV_FILE',
-      `${name} line ${bad.line} is not a KEY=value line${bad.reason ? ` (${bad.reason})` : ''}`,
-      { file: name, path, line: bad.line },
-    );
+    throw new ChatgeniusError('CONFIG_ENV_FILE', `${name} line ${bad.line} is not a KEY=value line${bad.reason ? ` (${bad.reason})` : ''}`, {
+      file: name,
+      path,
+      line: bad.line,
+    });
   }
   return { name, path, vars: parse(text) };
 }

@@ -94,20 +94,16 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   r.noteDefault('CHATGENIUS_SCHEMA', SETTINGS.schema);
 
   const migrationsDirFound = r.get(SETTINGS.migrationsDir);
-  const migrationsDir = migrationsDirFound
-    ? absolutePath(migrationsDirFound.value, projectDir, home)
-    : defaultMigrationsDir(projectDir);
+  const migrationsDir = migrationsDirFound ? absolutePath(migrationsDirFound.value, projectDir, home) : defaultMigrationsDir(projectDir);
 
   const retry: RetryPolicy = {
     maxRetries: r.parse(SETTINGS.maxRetries, (t) => parseInteger(t, 1, 100), 'CONFIG_BAD_RETRY') ?? defaults.retry.maxRetries,
-    retryDelayMs:
-      r.parse(SETTINGS.retryDelay, (t) => parseInteger(t, 0, 600_000), 'CONFIG_BAD_RETRY') ?? defaults.retry.retryDelayMs,
+    retryDelayMs: r.parse(SETTINGS.retryDelay, (t) => parseInteger(t, 0, 600_000), 'CONFIG_BAD_RETRY') ?? defaults.retry.retryDelayMs,
   };
 
   const lockTimeoutMs = r.parse(SETTINGS.lockTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_LOCK_TIMEOUT_MS;
   const lockWaitMs = r.parse(SETTINGS.lockWait, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_LOCK_WAIT_MS;
-  const statementTimeoutMs =
-    r.parse(SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const statementTimeoutMs = r.parse(SETTINGS.statementTimeout, parseDuration, 'CONFIG_BAD_DURATION') ?? DEFAULT_STATEMENT_TIMEOUT_MS;
 
   const logFileFound = r.get(SETTINGS.logFile);
   const confirmDatabase = layers.flagString('confirm-database');
@@ -220,14 +216,7 @@ export function badValue(code: string, found: Found, spec: SettingSpec, problem:
   return new ChatgeniusError(code, message, details, { exitCode: found.kind === 'flag' ? 2 : 1 });
 }
 
-export function missingValue(
-  what: string,
-  spec: SettingSpec,
-  because: string,
-  fromFlag: boolean,
-  extra = '',
-  env?: EnvName,
-): ChatgeniusError {
+export function missingValue(what: string, spec: SettingSpec, because: string, fromFlag: boolean, extra = '', env?: EnvName): ChatgeniusError {
   return new ChatgeniusError(
     'CONFIG_MISSING_VALUE',
     `${what} is not set (${because}); set it with ${settingNames(spec)}${extra}`,
@@ -350,14 +339,7 @@ function lookUpPgpass(r: Reader, conn: ConnectionConfig, projectDir: string, hom
   conn.passwordFile = found.problem ? { path, problem: found.problem, line } : { path, line };
 }
 
-function resolveTunnel(
-  r: Reader,
-  layers: Layers,
-  env: EnvName,
-  projectDir: string,
-  home: string,
-  stateDir: string,
-): TunnelConfig | null {
+function resolveTunnel(r: Reader, layers: Layers, env: EnvName, projectDir: string, home: string, stateDir: string): TunnelConfig | null {
   const hostFound = r.get(SETTINGS.sshHost);
   if (!hostFound) return null;
   if (layers.flagBool('no-tunnel')) return null;

@@ -47,12 +47,7 @@ const SIMPLE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function assertSimpleSchemaName(name: string): void {
   if (!SIMPLE_IDENTIFIER.test(name)) {
-    throw new ChatgeniusError(
-      'DB_BAD_SCHEMA_NAME',
-      `Schema name ${JSON.stringify(name)} is not a plain lower-case identifier`,
-      { schema: name },
-      { exitCode: 2 },
-    );
+    throw new ChatgeniusError('DB_BAD_SCHEMA_NAME', `Schema name ${JSON.stringify(name)} is not a plain lower-case identifier`, { schema: name }, { exitCode: 2 });
   }
 }
 
@@ -77,10 +72,7 @@ export function startupOptions(opts: { connectionCheck?: boolean; searchPath?: s
  * - `verify-ca`: the chain must lead to `sslRootCert` (else Node's trusted CAs); host name not checked.
  * - `verify-full`: chain and host name checked.
  */
-export function sslOptions(
-  conn: Pick<ConnectionConfig, 'sslMode' | 'sslRootCert'>,
-  tlsServerName?: string,
-): false | ConnectionOptions {
+export function sslOptions(conn: Pick<ConnectionConfig, 'sslMode' | 'sslRootCert'>, tlsServerName?: string): false | ConnectionOptions {
   const mode: SslMode = conn.sslMode;
   if (mode === 'disable') return false;
   const ca = conn.sslRootCert ? readRootCert(conn.sslRootCert) : undefined;
@@ -143,11 +135,7 @@ export function noPasswordError(conn: ConnectionConfig): ChatgeniusError {
     details.pgpassLine = conn.passwordFile.line;
     if (conn.passwordFile.problem) details.pgpassProblem = conn.passwordFile.problem;
   }
-  return new ChatgeniusError(
-    'DB_NO_PASSWORD',
-    `The server asks for a password for user "${conn.user}" and none is set`,
-    details,
-  );
+  return new ChatgeniusError('DB_NO_PASSWORD', `The server asks for a password for user "${conn.user}" and none is set`, details);
 }
 
 /** `user@host:port/database`, for events and messages (never a password). */
@@ -219,10 +207,7 @@ export async function connectClient(conn: ConnectionConfig, opts: ConnectOptions
   return (await connectTuned(conn, opts)).client;
 }
 
-export async function connectTuned(
-  conn: ConnectionConfig,
-  opts: ConnectOptions = {},
-): Promise<{ client: pg.Client; tuning: ConnectTuning; serverVersion?: string }> {
+export async function connectTuned(conn: ConnectionConfig, opts: ConnectOptions = {}): Promise<{ client: pg.Client; tuning: ConnectTuning; serverVersion?: string }> {
   const { default: pgm } = await import('pg');
   const policy = opts.retry ?? retryPolicyFromEnv();
   const target = describeTarget(conn);

@@ -41,8 +41,7 @@ export function poolerEvidence(o: PoolerObservation): string[] {
   return e;
 }
 
-const pidOf = async (c: pg.Client): Promise<number> =>
-  Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
+const pidOf = async (c: pg.Client): Promise<number> => Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
 
 /** `a` LISTENs on `channel` and stays idle (no statement in flight); `b` NOTIFYs it. Did it arrive within `waitMs`? */
 async function notifiedWhileIdle(a: pg.Client, b: pg.Client, channel: string, waitMs: number): Promise<boolean> {

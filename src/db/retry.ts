@@ -57,11 +57,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * await executeWithRetry(() => pool.query('select 1'), 5, { delayMs: 500, emit: (event) => logger.write(event) });
  * ```
  */
-export async function executeWithRetry<T>(
-  operation: (attempt: number) => Promise<T>,
-  maxRetries?: number,
-  opts: RetryOptions = {},
-): Promise<T> {
+export async function executeWithRetry<T>(operation: (attempt: number) => Promise<T>, maxRetries?: number, opts: RetryOptions = {}): Promise<T> {
   const policy = retryPolicyFromEnv(opts.env ?? process.env);
   const attempts = Math.max(1, Math.floor(maxRetries ?? policy.maxRetries));
   const delayMs = Math.max(0, opts.delayMs ?? policy.retryDelayMs);

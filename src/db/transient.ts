@@ -29,11 +29,7 @@ export const TRANSIENT_NODE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** pg raises these without a code. */
-const TRANSIENT_MESSAGES: readonly RegExp[] = [
-  /Connection terminated unexpectedly/i,
-  /Connection terminated due to connection timeout/i,
-  /^timeout expired$/i,
-];
+const TRANSIENT_MESSAGES: readonly RegExp[] = [/Connection terminated unexpectedly/i, /Connection terminated due to connection timeout/i, /^timeout expired$/i];
 
 function codeOf(err: object): string | undefined {
   const c = (err as { code?: unknown }).code;

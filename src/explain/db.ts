@@ -7,8 +7,7 @@ import { codeFrame } from './frame.js';
  * password: pg's messages carry none, and we never put one in details.
  */
 
-const str = (v: unknown): string | undefined =>
-  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 
 /** `host:port` of the target, from our details (host/port) or Node's (address/hostname/port). */
 function where(f: ErrorFacts): string {
@@ -56,15 +55,33 @@ function inFile(f: ErrorFacts): string {
 function retriedNote(f: ErrorFacts): string {
   const n = f.details.retries;
   if (typeof n !== 'number') return '';
-  return n > 0 ? ` Retried ${n} time${n === 1 ? '' : 's'} with pauses in between (the app was never kept waiting longer than one lock_timeout at a time); gave up when the --lock-wait budget ran out.` : ' Not retried: the --lock-wait budget leaves no room for another attempt.';
+  return n > 0
+    ? ` Retried ${n} time${n === 1 ? '' : 's'} with pauses in between (the app was never kept waiting longer than one lock_timeout at a time); gave up when the --lock-wait budget ran out.`
+    : ' Not retried: the --lock-wait budget leaves no room for another attempt.';
 }
 
-interface RaceHolder { pid?: number; applicationName?: string | null; clientAddr?: string | null; state?: string | null; since?: string | null; user?: string | null; table?: string; mode?: string }
+interface RaceHolder {
+  pid?: number;
+  applicationName?: string | null;
+  clientAddr?: string | null;
+  state?: string | null;
+  since?: string | null;
+  user?: string | null;
+  table?: string;
+  mode?: string;
+}
 
 function holderNote(f: ErrorFacts): string {
   const h = f.details.holder as RaceHolder | undefined;
   if (!h || typeof h !== 'object' || h.pid === undefined) return '';
-  const who = [`pid ${h.pid}`, h.applicationName ? `application ${h.applicationName}` : '', h.user ? `user ${h.user}` : '', h.clientAddr ? `from ${h.clientAddr}` : '', h.state ? `${h.state}` : '', h.since ? `in a transaction since ${h.since}` : '']
+  const who = [
+    `pid ${h.pid}`,
+    h.applicationName ? `application ${h.applicationName}` : '',
+    h.user ? `user ${h.user}` : '',
+    h.clientAddr ? `from ${h.clientAddr}` : '',
+    h.state ? `${h.state}` : '',
+    h.since ? `in a transaction since ${h.since}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return ` In the way: ${who}${h.table ? `, holding ${h.mode ?? 'a lock'} on ${h.table}` : ''}.`;
@@ -93,10 +110,10 @@ function withFrame(entry: ExplainEntry): ExplainEntry {
 }
 
 const TLS_SELF_SIGNED: ExplainEntry = (f) => ({
-  title: 'The server\'s TLS certificate is not trusted',
+  title: "The server's TLS certificate is not trusted",
   cause: `${cap(where(f))} presented a certificate that does not chain to a trusted authority (${f.code}): a self-signed or private-CA certificate, common on managed databases.`,
   hint:
-    'Download the provider\'s CA certificate and set PGSSLROOTCERT=/path/to/ca.pem (or sslrootcert=/path in DATABASE_URL) with PGSSLMODE=verify-full. ' +
+    "Download the provider's CA certificate and set PGSSLROOTCERT=/path/to/ca.pem (or sslrootcert=/path in DATABASE_URL) with PGSSLMODE=verify-full. " +
     'Only on a network you trust: PGSSLMODE=require encrypts without checking the certificate.',
 });
 
@@ -217,7 +234,7 @@ export const dbTable: ExplainTable = {
       return {
         title: 'The server does not accept this connection',
         cause: `${cap(where(f))} has no pg_hba.conf rule for this client address, user${userOf(f) ? ` "${userOf(f)}"` : ''} and database${databaseOf(f) ? ` "${databaseOf(f)}"` : ''}.`,
-        hint: 'Ask the database admin to allow your address in pg_hba.conf (managed databases: the provider\'s allowed-IP list), or connect through the SSH bastion (SSH_HOST).',
+        hint: "Ask the database admin to allow your address in pg_hba.conf (managed databases: the provider's allowed-IP list), or connect through the SSH bastion (SSH_HOST).",
       };
     }
     return {
@@ -248,7 +265,7 @@ export const dbTable: ExplainTable = {
   '58P01': (f) => ({
     title: 'A file the server needs is missing',
     cause: `${f.message}. Usually an extension (citext, pgcrypto, uuid-ossp) that is not installed on the server.`,
-    hint: 'Install the server\'s contrib package (e.g. `apt install postgresql-contrib` or postgresql<version>-contrib), or enable the extension in your provider\'s console; then run again.',
+    hint: "Install the server's contrib package (e.g. `apt install postgresql-contrib` or postgresql<version>-contrib), or enable the extension in your provider's console; then run again.",
   }),
   '0A000': withFrame((f) => ({
     title: `Not supported by this server${inFile(f)}`,
@@ -291,7 +308,9 @@ export const dbTable: ExplainTable = {
   '55P03': withFrame((f) => ({
     title: 'Lock not available (lock_timeout)',
     cause: `A lock could not be taken in time: another session holds the table (a long query, an open transaction). ${f.message}.${retriedNote(f)}${holderNote(f)}`,
-    hint: holderHint(f) ?? 'Find the holder (`SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE xact_start IS NOT NULL ORDER BY xact_start`), let it finish, or allow more time (--lock-wait); then run again.',
+    hint:
+      holderHint(f) ??
+      'Find the holder (`SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE xact_start IS NOT NULL ORDER BY xact_start`), let it finish, or allow more time (--lock-wait); then run again.',
   })),
   '57014': withFrame((f) => ({
     title: /statement timeout/i.test(f.message) ? 'Statement timeout' : 'Query cancelled',
@@ -318,9 +337,21 @@ export const dbTable: ExplainTable = {
     hint: 'Retried automatically. Check the network, VPN or SSH tunnel; `chatgenius-db doctor` checks each link.',
   }),
   '22xxx': sqlClassEntry('Invalid data', 'data exception', 'A value does not fit its column type, format or range; fix the value (or the cast) shown.'),
-  '23xxx': sqlClassEntry('Data integrity violation', 'integrity constraint violation', 'The change breaks a constraint of the schema; fix the data, or the order of the statements.'),
-  '42xxx': sqlClassEntry('SQL error', 'syntax error or access rule violation', 'Fix the statement (names, types, privileges) shown; nothing of the failing migration was committed.'),
-  '53xxx': sqlClassEntry('The server is out of resources', 'insufficient resources', 'Disk, memory or connections ran out on the server: free some, or ask its admin. Then run again.'),
+  '23xxx': sqlClassEntry(
+    'Data integrity violation',
+    'integrity constraint violation',
+    'The change breaks a constraint of the schema; fix the data, or the order of the statements.',
+  ),
+  '42xxx': sqlClassEntry(
+    'SQL error',
+    'syntax error or access rule violation',
+    'Fix the statement (names, types, privileges) shown; nothing of the failing migration was committed.',
+  ),
+  '53xxx': sqlClassEntry(
+    'The server is out of resources',
+    'insufficient resources',
+    'Disk, memory or connections ran out on the server: free some, or ask its admin. Then run again.',
+  ),
   '57xxx': sqlClassEntry('Operator intervention', 'operator intervention', 'The server stopped or cancelled the work; run again when it is back.'),
   XXxxx: sqlClassEntry('Internal server error', 'internal error', 'This is a PostgreSQL problem (data corruption or a bug): check the server log and tell its admin.'),
 
@@ -375,7 +406,7 @@ export const dbTable: ExplainTable = {
   EACCES: (f) => ({
     title: 'Permission denied',
     cause: `This user may not ${str(f.details.syscall) ?? 'open'} ${str(f.details.path) ?? 'the file or port'}.`,
-    hint: 'Fix the file\'s owner or mode (`ls -l`, `chmod`), or choose a path you own.',
+    hint: "Fix the file's owner or mode (`ls -l`, `chmod`), or choose a path you own.",
   }),
 
   // ---- TLS -------------------------------------------------------------------------------------
@@ -385,14 +416,14 @@ export const dbTable: ExplainTable = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: TLS_SELF_SIGNED,
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: TLS_SELF_SIGNED,
   ERR_TLS_CERT_ALTNAME_INVALID: (f) => ({
-    title: 'The server\'s certificate is for another host name',
+    title: "The server's certificate is for another host name",
     cause: `The certificate presented by ${where(f)} does not name the host we connected to (${f.message}).`,
     hint: 'Connect by the name in the certificate (POSTGRES_HOST), or use PGSSLMODE=verify-ca to check the chain but not the name. Through a tunnel the name is checked against the configured host.',
   }),
   CERT_HAS_EXPIRED: (f) => ({
-    title: 'The server\'s certificate has expired',
+    title: "The server's certificate has expired",
     cause: `${cap(where(f))} presented an expired TLS certificate.`,
-    hint: 'The server\'s admin must renew it. Check this machine\'s clock too.',
+    hint: "The server's admin must renew it. Check this machine's clock too.",
   }),
   DB_SSL_ROOT_CERT_UNREADABLE: (f) => ({
     title: 'TLS root certificate cannot be read',
@@ -422,7 +453,8 @@ export const dbTable: ExplainTable = {
     const file = str(f.details.pgpassFile) ?? '~/.pgpass';
     const problem = str(f.details.pgpassProblem);
     const user = str(f.details.user) ?? 'USER';
-    const line = str(f.details.pgpassLine) ?? `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
+    const line =
+      str(f.details.pgpassLine) ?? `${str(f.details.host) ?? 'HOST'}:${str(f.details.port) ?? '5432'}:${str(f.details.database) ?? 'DATABASE'}:${user}:PASSWORD`;
     return {
       title: 'The server wants a password, and none is set',
       cause:

@@ -27,9 +27,7 @@ const usageRows: ExplainTable = {
     cause: str(f.details.before)
       ? `chatgenius-db has no option ${str(f.details.flag) ?? ''}, so "${str(f.details.before)}" after it was not run as a command.`
       : `${str(f.details.command) ?? 'This command'} has no option ${str(f.details.flag) ?? ''}.`,
-    hint: f.details.suggestion
-      ? `Did you mean ${str(f.details.suggestion)}? See \`${helpCommand(f)}\`.`
-      : `See \`${helpCommand(f)}\` for the options.`,
+    hint: f.details.suggestion ? `Did you mean ${str(f.details.suggestion)}? See \`${helpCommand(f)}\`.` : `See \`${helpCommand(f)}\` for the options.`,
   }),
   USAGE_UNKNOWN_COMMAND: (f) => ({
     title: `Unknown command ${str(f.details.command) ?? ''}`.trim(),
@@ -56,7 +54,7 @@ const usageRows: ExplainTable = {
   USAGE_MISSING_ARGUMENT: (f) => ({
     title: `Missing ${str(f.details.argument) ?? 'argument'}`,
     cause: f.message,
-    hint: str(f.details.example) ? `For example: ${str(f.details.example)}` : 'See the command\'s --help.',
+    hint: str(f.details.example) ? `For example: ${str(f.details.example)}` : "See the command's --help.",
   }),
   USAGE_CONFLICTING_FLAGS: (f) => ({
     title: 'Options that cannot go together',
@@ -108,7 +106,7 @@ const usageRows: ExplainTable = {
   MIGRATIONS_DIR_NOT_FOUND: (f) => ({
     title: 'Migrations directory not found',
     cause: `${str(f.details.path) ?? 'The directory'} does not exist or is not a directory.`,
-    hint: 'Pass --migrations-dir DIR pointing at the folder with the NNNN_name.up.sql files (default: the package\'s sql/).',
+    hint: "Pass --migrations-dir DIR pointing at the folder with the NNNN_name.up.sql files (default: the package's sql/).",
   }),
   WIZARD_UNAVAILABLE: () => ({
     title: 'Interactive mode is not available',
@@ -141,8 +139,8 @@ const engineRows: ExplainTable = {
       f.details.phase === 'precheck'
         ? 'Found by the parser before connecting: nothing was sent, and no migration was applied, not even the valid ones before this file, so a run never stops half-way on a file known to be broken.'
         : f.details.phase === 'syntax'
-        ? 'Nothing of this run was applied: a syntax error rejects the whole batch before it starts.'
-        : 'Migrations before this one are committed; this one and the rest were not applied.';
+          ? 'Nothing of this run was applied: a syntax error rejects the whole batch before it starts.'
+          : 'Migrations before this one are committed; this one and the rest were not applied.';
     const sqlstate = str(f.details.sqlstate);
     // The SQLSTATE's own explanation (src/explain/db.ts), placed in the file.
     const row = sqlstate ? (dbTable[sqlstate] ?? dbTable[`${sqlstate.slice(0, 2)}xxx`]) : undefined;
@@ -208,7 +206,10 @@ const lockRows: ExplainTable = {
     hint: 'Pass --schema with a plain lower-case name such as public or test.',
   }),
   MIGRATION_LOCK_WAIT_TIMEOUT: (f) => {
-    const h = f.details.holder as { pid?: number; applicationName?: string | null; clientAddr?: string | null; since?: string | null; state?: string | null } | null | undefined;
+    const h = f.details.holder as
+      | { pid?: number; applicationName?: string | null; clientAddr?: string | null; since?: string | null; state?: string | null }
+      | null
+      | undefined;
     const idle = h?.state === 'idle';
     return {
       title: 'Another run holds the migration lock',

@@ -91,7 +91,10 @@ export function codeFrame(loc: FrameInput, maxWidth = 120): string {
     out.push(row(' ', loc.line - 1, prev.length > maxWidth ? `${prev.slice(0, maxWidth).join('')}…` : loc.previousLine));
   }
   out.push(row('>', loc.line, shown.join('')));
-  const before = shown.slice(0, col - 1).map((c) => (c === '\t' ? '\t' : ' ')).join('');
+  const before = shown
+    .slice(0, col - 1)
+    .map((c) => (c === '\t' ? '\t' : ' '))
+    .join('');
   out.push(`  ${' '.repeat(width)} | ${before}^`);
   return out.join('\n');
 }

@@ -29,8 +29,24 @@ export function errorFacts(err: unknown): ErrorFacts {
     const e = err as Record<string, unknown>;
     const details: Record<string, unknown> = {};
     for (const k of [
-      'position', 'detail', 'hint', 'schema', 'table', 'column', 'constraint', 'dataType', 'where', 'routine',
-      'syscall', 'address', 'port', 'hostname', 'path', 'errno', 'level', 'severity',
+      'position',
+      'detail',
+      'hint',
+      'schema',
+      'table',
+      'column',
+      'constraint',
+      'dataType',
+      'where',
+      'routine',
+      'syscall',
+      'address',
+      'port',
+      'hostname',
+      'path',
+      'errno',
+      'level',
+      'severity',
     ]) {
       if (e[k] !== undefined) details[k] = e[k];
     }
@@ -50,10 +66,7 @@ export function isSqlState(code: string): boolean {
 
 export function explain(err: unknown): Explanation {
   const facts = errorFacts(err);
-  const entry =
-    table[facts.code] ??
-    (isSqlState(facts.code) ? table[`${facts.code.slice(0, 2)}xxx`] : undefined) ??
-    table.UNKNOWN!;
+  const entry = table[facts.code] ?? (isSqlState(facts.code) ? table[`${facts.code.slice(0, 2)}xxx`] : undefined) ?? table.UNKNOWN!;
   return { code: facts.code, ...entry(facts) };
 }
 

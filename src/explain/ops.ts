@@ -24,7 +24,7 @@ export const opsTable: ExplainTable = {
   DOCTOR_EXTENSION_MISSING: (f) => ({
     title: 'Extension not available',
     cause: `The server has no ${s(f.details.missing)} extension installed on disk (pg_available_extensions).`,
-    hint: 'Install the PostgreSQL contrib package on the server (e.g. apt install postgresql-contrib, or enable the extension in your managed database\'s settings).',
+    hint: "Install the PostgreSQL contrib package on the server (e.g. apt install postgresql-contrib, or enable the extension in your managed database's settings).",
   }),
   DOCTOR_EXTENSION_NOT_CREATABLE: (f) => ({
     title: 'Extensions cannot be created by this role',

@@ -9,18 +9,23 @@ const s = (v: unknown, fallback = '?'): string => (v === undefined || v === null
 
 const WAL_LEVEL_FIX: Record<string, string> = {
   rds: 'On Amazon RDS / Aurora: set rds.logical_replication = 1 in the DB parameter group (DB cluster parameter group for Aurora) and reboot the instance; this sets wal_level = logical.',
-  cloudsql: 'On Cloud SQL: set the flag cloudsql.logical_decoding = on (gcloud sql instances patch INSTANCE --database-flags=cloudsql.logical_decoding=on); the instance restarts.',
+  cloudsql:
+    'On Cloud SQL: set the flag cloudsql.logical_decoding = on (gcloud sql instances patch INSTANCE --database-flags=cloudsql.logical_decoding=on); the instance restarts.',
   supabase: 'Supabase projects run with wal_level = logical already; if yours does not, ask Supabase support (the setting is theirs).',
-  azure: 'On Azure Database for PostgreSQL (flexible server): set the server parameter wal_level = logical (azure.replication_support = logical on single server) and restart.',
-  'self-hosted': "Set wal_level = logical in postgresql.conf (or ALTER SYSTEM SET wal_level = 'logical';) and restart PostgreSQL; keep max_replication_slots and max_wal_senders at 10 or more.",
+  azure:
+    'On Azure Database for PostgreSQL (flexible server): set the server parameter wal_level = logical (azure.replication_support = logical on single server) and restart.',
+  'self-hosted':
+    "Set wal_level = logical in postgresql.conf (or ALTER SYSTEM SET wal_level = 'logical';) and restart PostgreSQL; keep max_replication_slots and max_wal_senders at 10 or more.",
 };
 
 const REPLICATION_FIX: Record<string, (role: string) => string> = {
   rds: (role) => `On Amazon RDS / Aurora, as the master user: GRANT rds_replication TO "${role}";`,
   cloudsql: (role) => `On Cloud SQL, as the postgres user: ALTER USER "${role}" WITH REPLICATION;`,
-  supabase: (role) => `On Supabase, connect as the postgres role (it has REPLICATION) or, as postgres: ALTER ROLE "${role}" WITH REPLICATION; use the direct connection (port 5432), not the pooler.`,
+  supabase: (role) =>
+    `On Supabase, connect as the postgres role (it has REPLICATION) or, as postgres: ALTER ROLE "${role}" WITH REPLICATION; use the direct connection (port 5432), not the pooler.`,
   azure: (role) => `On Azure, as the admin user: ALTER ROLE "${role}" WITH REPLICATION;`,
-  'self-hosted': (role) => `As a superuser: ALTER ROLE "${role}" WITH REPLICATION; (and allow it in pg_hba.conf if your rules list databases: replication connections in database mode use the database's own line).`,
+  'self-hosted': (role) =>
+    `As a superuser: ALTER ROLE "${role}" WITH REPLICATION; (and allow it in pg_hba.conf if your rules list databases: replication connections in database mode use the database's own line).`,
 };
 
 export const realtimeTable: ExplainTable = {
@@ -46,9 +51,10 @@ export const realtimeTable: ExplainTable = {
   }),
   REALTIME_NO_PUBLICATION_RIGHTS: (f) => ({
     title: 'This role may not create the publication',
-    cause: Array.isArray(f.details.notOwned) && f.details.notOwned.length > 0
-      ? `CREATE PUBLICATION ... FOR TABLE needs the owner of every table; role "${s(f.details.role)}" does not own ${(f.details.notOwned as string[]).join(', ')}.`
-      : `CREATE PUBLICATION needs CREATE on database "${s(f.details.database)}", which role "${s(f.details.role)}" lacks.`,
+    cause:
+      Array.isArray(f.details.notOwned) && f.details.notOwned.length > 0
+        ? `CREATE PUBLICATION ... FOR TABLE needs the owner of every table; role "${s(f.details.role)}" does not own ${(f.details.notOwned as string[]).join(', ')}.`
+        : `CREATE PUBLICATION needs CREATE on database "${s(f.details.database)}", which role "${s(f.details.role)}" lacks.`,
     hint: `Run chatgenius-db realtime use logical as the role that owns the schema's tables (the one that ran the migrations), or GRANT CREATE ON DATABASE "${s(f.details.database)}" TO "${s(f.details.role)}".`,
   }),
   REALTIME_NO_TABLES: (f) => ({

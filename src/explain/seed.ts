@@ -23,6 +23,6 @@ export const seedTable: ExplainTable = {
   SEED_TRIGGERS_LOCKED: (f) => ({
     title: 'Cannot switch the notification triggers off for the bulk load',
     cause: `Trigger ${str(f.details.trigger) ?? ''} on ${str(f.details.schema) ?? ''}.${str(f.details.table) ?? ''} could not be disabled (${str(f.details.sqlstate) ?? 'no privilege'}): the role is neither a superuser nor the table's owner, and seeding with the triggers on would send one NOTIFY per row.`,
-    hint: 'Run seed as the role that ran init (the tables\' owner) or as a superuser. Nothing was changed.',
+    hint: "Run seed as the role that ran init (the tables' owner) or as a superuser. Nothing was changed.",
   }),
 };

@@ -15,7 +15,7 @@ export const sshTable: ExplainTable = {
   SSH_HOST_NOT_FOUND: (f) => ({
     title: 'SSH host not found',
     cause: `The name ${s(f.details.host)} does not resolve (${s(f.details.syscallCode, 'ENOTFOUND')}).`,
-    hint: 'Check the spelling of SSH_HOST (--ssh-host), your DNS or VPN, or use the bastion\'s IP address.',
+    hint: "Check the spelling of SSH_HOST (--ssh-host), your DNS or VPN, or use the bastion's IP address.",
   }),
   SSH_TIMEOUT: (f) => ({
     title: 'SSH connection timed out',
@@ -25,7 +25,7 @@ export const sshTable: ExplainTable = {
   SSH_CONNECTION_RESET: (f) => ({
     title: 'SSH connection reset',
     cause: `The SSH server at ${target(f)} closed the connection before it was ready (${s(f.details.sshMessage, 'reset')}).`,
-    hint: 'The server may be restarting or limiting connections (MaxStartups). Try again; if it persists, ask the bastion\'s admin.',
+    hint: "The server may be restarting or limiting connections (MaxStartups). Try again; if it persists, ask the bastion's admin.",
   }),
   SSH_HANDSHAKE_FAILED: (f) => ({
     title: 'SSH handshake failed',
@@ -96,13 +96,13 @@ export const sshTable: ExplainTable = {
         ? `${s(f.details.hostName ?? f.details.host)} presented ${s(f.details.keyType)} ${s(f.details.fingerprint)}, but SSH_HOST_FINGERPRINT pins ${s(f.details.expected)}.`
         : `${s(f.details.hostName ?? f.details.host)} presented ${s(f.details.keyType)} ${s(f.details.fingerprint)}, which differs from the key recorded at ${Array.isArray(f.details.recordedAt) ? f.details.recordedAt.join(', ') : '?'}.`,
     hint:
-      'Someone may be intercepting the connection, or the server was reinstalled. Nothing was sent to it. Ask the bastion\'s admin for the new fingerprint; ' +
+      "Someone may be intercepting the connection, or the server was reinstalled. Nothing was sent to it. Ask the bastion's admin for the new fingerprint; " +
       'only if it matches, remove the old entry (`ssh-keygen -R HOST` or `ssh-keygen -R "[HOST]:PORT"`, with -f for the project\'s .chatgenius/known_hosts) or update SSH_HOST_FINGERPRINT, then run again.',
   }),
   SSH_HOST_KEY_REVOKED: (f) => ({
     title: 'SSH host key revoked: refused',
     cause: `${s(f.details.hostName ?? f.details.host)} presented ${s(f.details.fingerprint)}, a key marked @revoked in known_hosts.`,
-    hint: 'Do not connect. Tell the bastion\'s admin: the server still uses a key that was revoked.',
+    hint: "Do not connect. Tell the bastion's admin: the server still uses a key that was revoked.",
   }),
   SSH_TUNNEL_DROPPED: (f) => ({
     title: 'SSH tunnel dropped',

@@ -44,12 +44,7 @@ export class SSHTunnel {
   private opening: Promise<number> | null = null;
   private readonly dropListeners: Array<(err: Error) => void> = [];
 
-  constructor(
-    config: TunnelConfig | null,
-    remote: { host: string; port: number },
-    options: SSHTunnelOptions = {},
-    database: ConnectionConfig | null = null,
-  ) {
+  constructor(config: TunnelConfig | null, remote: { host: string; port: number }, options: SSHTunnelOptions = {}, database: ConnectionConfig | null = null) {
     this.config = config;
     this.remote = remote;
     this.options = options;
@@ -60,10 +55,7 @@ export class SSHTunnel {
    * Build the singleton from the environment (flags none; variables and .env files of `cwd`,
    * through the same resolveConfig the CLI uses). Returns the existing instance if there is one.
    */
-  static initializeFromEnv(
-    env: NodeJS.ProcessEnv = process.env,
-    opts: SSHTunnelOptions & { cwd?: string; flags?: ConfigFlags } = {},
-  ): SSHTunnel {
+  static initializeFromEnv(env: NodeJS.ProcessEnv = process.env, opts: SSHTunnelOptions & { cwd?: string; flags?: ConfigFlags } = {}): SSHTunnel {
     if (SSHTunnel.instance) return SSHTunnel.instance;
     const cfg = resolveConfig({ flags: opts.flags ?? {}, env, cwd: opts.cwd ?? process.cwd(), interactive: false });
     const conn = cfg.connection;

@@ -81,7 +81,15 @@ export function parseDirectives(text: string): Directive[] {
   return out;
 }
 
-function findingOf(rule: Rule, file: string, line: number, column: number, message: string, extra: { table?: string; mode?: LockMode } = {}, direction: 'up' | 'down' = 'up'): Finding {
+function findingOf(
+  rule: Rule,
+  file: string,
+  line: number,
+  column: number,
+  message: string,
+  extra: { table?: string; mode?: LockMode } = {},
+  direction: 'up' | 'down' = 'up',
+): Finding {
   const severity: Severity = direction === 'down' && extra.mode ? 'warning' : rule.severity;
   return {
     file,
@@ -148,7 +156,9 @@ export function lintStatements(f: FileInput, statements: ParsedStatement[], stat
       if (!rule.check) continue;
       for (const hit of rule.check(s, ctx)) {
         const at = hit.at !== undefined && hit.at >= 0 ? lineColumn(f.text, byteToUtf16(f.text, hit.at)) : { line: s.line, column: s.column };
-        out.push(findingOf(rule, f.file, at.line, at.column, hit.message, { ...(hit.table ? { table: hit.table } : {}), ...(hit.mode ? { mode: hit.mode } : {}) }, f.direction));
+        out.push(
+          findingOf(rule, f.file, at.line, at.column, hit.message, { ...(hit.table ? { table: hit.table } : {}), ...(hit.mode ? { mode: hit.mode } : {}) }, f.direction),
+        );
       }
     }
     track(s, ctx, createdHere, notValidHere, state);
@@ -210,9 +220,18 @@ interface ObjectEffects {
 }
 
 const DROP_KINDS: Record<string, string> = {
-  OBJECT_TABLE: 'table', OBJECT_INDEX: 'index', OBJECT_FUNCTION: 'function', OBJECT_PROCEDURE: 'function', OBJECT_TRIGGER: 'trigger',
-  OBJECT_TYPE: 'type', OBJECT_DOMAIN: 'type', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'view', OBJECT_SEQUENCE: 'sequence',
-  OBJECT_EXTENSION: 'extension', OBJECT_SCHEMA: 'schema',
+  OBJECT_TABLE: 'table',
+  OBJECT_INDEX: 'index',
+  OBJECT_FUNCTION: 'function',
+  OBJECT_PROCEDURE: 'function',
+  OBJECT_TRIGGER: 'trigger',
+  OBJECT_TYPE: 'type',
+  OBJECT_DOMAIN: 'type',
+  OBJECT_VIEW: 'view',
+  OBJECT_MATVIEW: 'view',
+  OBJECT_SEQUENCE: 'sequence',
+  OBJECT_EXTENSION: 'extension',
+  OBJECT_SCHEMA: 'schema',
 };
 
 export function objectEffects(statements: ParsedStatement[]): ObjectEffects {
@@ -310,7 +329,11 @@ export function undoneObjects(up: ParsedStatement[], down: ParsedStatement[]): A
   // A DO block may drop with dynamic SQL: an object it names is taken as handled there.
   const dynamic = down.filter((s) => s.kind === 'DoStmt').map((s) => s.text.toLowerCase());
   const namedIn = (key: string) => {
-    const name = key.slice(key.indexOf(':') + 1).split('.').at(-1)!.toLowerCase();
+    const name = key
+      .slice(key.indexOf(':') + 1)
+      .split('.')
+      .at(-1)!
+      .toLowerCase();
     return dynamic.some((t) => new RegExp(`(^|[^a-z0-9_])${name.replace(/[^a-z0-9_]/g, '')}([^a-z0-9_]|$)`).test(t));
   };
   const out: Array<{ object: string; line: number }> = [];
@@ -331,7 +354,15 @@ function applyDirectives(f: FileInput, findings: Finding[]): { active: Finding[]
   for (const d of directives) {
     const unknown = d.rules.filter((r) => !RULE_BY_ID.has(r));
     if (d.rules.length === 0 || unknown.length > 0) {
-      active.push(findingOf(invalid, f.file, d.line, d.column, d.rules.length === 0 ? 'chatgenius:allow names no rule' : `chatgenius:allow names unknown rule ${unknown.join(', ')}`));
+      active.push(
+        findingOf(
+          invalid,
+          f.file,
+          d.line,
+          d.column,
+          d.rules.length === 0 ? 'chatgenius:allow names no rule' : `chatgenius:allow names unknown rule ${unknown.join(', ')}`,
+        ),
+      );
       continue;
     }
     if (!d.reason) {

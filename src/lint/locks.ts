@@ -90,7 +90,9 @@ export function derivedLocks(s: ParsedStatement): Array<{ table: string; mode: L
       return one(rel(n.relation), 'AccessExclusiveLock');
     case 'VacuumStmt': {
       const full = ((n.options as unknown[]) ?? []).some((o) => (o as { DefElem?: { defname?: string } }).DefElem?.defname === 'full');
-      return ((n.rels as unknown[]) ?? []).flatMap((r) => one(rel((r as { VacuumRelation?: Node }).VacuumRelation?.relation), full ? 'AccessExclusiveLock' : 'ShareUpdateExclusiveLock'));
+      return ((n.rels as unknown[]) ?? []).flatMap((r) =>
+        one(rel((r as { VacuumRelation?: Node }).VacuumRelation?.relation), full ? 'AccessExclusiveLock' : 'ShareUpdateExclusiveLock'),
+      );
     }
     case 'LockStmt':
       return ((n.relations as unknown[]) ?? []).flatMap((r) => one(rel((r as { RangeVar?: Node }).RangeVar), LOCK_MODES[Number(n.mode) - 1] ?? 'AccessExclusiveLock'));
@@ -98,4 +100,3 @@ export function derivedLocks(s: ParsedStatement): Array<{ table: string; mode: L
       return [];
   }
 }
-

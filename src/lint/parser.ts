@@ -73,8 +73,8 @@ function skipBlanks(text: string, offset: number, end: number): number {
       let depth = 1;
       i += 2;
       while (i < end && depth > 0) {
-        if (text[i] === '/' && text[i + 1] === '*') (depth++, (i += 2));
-        else if (text[i] === '*' && text[i + 1] === '/') (depth--, (i += 2));
+        if (text[i] === '/' && text[i + 1] === '*') depth++, (i += 2);
+        else if (text[i] === '*' && text[i + 1] === '/') depth--, (i += 2);
         else i++;
       }
     } else break;

@@ -42,7 +42,11 @@ function parseOrEmpty(parser: Parser, text: string): ParsedStatement[] {
 export function findingsByVersion(parser: Parser, files: MigrationFile[]): Map<string, { findings: Finding[]; acknowledged: Finding[] }> {
   const result = lintPairsWith(
     parser,
-    files.map((f) => ({ version: f.version, up: { file: f.file, text: f.up, direction: 'up' as const }, down: { file: f.downFile, text: f.down, direction: 'down' as const } })),
+    files.map((f) => ({
+      version: f.version,
+      up: { file: f.file, text: f.up, direction: 'up' as const },
+      down: { file: f.downFile, text: f.down, direction: 'down' as const },
+    })),
   );
   const out = new Map<string, { findings: Finding[]; acknowledged: Finding[] }>();
   const byFile = new Map(files.map((f) => [f.file, f.version]));
@@ -59,7 +63,10 @@ export function findingsByVersion(parser: Parser, files: MigrationFile[]): Map<s
 }
 
 /** The traced plan: ONE round trip on `client` (see trace.ts). */
-export async function lockPlan(client: pg.Client, o: { schema: string; applied: MigrationFile[]; pending: MigrationFile[]; all: MigrationFile[]; statementTimeoutMs?: number }): Promise<LockPlan> {
+export async function lockPlan(
+  client: pg.Client,
+  o: { schema: string; applied: MigrationFile[]; pending: MigrationFile[]; all: MigrationFile[]; statementTimeoutMs?: number },
+): Promise<LockPlan> {
   if (o.pending.length === 0) return { migrations: [] };
   const parser = await loadParser();
   const pending: PendingParsed[] = o.pending.map((file) => ({ file, statements: parseOrEmpty(parser, file.up) }));
@@ -98,7 +105,10 @@ export interface UnsafeFinding {
  * (the caller turns it into a usage error).
  */
 export function parseAllowUnsafe(value: string | undefined): { all: boolean; rules: Set<string>; unknown: string[] } {
-  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const all = items.includes('all');
   const rules = new Set(items.filter((r) => r !== 'all'));
   return { all, rules, unknown: [...rules].filter((r) => !RULE_BY_ID.has(r)) };

@@ -74,9 +74,29 @@ function existingAlter(s: ParsedStatement, ctx: RuleContext): { rel: RelName; cm
 
 /** Functions known not to be volatile: a DEFAULT calling only these does not rewrite the table. */
 const NON_VOLATILE = new Set([
-  'now', 'transaction_timestamp', 'statement_timestamp', 'current_setting', 'lower', 'upper', 'length', 'btrim', 'trim',
-  'jsonb_build_object', 'json_build_object', 'jsonb_build_array', 'json_build_array', 'to_jsonb', 'to_json', 'make_interval',
-  'array_fill', 'concat', 'coalesce', 'greatest', 'least', 'abs', 'round',
+  'now',
+  'transaction_timestamp',
+  'statement_timestamp',
+  'current_setting',
+  'lower',
+  'upper',
+  'length',
+  'btrim',
+  'trim',
+  'jsonb_build_object',
+  'json_build_object',
+  'jsonb_build_array',
+  'json_build_array',
+  'to_jsonb',
+  'to_json',
+  'make_interval',
+  'array_fill',
+  'concat',
+  'coalesce',
+  'greatest',
+  'least',
+  'abs',
+  'round',
 ]);
 const SERIAL_TYPES = new Set(['serial', 'bigserial', 'smallserial', 'serial2', 'serial4', 'serial8']);
 
@@ -125,20 +145,30 @@ export const RULES: readonly Rule[] = [
       if (s.kind !== 'IndexStmt' || s.node.concurrent) return [];
       const rel = relOf(s.node.relation);
       if (!rel || isNew(ctx, rel)) return [];
-      return [{ at: rel.location, table: shown(rel), mode: 'ShareLock', message: `CREATE INDEX ${String(s.node.idxname ?? '')} on ${shown(rel)} without CONCURRENTLY blocks writes to ${shown(rel)} while it builds`.replace('  ', ' ') }];
+      return [
+        {
+          at: rel.location,
+          table: shown(rel),
+          mode: 'ShareLock',
+          message: `CREATE INDEX ${String(s.node.idxname ?? '')} on ${shown(rel)} without CONCURRENTLY blocks writes to ${shown(rel)} while it builds`.replace('  ', ' '),
+        },
+      ];
     },
   },
   {
     id: 'require-concurrent-index-deletion',
     severity: 'warning',
     title: 'DROP INDEX without CONCURRENTLY',
-    lock: 'AccessExclusiveLock on the index\'s table',
+    lock: "AccessExclusiveLock on the index's table",
     why: 'The drop is quick, but it queues behind every running query on the table, and everything queues behind it.',
     fix: 'DROP INDEX CONCURRENTLY IF EXISTS ... in a file whose first line is `-- chatgenius:no-transaction`.',
     example: { bad: 'DROP INDEX messages_user_idx;', good: `${NT}DROP INDEX CONCURRENTLY IF EXISTS messages_user_idx;` },
     check: (s) => {
       if (s.kind !== 'DropStmt' || s.node.removeType !== 'OBJECT_INDEX' || s.node.concurrent) return [];
-      return dropObjects(s.node).map((o) => ({ mode: 'AccessExclusiveLock' as const, message: `DROP INDEX ${o.join('.')} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table` }));
+      return dropObjects(s.node).map((o) => ({
+        mode: 'AccessExclusiveLock' as const,
+        message: `DROP INDEX ${o.join('.')} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table`,
+      }));
     },
   },
   {
@@ -165,7 +195,11 @@ export const RULES: readonly Rule[] = [
             at: firstLocation(k),
             table: shown(a.rel),
             mode: fk ? 'ShareRowExclusiveLock' : 'AccessExclusiveLock',
-            message: `${fk ? 'FOREIGN KEY' : 'CHECK'} ${String(k.conname ?? '')} on ${shown(a.rel)} is validated while holding ${fk ? `ShareRowExclusiveLock on ${shown(a.rel)}${ref ? ` and ${shown(ref)}` : ''}` : `AccessExclusiveLock on ${shown(a.rel)}`}`.replace('  ', ' '),
+            message:
+              `${fk ? 'FOREIGN KEY' : 'CHECK'} ${String(k.conname ?? '')} on ${shown(a.rel)} is validated while holding ${fk ? `ShareRowExclusiveLock on ${shown(a.rel)}${ref ? ` and ${shown(ref)}` : ''}` : `AccessExclusiveLock on ${shown(a.rel)}`}`.replace(
+                '  ',
+                ' ',
+              ),
           });
         }
         if (c.subtype === 'AT_ValidateConstraint' && ctx.transactional && c.name && ctx.notValidHere.has(c.name)) {
@@ -195,7 +229,11 @@ export const RULES: readonly Rule[] = [
       if (!a) return [];
       return a.cmds
         .filter((c) => c.subtype === 'AT_SetNotNull' && c.name && !ctx.validatedNotNull.has(`${a.rel.name}.${c.name}`))
-        .map((c) => ({ table: shown(a.rel), mode: 'AccessExclusiveLock' as const, message: `SET NOT NULL on ${shown(a.rel)}.${c.name} scans the table under an ACCESS EXCLUSIVE lock (no validated CHECK (${c.name} IS NOT NULL) found before it)` }));
+        .map((c) => ({
+          table: shown(a.rel),
+          mode: 'AccessExclusiveLock' as const,
+          message: `SET NOT NULL on ${shown(a.rel)}.${c.name} scans the table under an ACCESS EXCLUSIVE lock (no validated CHECK (${c.name} IS NOT NULL) found before it)`,
+        }));
     },
   },
   {
@@ -213,9 +251,17 @@ export const RULES: readonly Rule[] = [
         .filter((c) => c.subtype === 'AT_AddColumn' && c.column)
         .filter((c) => {
           const cons = columnConstraints(c.column!);
-          return cons.some((k) => k.contype === 'CONSTR_NOTNULL' || k.contype === 'CONSTR_PRIMARY') && !cons.some((k) => ['CONSTR_DEFAULT', 'CONSTR_GENERATED', 'CONSTR_IDENTITY'].includes(String(k.contype)));
+          return (
+            cons.some((k) => k.contype === 'CONSTR_NOTNULL' || k.contype === 'CONSTR_PRIMARY') &&
+            !cons.some((k) => ['CONSTR_DEFAULT', 'CONSTR_GENERATED', 'CONSTR_IDENTITY'].includes(String(k.contype)))
+          );
         })
-        .map((c) => ({ at: firstLocation(c.column), table: shown(a.rel), mode: 'AccessExclusiveLock' as const, message: `ADD COLUMN ${String(c.column!.colname)} NOT NULL without a DEFAULT fails on ${shown(a.rel)} as soon as it holds a row` }));
+        .map((c) => ({
+          at: firstLocation(c.column),
+          table: shown(a.rel),
+          mode: 'AccessExclusiveLock' as const,
+          message: `ADD COLUMN ${String(c.column!.colname)} NOT NULL without a DEFAULT fails on ${shown(a.rel)} as soon as it holds a row`,
+        }));
     },
   },
   {
@@ -236,7 +282,13 @@ export const RULES: readonly Rule[] = [
       for (const c of a.cmds) {
         if (c.subtype !== 'AT_AddColumn' || !c.column) continue;
         const why = rewritingDefault(c.column);
-        if (why) hits.push({ at: firstLocation(c.column), table: shown(a.rel), mode: 'AccessExclusiveLock', message: `ADD COLUMN ${String(c.column.colname)} rewrites ${shown(a.rel)}: ${why}` });
+        if (why)
+          hits.push({
+            at: firstLocation(c.column),
+            table: shown(a.rel),
+            mode: 'AccessExclusiveLock',
+            message: `ADD COLUMN ${String(c.column.colname)} rewrites ${shown(a.rel)}: ${why}`,
+          });
       }
       return hits;
     },
@@ -254,7 +306,12 @@ export const RULES: readonly Rule[] = [
       if (!a) return [];
       return a.cmds
         .filter((c) => c.subtype === 'AT_AlterColumnType')
-        .map((c) => ({ at: firstLocation(c.column), table: shown(a.rel), mode: 'AccessExclusiveLock' as const, message: `ALTER COLUMN ${c.name ?? ''} TYPE rewrites ${shown(a.rel)} and its indexes under an ACCESS EXCLUSIVE lock` }));
+        .map((c) => ({
+          at: firstLocation(c.column),
+          table: shown(a.rel),
+          mode: 'AccessExclusiveLock' as const,
+          message: `ALTER COLUMN ${c.name ?? ''} TYPE rewrites ${shown(a.rel)} and its indexes under an ACCESS EXCLUSIVE lock`,
+        }));
     },
   },
   {
@@ -269,7 +326,14 @@ export const RULES: readonly Rule[] = [
       if (s.kind !== 'RenameStmt' || s.node.renameType !== 'OBJECT_COLUMN' || ctx.direction === 'down') return [];
       const rel = relOf(s.node.relation);
       if (!rel || isNew(ctx, rel)) return [];
-      return [{ at: rel.location, table: shown(rel), mode: 'AccessExclusiveLock', message: `RENAME COLUMN ${String(s.node.subname)} of ${shown(rel)} breaks every running query that uses the old name` }];
+      return [
+        {
+          at: rel.location,
+          table: shown(rel),
+          mode: 'AccessExclusiveLock',
+          message: `RENAME COLUMN ${String(s.node.subname)} of ${shown(rel)} breaks every running query that uses the old name`,
+        },
+      ];
     },
   },
   {
@@ -284,7 +348,14 @@ export const RULES: readonly Rule[] = [
       if (s.kind !== 'RenameStmt' || s.node.renameType !== 'OBJECT_TABLE' || ctx.direction === 'down') return [];
       const rel = relOf(s.node.relation);
       if (!rel || isNew(ctx, rel)) return [];
-      return [{ at: rel.location, table: shown(rel), mode: 'AccessExclusiveLock', message: `RENAME of table ${shown(rel)} to ${String(s.node.newname)} breaks every running query that uses the old name` }];
+      return [
+        {
+          at: rel.location,
+          table: shown(rel),
+          mode: 'AccessExclusiveLock',
+          message: `RENAME of table ${shown(rel)} to ${String(s.node.newname)} breaks every running query that uses the old name`,
+        },
+      ];
     },
   },
   {
@@ -294,14 +365,21 @@ export const RULES: readonly Rule[] = [
     lock: 'AccessExclusiveLock on the table (brief)',
     why: 'The running app may still select or insert the column; its data is gone for good.',
     fix: 'Stop using the column in the app and deploy that first; then drop it in a later migration with `-- chatgenius:allow ban-drop-column <why it is unused>`.',
-    example: { bad: 'ALTER TABLE users DROP COLUMN avatar_url;', good: "-- chatgenius:allow ban-drop-column the app stopped reading avatar_url in release 42\nALTER TABLE users DROP COLUMN avatar_url;" },
+    example: {
+      bad: 'ALTER TABLE users DROP COLUMN avatar_url;',
+      good: '-- chatgenius:allow ban-drop-column the app stopped reading avatar_url in release 42\nALTER TABLE users DROP COLUMN avatar_url;',
+    },
     check: (s, ctx) => {
       if (ctx.direction === 'down') return [];
       const a = existingAlter(s, ctx);
       if (!a) return [];
       return a.cmds
         .filter((c) => c.subtype === 'AT_DropColumn')
-        .map((c) => ({ table: shown(a.rel), mode: 'AccessExclusiveLock' as const, message: `DROP COLUMN ${c.name ?? ''} of ${shown(a.rel)} breaks running code that still uses it and destroys its data` }));
+        .map((c) => ({
+          table: shown(a.rel),
+          mode: 'AccessExclusiveLock' as const,
+          message: `DROP COLUMN ${c.name ?? ''} of ${shown(a.rel)} breaks running code that still uses it and destroys its data`,
+        }));
     },
   },
   {
@@ -316,7 +394,11 @@ export const RULES: readonly Rule[] = [
       if (s.kind !== 'DropStmt' || s.node.removeType !== 'OBJECT_TABLE' || ctx.direction === 'down') return [];
       return dropObjects(s.node)
         .filter((o) => !ctx.createdHere.has(o.at(-1)!))
-        .map((o) => ({ table: o.join('.'), mode: 'AccessExclusiveLock' as const, message: `DROP TABLE ${o.join('.')} breaks running code that still uses it and destroys its rows` }));
+        .map((o) => ({
+          table: o.join('.'),
+          mode: 'AccessExclusiveLock' as const,
+          message: `DROP TABLE ${o.join('.')} breaks running code that still uses it and destroys its rows`,
+        }));
     },
   },
   {
@@ -334,8 +416,19 @@ export const RULES: readonly Rule[] = [
       const a = existingAlter(s, ctx);
       if (!a) return [];
       return a.cmds
-        .filter((c) => c.subtype === 'AT_AddConstraint' && c.constraint && (c.constraint.contype === 'CONSTR_UNIQUE' || c.constraint.contype === 'CONSTR_PRIMARY') && !c.constraint.indexname)
-        .map((c) => ({ at: firstLocation(c.constraint), table: shown(a.rel), mode: 'AccessExclusiveLock' as const, message: `ADD ${c.constraint!.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} on ${shown(a.rel)} builds its index under an ACCESS EXCLUSIVE lock` }));
+        .filter(
+          (c) =>
+            c.subtype === 'AT_AddConstraint' &&
+            c.constraint &&
+            (c.constraint.contype === 'CONSTR_UNIQUE' || c.constraint.contype === 'CONSTR_PRIMARY') &&
+            !c.constraint.indexname,
+        )
+        .map((c) => ({
+          at: firstLocation(c.constraint),
+          table: shown(a.rel),
+          mode: 'AccessExclusiveLock' as const,
+          message: `ADD ${c.constraint!.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} on ${shown(a.rel)} builds its index under an ACCESS EXCLUSIVE lock`,
+        }));
     },
   },
   {
@@ -369,16 +462,22 @@ export const RULES: readonly Rule[] = [
     check: (s) => {
       if (s.kind !== 'ClusterStmt') return [];
       const rel = relOf(s.node.relation);
-      return [{ ...(rel ? { at: rel.location, table: shown(rel) } : {}), mode: 'AccessExclusiveLock', message: `CLUSTER ${rel ? shown(rel) : ''} rewrites the table under an ACCESS EXCLUSIVE lock`.replace('  ', ' ') }];
+      return [
+        {
+          ...(rel ? { at: rel.location, table: shown(rel) } : {}),
+          mode: 'AccessExclusiveLock',
+          message: `CLUSTER ${rel ? shown(rel) : ''} rewrites the table under an ACCESS EXCLUSIVE lock`.replace('  ', ' '),
+        },
+      ];
     },
   },
   {
     id: 'ban-lock-table',
     severity: 'error',
     title: 'LOCK TABLE',
-    lock: 'the mode named, until the migration\'s transaction ends',
+    lock: "the mode named, until the migration's transaction ends",
     why: 'An explicit table lock is held for the rest of the migration; everything that conflicts with it waits that long.',
-    fix: 'Let each statement take its own (shortest) lock; the engine\'s lock_timeout keeps each wait short and retried. Taking up front exactly the mode the file\'s statements take anyway (to fix the lock order, children before parents) is not flagged.',
+    fix: "Let each statement take its own (shortest) lock; the engine's lock_timeout keeps each wait short and retried. Taking up front exactly the mode the file's statements take anyway (to fix the lock order, children before parents) is not flagged.",
     example: {
       bad: 'LOCK TABLE messages IN ACCESS EXCLUSIVE MODE;\nCREATE TRIGGER m_t AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION f();',
       good: 'LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;\nCREATE TRIGGER m_t AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION f();',
@@ -394,7 +493,12 @@ export const RULES: readonly Rule[] = [
           const later = ctx.fileLocks.get(r.name);
           return !later || LOCK_MODES.indexOf(mode) > LOCK_MODES.indexOf(later);
         })
-        .map((r) => ({ at: r.location, table: shown(r), mode, message: `LOCK TABLE ${shown(r)} holds ${mode} until the migration ends, stronger than the file's statements need` }));
+        .map((r) => ({
+          at: r.location,
+          table: shown(r),
+          mode,
+          message: `LOCK TABLE ${shown(r)} holds ${mode} until the migration ends, stronger than the file's statements need`,
+        }));
     },
   },
   {
@@ -412,7 +516,14 @@ export const RULES: readonly Rule[] = [
       if ((s.kind !== 'UpdateStmt' && s.kind !== 'DeleteStmt') || s.node.whereClause) return [];
       const rel = relOf(s.node.relation);
       if (!rel || isNew(ctx, rel)) return [];
-      return [{ at: rel.location, table: shown(rel), mode: 'RowExclusiveLock', message: `${s.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} without WHERE locks every row of ${shown(rel)} until the migration commits` }];
+      return [
+        {
+          at: rel.location,
+          table: shown(rel),
+          mode: 'RowExclusiveLock',
+          message: `${s.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} without WHERE locks every row of ${shown(rel)} until the migration commits`,
+        },
+      ];
     },
   },
   {
@@ -421,7 +532,7 @@ export const RULES: readonly Rule[] = [
     title: 'CONCURRENTLY in a transactional file',
     lock: 'none of its own: the file cannot run as one transaction',
     why: 'CREATE/DROP INDEX CONCURRENTLY (and REINDEX CONCURRENTLY) cannot run inside a transaction block: the file silently runs statement by statement, and a failure half-way leaves it half applied.',
-    fix: 'Put `-- chatgenius:no-transaction` on the file\'s first line, keep such a file to statements that can be re-run (IF NOT EXISTS / IF EXISTS), and keep other changes in transactional files.',
+    fix: "Put `-- chatgenius:no-transaction` on the file's first line, keep such a file to statements that can be re-run (IF NOT EXISTS / IF EXISTS), and keep other changes in transactional files.",
     example: {
       bad: 'DROP INDEX CONCURRENTLY IF EXISTS messages_user_idx;',
       good: `${NT}DROP INDEX CONCURRENTLY IF EXISTS messages_user_idx;`,
@@ -432,7 +543,11 @@ export const RULES: readonly Rule[] = [
         ((s.kind === 'IndexStmt' || s.kind === 'DropStmt') && s.node.concurrent === true) ||
         (s.kind === 'ReindexStmt' && ((s.node.params as unknown[]) ?? []).some((p) => (p as { DefElem?: { defname?: string } }).DefElem?.defname === 'concurrently'));
       if (!concurrent) return [];
-      return [{ message: `${s.text.split(/\s+/).slice(0, 3).join(' ').toUpperCase()} cannot run in a transaction, and this file has no \`-- chatgenius:no-transaction\` first line` }];
+      return [
+        {
+          message: `${s.text.split(/\s+/).slice(0, 3).join(' ').toUpperCase()} cannot run in a transaction, and this file has no \`-- chatgenius:no-transaction\` first line`,
+        },
+      ];
     },
   },
   {
@@ -449,7 +564,13 @@ export const RULES: readonly Rule[] = [
     check: (s) => {
       if (s.kind !== 'IndexStmt' || !s.node.concurrent || s.node.if_not_exists || !s.node.idxname) return [];
       const rel = relOf(s.node.relation);
-      return [{ ...(rel ? { at: rel.location, table: shown(rel) } : {}), mode: 'ShareUpdateExclusiveLock', message: `CREATE INDEX CONCURRENTLY ${String(s.node.idxname)} without IF NOT EXISTS cannot simply be re-run after a failure` }];
+      return [
+        {
+          ...(rel ? { at: rel.location, table: shown(rel) } : {}),
+          mode: 'ShareUpdateExclusiveLock',
+          message: `CREATE INDEX CONCURRENTLY ${String(s.node.idxname)} without IF NOT EXISTS cannot simply be re-run after a failure`,
+        },
+      ];
     },
   },
   {

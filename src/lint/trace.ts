@@ -104,7 +104,12 @@ export interface PendingParsed {
 }
 
 /** The trace's one batch (pure): the SQL text and the scratch schema's name. */
-export function traceBatch(schema: string, applied: MigrationFile[], pending: PendingParsed[], opts: { scratch?: string; statementTimeoutMs?: number } = {}): { sql: string; scratch: string; commitsScratch: boolean } {
+export function traceBatch(
+  schema: string,
+  applied: MigrationFile[],
+  pending: PendingParsed[],
+  opts: { scratch?: string; statementTimeoutMs?: number } = {},
+): { sql: string; scratch: string; commitsScratch: boolean } {
   const scratch = opts.scratch ?? `chatgenius_scratch_${randomBytes(5).toString('hex')}`;
   const q = quoteIdent(scratch);
   const limit = `${Math.max(1, Math.trunc(opts.statementTimeoutMs ?? 30_000))}ms`;
@@ -186,7 +191,10 @@ export function locksFromSnapshots(
       }
       prev = now;
     });
-    out.set(p.file.version, [...locks.values()].sort((a, b) => LOCK_MODES.indexOf(b.mode) - LOCK_MODES.indexOf(a.mode) || a.line - b.line));
+    out.set(
+      p.file.version,
+      [...locks.values()].sort((a, b) => LOCK_MODES.indexOf(b.mode) - LOCK_MODES.indexOf(a.mode) || a.line - b.line),
+    );
   });
   return out;
 }
@@ -215,7 +223,13 @@ function resultsOf(res: unknown): pg.QueryResult[] {
 }
 
 /** Run the trace: one round trip (two when the replay fails: clean-up and table sizes). */
-export async function traceLocks(client: pg.Client, schema: string, applied: MigrationFile[], pending: PendingParsed[], opts: { statementTimeoutMs?: number } = {}): Promise<TraceOutcome> {
+export async function traceLocks(
+  client: pg.Client,
+  schema: string,
+  applied: MigrationFile[],
+  pending: PendingParsed[],
+  opts: { statementTimeoutMs?: number } = {},
+): Promise<TraceOutcome> {
   const batch = traceBatch(schema, applied, pending, opts);
   try {
     const res = resultsOf(await client.query(batch.sql));

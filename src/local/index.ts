@@ -12,17 +12,7 @@ import { findBinaries } from './binaries.js';
 import { withLock } from './lock.js';
 import { ensureTraversable, isRoot, serverRunAs } from './os-user.js';
 import { LOCAL_HOST, localPaths } from './paths.js';
-import {
-  dirSize,
-  ensureDatabase,
-  initCluster,
-  isInitialised,
-  ping,
-  runningPostmaster,
-  spawnServer,
-  stopProcess,
-  waitReady,
-} from './server.js';
+import { dirSize, ensureDatabase, initCluster, isInitialised, ping, runningPostmaster, spawnServer, stopProcess, waitReady } from './server.js';
 import { ensureStateDir, newState, readState, writeState, type LocalState } from './state.js';
 import { createServer } from 'node:net';
 
@@ -118,11 +108,10 @@ export async function ensureLocalServer(stateDir: string, opts: { emit?: Emit } 
     let state = await readState(stateDir);
     const initialised = await isInitialised(paths.dataDir);
     if (!state && initialised) {
-      throw new ChatgeniusError(
-        'LOCAL_STATE_CORRUPT',
-        `${paths.dataDir} exists but ${paths.stateFile} (its port and password) is missing`,
-        { path: paths.stateFile, dataDir: paths.dataDir },
-      );
+      throw new ChatgeniusError('LOCAL_STATE_CORRUPT', `${paths.dataDir} exists but ${paths.stateFile} (its port and password) is missing`, {
+        path: paths.stateFile,
+        dataDir: paths.dataDir,
+      });
     }
 
     if (!initialised) {

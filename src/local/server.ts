@@ -125,14 +125,20 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
     const child = spawn(
       bins.postgres,
       [
-        '-D', paths.dataDir,
-        '-p', String(port),
-        '-c', `listen_addresses=${LOCAL_HOST}`,
+        '-D',
+        paths.dataDir,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${LOCAL_HOST}`,
         // TCP only: no socket file in /tmp to clash with another server.
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=50',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=50',
         // Both real-time modes work out of the box (chatgenius-db realtime use logical).
-        '-c', 'wal_level=logical',
+        '-c',
+        'wal_level=logical',
       ],
       {
         detached: true,
@@ -190,13 +196,7 @@ export async function ping(state: LocalState, port: number, database: string, ti
 }
 
 /** Wait until the server answers; fail early (with the log's tail) if the process exits. */
-export async function waitReady(
-  child: ChildProcess | null,
-  paths: LocalPaths,
-  state: LocalState,
-  port: number,
-  timeoutMs = 60_000,
-): Promise<void> {
+export async function waitReady(child: ChildProcess | null, paths: LocalPaths, state: LocalState, port: number, timeoutMs = 60_000): Promise<void> {
   let exited: number | null | undefined;
   child?.once('exit', (code) => (exited = code));
   const deadline = Date.now() + timeoutMs;

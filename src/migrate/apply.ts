@@ -38,8 +38,25 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const plan = planUp(files, state.journal);
     if (plan.drift.length) throw driftError(plan.drift);
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
-    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: true, journalRows: new Set(state.journal.map((r) => r.version)) });
+    emit({
+      type: 'plan',
+      direction: 'up',
+      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })),
+      applied: plan.applied.length,
+    });
+    const ctx = runContext(
+      client,
+      { ...opts, signal: undefined },
+      {
+        schema,
+        emit,
+        who,
+        createJournal: !state.journalExists,
+        serverVersionNum: state.serverVersionNum,
+        holdsLock: true,
+        journalRows: new Set(state.journal.map((r) => r.version)),
+      },
+    );
     return {
       ok: true,
       dryRun: true,
@@ -64,11 +81,24 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const warnings = warningsOf(plan);
     for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emit({ type: 'plan', direction: 'up', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })), applied: plan.applied.length });
+    emit({
+      type: 'plan',
+      direction: 'up',
+      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })),
+      applied: plan.applied.length,
+    });
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
     checkRunPrivileges(state.privileges, schema, true);
-    const ctx = runContext(client, opts, { schema, emit, who, createJournal: !state.journalExists, serverVersionNum: state.serverVersionNum, holdsLock: holds, journalRows: new Set(state.journal.map((r) => r.version)) });
+    const ctx = runContext(client, opts, {
+      schema,
+      emit,
+      who,
+      createJournal: !state.journalExists,
+      serverVersionNum: state.serverVersionNum,
+      holdsLock: holds,
+      journalRows: new Set(state.journal.map((r) => r.version)),
+    });
     const out = await runSteps(ctx, steps);
     holds = false; // the last trip released it (or the failure path did)
     if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));

@@ -34,10 +34,14 @@ export async function baseline(client: pg.Client, opts: EngineOptions & { to: st
   try {
     const applied = state.journal.filter((r) => r.status === 'applied');
     if (applied.length > 0) {
-      throw new ChatgeniusError('BASELINE_NOT_EMPTY', `The journal of schema ${schema} already records ${applied.length} applied migration(s); baseline only adopts a database the tool never migrated.`, {
-        schema,
-        applied: applied.map((r) => r.version),
-      });
+      throw new ChatgeniusError(
+        'BASELINE_NOT_EMPTY',
+        `The journal of schema ${schema} already records ${applied.length} applied migration(s); baseline only adopts a database the tool never migrated.`,
+        {
+          schema,
+          applied: applied.map((r) => r.version),
+        },
+      );
     }
     const live = await snapshotTables(client, schema);
     const expected = await withScratchSchema(client, chosen, (scratch) => snapshotTables(client, scratch), { statementTimeoutMs: opts.statementTimeoutMs });

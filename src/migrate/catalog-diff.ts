@@ -1,14 +1,7 @@
 /** Pure: the differences between two catalog snapshots, one line each (verify, baseline, tests). */
 import type { CatalogSnapshot, TableSnapshot, TablesSnapshot } from './catalog.js';
 
-function diffKeyed<T>(
-  out: string[],
-  label: string,
-  a: readonly T[],
-  b: readonly T[],
-  key: (x: T) => string,
-  compare: (prefix: string, x: T, y: T) => void,
-): void {
+function diffKeyed<T>(out: string[], label: string, a: readonly T[], b: readonly T[], key: (x: T) => string, compare: (prefix: string, x: T, y: T) => void): void {
   const ma = new Map(a.map((x) => [key(x), x]));
   const mb = new Map(b.map((x) => [key(x), x]));
   for (const [k, x] of ma) {
@@ -36,23 +29,93 @@ export function diffCatalog(a: CatalogSnapshot | TablesSnapshot, b: CatalogSnaps
   const out: string[] = [];
   const ta = a.tables as Array<Partial<TableSnapshot> & { name: string; columns: Array<{ name: string }> }>;
   const tb = b.tables as typeof ta;
-  diffKeyed(out, 'table', ta, tb, (t) => t.name, (p, x, y) => {
-    diffFields(out, p, x, y, ['name', 'columns', 'constraints', 'indexes', 'triggers']);
-    const xo = x.columns.map((c) => c.name).join(',');
-    const yo = y.columns.map((c) => c.name).join(',');
-    const sameSet = [...x.columns.map((c) => c.name)].sort().join(',') === [...y.columns.map((c) => c.name)].sort().join(',');
-    if (sameSet && xo !== yo) out.push(`${p}: column order (${xo}) -> (${yo})`);
-    diffKeyed(out, `${p} column`, x.columns, y.columns, (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} constraint`, x.constraints ?? [], y.constraints ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} index`, x.indexes ?? [], y.indexes ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-    diffKeyed(out, `${p} trigger`, x.triggers ?? [], y.triggers ?? [], (c) => c.name, (q, c, d) => diffFields(out, q, c, d, ['name']));
-  });
+  diffKeyed(
+    out,
+    'table',
+    ta,
+    tb,
+    (t) => t.name,
+    (p, x, y) => {
+      diffFields(out, p, x, y, ['name', 'columns', 'constraints', 'indexes', 'triggers']);
+      const xo = x.columns.map((c) => c.name).join(',');
+      const yo = y.columns.map((c) => c.name).join(',');
+      const sameSet = [...x.columns.map((c) => c.name)].sort().join(',') === [...y.columns.map((c) => c.name)].sort().join(',');
+      if (sameSet && xo !== yo) out.push(`${p}: column order (${xo}) -> (${yo})`);
+      diffKeyed(
+        out,
+        `${p} column`,
+        x.columns,
+        y.columns,
+        (c) => c.name,
+        (q, c, d) => diffFields(out, q, c, d, ['name']),
+      );
+      diffKeyed(
+        out,
+        `${p} constraint`,
+        x.constraints ?? [],
+        y.constraints ?? [],
+        (c) => c.name,
+        (q, c, d) => diffFields(out, q, c, d, ['name']),
+      );
+      diffKeyed(
+        out,
+        `${p} index`,
+        x.indexes ?? [],
+        y.indexes ?? [],
+        (c) => c.name,
+        (q, c, d) => diffFields(out, q, c, d, ['name']),
+      );
+      diffKeyed(
+        out,
+        `${p} trigger`,
+        x.triggers ?? [],
+        y.triggers ?? [],
+        (c) => c.name,
+        (q, c, d) => diffFields(out, q, c, d, ['name']),
+      );
+    },
+  );
   if ('extensions' in a && 'extensions' in b) {
-    diffKeyed(out, 'extension', a.extensions, b.extensions, (e) => e.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'view', a.views, b.views, (v) => v.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'sequence', a.sequences, b.sequences, (s) => s.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
-    diffKeyed(out, 'function', a.functions, b.functions, (f) => f.signature, (p, x, y) => diffFields(out, p, x, y, ['signature']));
-    diffKeyed(out, 'type', a.types, b.types, (t) => t.name, (p, x, y) => diffFields(out, p, x, y, ['name']));
+    diffKeyed(
+      out,
+      'extension',
+      a.extensions,
+      b.extensions,
+      (e) => e.name,
+      (p, x, y) => diffFields(out, p, x, y, ['name']),
+    );
+    diffKeyed(
+      out,
+      'view',
+      a.views,
+      b.views,
+      (v) => v.name,
+      (p, x, y) => diffFields(out, p, x, y, ['name']),
+    );
+    diffKeyed(
+      out,
+      'sequence',
+      a.sequences,
+      b.sequences,
+      (s) => s.name,
+      (p, x, y) => diffFields(out, p, x, y, ['name']),
+    );
+    diffKeyed(
+      out,
+      'function',
+      a.functions,
+      b.functions,
+      (f) => f.signature,
+      (p, x, y) => diffFields(out, p, x, y, ['signature']),
+    );
+    diffKeyed(
+      out,
+      'type',
+      a.types,
+      b.types,
+      (t) => t.name,
+      (p, x, y) => diffFields(out, p, x, y, ['name']),
+    );
   }
   return out;
 }

@@ -265,16 +265,19 @@ export async function snapshotCatalog(client: pg.Client, schema: string, options
     }
     return m;
   };
-  const colsBy = group(cols!, (r): ColumnSnapshot => ({
-    name: str(r.name),
-    type: str(r.type),
-    notNull: r.not_null === true,
-    default: strOrNull(r.default),
-    identity: strOrNull(r.identity),
-    generated: strOrNull(r.generated),
-    collation: strOrNull(r.collation),
-    comment: strOrNull(r.comment),
-  }));
+  const colsBy = group(
+    cols!,
+    (r): ColumnSnapshot => ({
+      name: str(r.name),
+      type: str(r.type),
+      notNull: r.not_null === true,
+      default: strOrNull(r.default),
+      identity: strOrNull(r.identity),
+      generated: strOrNull(r.generated),
+      collation: strOrNull(r.collation),
+      comment: strOrNull(r.comment),
+    }),
+  );
   const consBy = group(cons!, (r): ConstraintSnapshot => ({ name: str(r.name), type: str(r.type), definition: str(r.definition) }));
   const idxBy = group(idx!, (r): IndexSnapshot => ({ name: str(r.name), definition: str(r.definition) }));
   const trgBy = group(trg!, (r): TriggerSnapshot => ({ name: str(r.name), definition: str(r.definition), enabled: str(r.enabled) }));
@@ -332,13 +335,9 @@ export async function snapshotCatalog(client: pg.Client, schema: string, options
     }))
     .sort(byKey((f) => f.signature));
 
-  const typeList: TypeSnapshot[] = types!
-    .map((r) => ({ name: str(r.name), kind: str(r.kind), definition: str(r.definition) }))
-    .sort(byKey((t) => t.name));
+  const typeList: TypeSnapshot[] = types!.map((r) => ({ name: str(r.name), kind: str(r.kind), definition: str(r.definition) })).sort(byKey((t) => t.name));
 
-  const extList: ExtensionSnapshot[] = exts!
-    .map((r) => ({ name: str(r.name), version: str(r.version), schema: str(r.schema) }))
-    .sort(byKey((e) => e.name));
+  const extList: ExtensionSnapshot[] = exts!.map((r) => ({ name: str(r.name), version: str(r.version), schema: str(r.schema) })).sort(byKey((e) => e.name));
 
   return { schema, extensions: extList, tables: tableList, views: viewList, sequences: seqList, functions: fnList, types: typeList };
 }

@@ -32,10 +32,14 @@ export function failureError(f: MigrationFailure, direction: 'up' | 'down' = 'up
   if (f.code !== undefined) details.sqlstate = f.code;
   if (f.retries !== undefined) details.retries = f.retries;
   if (f.holder !== undefined) details.holder = f.holder;
-  const frame = [f.frame, f.detail ? `DETAIL: ${f.detail}` : undefined, f.hint ? `HINT: ${f.hint}` : undefined, !f.frame && f.statement ? `Statement: ${f.statement}` : undefined]
+  const frame = [
+    f.frame,
+    f.detail ? `DETAIL: ${f.detail}` : undefined,
+    f.hint ? `HINT: ${f.hint}` : undefined,
+    !f.frame && f.statement ? `Statement: ${f.statement}` : undefined,
+  ]
     .filter(Boolean)
     .join('\n');
   if (frame) details.frame = frame;
   return new MigrationFailedError(`${where}: ${f.message}`, details, f);
 }
-

@@ -99,11 +99,7 @@ export function analyseSql(sql: string, fileName: string): FileAnalysis {
   const statements = splitStatements(sql);
   for (const s of statements) {
     const k0 = s.keywords[0];
-    const isTx =
-      k0 !== undefined &&
-      TX_CONTROL.has(k0) &&
-      !(k0 === 'START' && s.keywords[1] !== 'TRANSACTION') &&
-      !(k0 === 'END' && s.keywords.length > 2);
+    const isTx = k0 !== undefined && TX_CONTROL.has(k0) && !(k0 === 'START' && s.keywords[1] !== 'TRANSACTION') && !(k0 === 'END' && s.keywords.length > 2);
     if (isTx || (k0 === 'PREPARE' && s.keywords[1] === 'TRANSACTION') || (k0 === 'COMMIT' && s.keywords[1] === 'PREPARED')) {
       throw new ChatgeniusError(
         'MIGRATION_BAD_FILE',

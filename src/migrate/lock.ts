@@ -210,12 +210,16 @@ export async function acquireAndRead(
     }
     if (opts.waitTimeoutMs !== undefined && Date.now() - t0 >= opts.waitTimeoutMs) {
       const last = (await readState(client, schema, { tryLock: false, release: { kind: 'never' } }).catch(() => null))?.holder ?? firstHolder;
-      throw new ChatgeniusError('MIGRATION_LOCK_WAIT_TIMEOUT', `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms (--lock-wait).`, {
-        schema,
-        holder: last,
-        waitTimeoutMs: opts.waitTimeoutMs,
-        waitedMs: Date.now() - t0,
-      });
+      throw new ChatgeniusError(
+        'MIGRATION_LOCK_WAIT_TIMEOUT',
+        `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms (--lock-wait).`,
+        {
+          schema,
+          holder: last,
+          waitTimeoutMs: opts.waitTimeoutMs,
+          waitedMs: Date.now() - t0,
+        },
+      );
     }
     await sleep(opts.pollMs ?? 250, opts.signal);
   }

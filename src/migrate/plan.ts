@@ -28,11 +28,13 @@ export function planUp(files: MigrationFile[], journal: JournalRow[], _opts: Rec
   }
   const appliedRows = journal.filter((r) => r.status === 'applied');
   const missing = appliedRows.filter((r) => !fileKeys.has(keyOf(r.version)));
-  const newest = appliedRows.map((r) => r.version).sort(compareVersions).at(-1);
+  const newest = appliedRows
+    .map((r) => r.version)
+    .sort(compareVersions)
+    .at(-1);
   const outOfOrder = newest === undefined ? [] : pending.filter((f) => compareVersions(f.version, newest) < 0);
   const failed = journal.filter((r) => r.status === 'failed');
-  const lastFailure =
-    failed.sort((a, b) => String(a.appliedAt ?? '').localeCompare(String(b.appliedAt ?? '')) || compareVersions(a.version, b.version)).at(-1) ?? null;
+  const lastFailure = failed.sort((a, b) => String(a.appliedAt ?? '').localeCompare(String(b.appliedAt ?? '')) || compareVersions(a.version, b.version)).at(-1) ?? null;
   return { pending, applied, drift, missing, outOfOrder, lastFailure };
 }
 
@@ -70,10 +72,15 @@ export function planDown(files: MigrationFile[], journal: JournalRow[], opts: Do
   if (opts.all) chosen = applied;
   else if (opts.to !== undefined) {
     if (!/^\d+$/.test(opts.to)) {
-      throw new ChatgeniusError('MIGRATION_UNKNOWN_VERSION', `--to ${opts.to} is not a version number.`, {
-        version: opts.to,
-        known: applied.map((r) => r.version).reverse(),
-      }, { exitCode: 2 });
+      throw new ChatgeniusError(
+        'MIGRATION_UNKNOWN_VERSION',
+        `--to ${opts.to} is not a version number.`,
+        {
+          version: opts.to,
+          known: applied.map((r) => r.version).reverse(),
+        },
+        { exitCode: 2 },
+      );
     }
     const target = BigInt(opts.to);
     if (target !== 0n && !applied.some((r) => BigInt(r.version) === target)) {

@@ -55,29 +55,21 @@ export function missingPrivilege(f: PrivilegeFacts, schema: string, needsCreate:
   const base = { role: f.role, database: f.database, schema };
   if (!f.schemaExists) {
     if (f.databaseCreate) return null;
-    return new ChatgeniusError(
-      'DB_MISSING_PRIVILEGE',
-      `Role ${f.role} may not create schema ${schema} in database ${f.database} (it lacks CREATE on the database)`,
-      {
-        ...base,
-        privilege: `CREATE on database ${f.database}`,
-        grant: `GRANT CREATE ON DATABASE ${ident(f.database)} TO ${ident(f.role)};`,
-        alternative: `CREATE SCHEMA ${ident(schema)} AUTHORIZATION ${ident(f.role)};`,
-      },
-    );
+    return new ChatgeniusError('DB_MISSING_PRIVILEGE', `Role ${f.role} may not create schema ${schema} in database ${f.database} (it lacks CREATE on the database)`, {
+      ...base,
+      privilege: `CREATE on database ${f.database}`,
+      grant: `GRANT CREATE ON DATABASE ${ident(f.database)} TO ${ident(f.role)};`,
+      alternative: `CREATE SCHEMA ${ident(schema)} AUTHORIZATION ${ident(f.role)};`,
+    });
   }
   if (!needsCreate) return null;
   if (f.schemaUsage && f.schemaCreate) return null;
   const lacks = [f.schemaUsage ? null : 'USAGE', f.schemaCreate ? null : 'CREATE'].filter(Boolean).join(' and ');
-  return new ChatgeniusError(
-    'DB_MISSING_PRIVILEGE',
-    `Role ${f.role} lacks ${lacks} on schema ${schema}, needed to create its tables and the journal`,
-    {
-      ...base,
-      privilege: `${lacks} on schema ${schema}`,
-      grant: `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(f.role)};`,
-    },
-  );
+  return new ChatgeniusError('DB_MISSING_PRIVILEGE', `Role ${f.role} lacks ${lacks} on schema ${schema}, needed to create its tables and the journal`, {
+    ...base,
+    privilege: `${lacks} on schema ${schema}`,
+    grant: `GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${ident(f.role)};`,
+  });
 }
 
 /** Throw when the run lacks a privilege it needs (facts read with the lock + journal). */

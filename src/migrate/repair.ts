@@ -34,14 +34,24 @@ export async function repair(client: pg.Client, opts: EngineOptions & { version?
     }
     const repaired: RepairEntry[] = drift.map((d) => {
       const f = files.find((x) => x.version === d.version)!;
-      return { version: d.version, name: d.name, file: d.file, oldChecksum: d.recordedChecksum, newChecksum: d.currentChecksum, oldSql: oldSql.get(d.version) ?? null, newSql: f.up };
+      return {
+        version: d.version,
+        name: d.name,
+        file: d.file,
+        oldChecksum: d.recordedChecksum,
+        newChecksum: d.currentChecksum,
+        oldSql: oldSql.get(d.version) ?? null,
+        newSql: f.up,
+      };
     });
     const clearedFailures = failures.map((r) => ({ version: r.version, name: r.name }));
     const base = { schema, repaired, clearedFailures };
     if (opts.dryRun || (repaired.length === 0 && clearedFailures.length === 0)) return { ok: true, dryRun: !!opts.dryRun, ...base };
     const stmts = ['BEGIN'];
     for (const e of repaired) {
-      stmts.push(`UPDATE ${journalName(schema)} SET checksum = ${quoteLiteral(e.newChecksum)}, up_sql = ${quoteLiteral(e.newSql)} WHERE version = ${quoteLiteral(e.version)} AND status = 'applied'`);
+      stmts.push(
+        `UPDATE ${journalName(schema)} SET checksum = ${quoteLiteral(e.newChecksum)}, up_sql = ${quoteLiteral(e.newSql)} WHERE version = ${quoteLiteral(e.version)} AND status = 'applied'`,
+      );
     }
     if (clearedFailures.length) {
       stmts.push(`DELETE FROM ${journalName(schema)} WHERE status = 'failed' AND version IN (${clearedFailures.map((c) => quoteLiteral(c.version)).join(', ')})`);

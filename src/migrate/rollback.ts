@@ -36,7 +36,12 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
   const finalSql = (journalExists: boolean) => (opts.all && journalExists ? `DELETE FROM ${journalName(schema)}` : undefined);
   const planEvent = (plan: DownPlan, serverVersionNum: number, appliedCount: number) => {
     const steps = stepsOf(plan.steps, 'down', serverVersionNum);
-    emit({ type: 'plan', direction: 'down', steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.downFile, direction: 'down', transactional: s.transactional })), applied: appliedCount });
+    emit({
+      type: 'plan',
+      direction: 'down',
+      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.downFile, direction: 'down', transactional: s.transactional })),
+      applied: appliedCount,
+    });
     return steps;
   };
 
@@ -45,7 +50,11 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     const plan = planDown(files, state.journal, down);
     if (plan.missing.length) throw missingError(plan.missing);
     const steps = planEvent(plan, state.serverVersionNum, state.journal.filter((r) => r.status === 'applied').length);
-    const ctx = runContext(client, { ...opts, signal: undefined }, { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: true });
+    const ctx = runContext(
+      client,
+      { ...opts, signal: undefined },
+      { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: true },
+    );
     const fin = finalSql(state.journalExists);
     return {
       ok: true,
@@ -82,4 +91,3 @@ export async function rollback(client: pg.Client, opts: EngineOptions & DownOpti
     if (holds) await releaseLock(client, schema).catch(() => undefined);
   }
 }
-

@@ -14,7 +14,16 @@ import type pg from 'pg';
 import type { Emit } from '../events.js';
 import { BatchText, segmentTextSql, type BatchSegment } from './batch-text.js';
 import { requestCancel } from '../db/cancel.js';
-import { createJournalSql, deleteRowSql, executeAppliedSql, markStepStartSql, prepareAppliedSql, recordAppliedSql, recordFailedSql, type RunIdentity } from './journal.js';
+import {
+  createJournalSql,
+  deleteRowSql,
+  executeAppliedSql,
+  markStepStartSql,
+  prepareAppliedSql,
+  recordAppliedSql,
+  recordFailedSql,
+  type RunIdentity,
+} from './journal.js';
 import { randomBytes } from 'node:crypto';
 import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
@@ -142,7 +151,6 @@ export function stepsOf(files: MigrationFile[], direction: 'up' | 'down', server
   });
 }
 
-
 export function groupSteps(steps: Step[]): StepGroup[] {
   const out: StepGroup[] = [];
   for (const step of steps) {
@@ -162,18 +170,23 @@ function searchPath(schema: string): string {
  * Session settings (committed in a transaction of their own), journal creation when needed, and
  * (`prepare`: the run has migrations to apply in a batch) the prepared journal INSERT.
  */
-export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal' | 'journalStatement' | 'who'>, prepare = false): string {
+export function prefixSql(
+  ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'createJournal' | 'journalStatement' | 'who'>,
+  prepare = false,
+): string {
   const ms = (n: number) => quoteLiteral(`${Math.max(0, Math.trunc(n))}ms`);
-  return [
-    'BEGIN',
-    `SET lock_timeout = ${ms(ctx.lockTimeoutMs)}`,
-    `SET statement_timeout = ${ms(ctx.statementTimeoutMs)}`,
-    `SET search_path TO ${searchPath(ctx.schema)}`,
-    `SET client_min_messages = notice`,
-    ...(ctx.createJournal ? [createJournalSql(ctx.schema)] : []),
-    ...(prepare ? [prepareAppliedSql(ctx.schema, ctx.journalStatement, ctx.who)] : []),
-    'COMMIT',
-  ].join(';\n') + ';\n';
+  return (
+    [
+      'BEGIN',
+      `SET lock_timeout = ${ms(ctx.lockTimeoutMs)}`,
+      `SET statement_timeout = ${ms(ctx.statementTimeoutMs)}`,
+      `SET search_path TO ${searchPath(ctx.schema)}`,
+      `SET client_min_messages = notice`,
+      ...(ctx.createJournal ? [createJournalSql(ctx.schema)] : []),
+      ...(prepare ? [prepareAppliedSql(ctx.schema, ctx.journalStatement, ctx.who)] : []),
+      'COMMIT',
+    ].join(';\n') + ';\n'
+  );
 }
 
 /**
@@ -182,14 +195,16 @@ export function prefixSql(ctx: Pick<RunContext, 'schema' | 'lockTimeoutMs' | 'st
  * statement a rejected batch never prepared would fail the unlock with it, and the name is per run).
  */
 export function tailSql(ctx: Pick<RunContext, 'schema' | 'holdsLock' | 'journalStatement'>, deallocate = false): string {
-  return [
-    ...(deallocate ? [`DEALLOCATE ${ctx.journalStatement}`] : []),
-    'RESET lock_timeout',
-    'RESET statement_timeout',
-    'RESET search_path',
-    'RESET client_min_messages',
-    ...(ctx.holdsLock ? [unlockSql(ctx.schema)] : []),
-  ].join(';\n') + ';\n';
+  return (
+    [
+      ...(deallocate ? [`DEALLOCATE ${ctx.journalStatement}`] : []),
+      'RESET lock_timeout',
+      'RESET statement_timeout',
+      'RESET search_path',
+      'RESET client_min_messages',
+      ...(ctx.holdsLock ? [unlockSql(ctx.schema)] : []),
+    ].join(';\n') + ';\n'
+  );
 }
 
 /**
@@ -390,7 +405,19 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
               await settleCancel(ctx, err, remaining, results, done, query, startTimes);
               return { results: [...results.values()], sql: sent.join('\n'), cancelled: true };
             }
-            const failure = await diagnose(ctx, err, batch, remaining, results, done, () => lastStmt, (v) => (lastStmt = v), query, startTimes, retries);
+            const failure = await diagnose(
+              ctx,
+              err,
+              batch,
+              remaining,
+              results,
+              done,
+              () => lastStmt,
+              (v) => (lastStmt = v),
+              query,
+              startTimes,
+              retries,
+            );
             return { results: [...results.values()], failure, sql: sent.join('\n') };
           } finally {
             ctx.signal?.removeEventListener('abort', onAbort);
@@ -430,7 +457,15 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
                 // The statement alone was rolled back (no transaction around it): retry it.
                 const delayMs = delays[retries]!;
                 retries++;
-                emit({ type: 'retry', operation: `${fileOf(step)}: ${raceLabel(ctx, err)}`, attempt: retries, maxRetries: delays.length, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
+                emit({
+                  type: 'retry',
+                  operation: `${fileOf(step)}: ${raceLabel(ctx, err)}`,
+                  attempt: retries,
+                  maxRetries: delays.length,
+                  delayMs,
+                  code: err.code!,
+                  message: 'rolled back, the app is not kept waiting',
+                });
                 await sleep(delayMs, ctx.signal).catch(() => undefined);
                 continue;
               }
@@ -505,7 +540,8 @@ async function recordFailure(
   query: (t: string) => Promise<pg.QueryResult[]>,
 ): Promise<void> {
   // ROLLBACK first: harmless (a warning, silenced) when no transaction is open.
-  const write = step.direction === 'up' ? `BEGIN;\n${createJournalSql(ctx.schema)};\n${recordFailedSql(ctx.schema, step.file, failure, ctx.who, durationMs)};\nCOMMIT;\n` : '';
+  const write =
+    step.direction === 'up' ? `BEGIN;\n${createJournalSql(ctx.schema)};\n${recordFailedSql(ctx.schema, step.file, failure, ctx.who, durationMs)};\nCOMMIT;\n` : '';
   await query(`ROLLBACK;\n${write}${tailSql(ctx)}`).catch(async () => {
     await query(`ROLLBACK;\n${tailSql(ctx)}`).catch(() => undefined);
   });
@@ -575,10 +611,27 @@ async function diagnose(
   if (!isDatabaseError(err)) {
     // The connection is gone (or the driver failed): the server rolls back the open transaction
     // and releases the lock. Report which migration was running.
-    const step = steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`)) ?? steps.find((s) => results.get(s)!.status === 'not-run') ?? steps[0]!;
-    const failure: MigrationFailure = { version: step.file.version, name: step.file.name, file: fileOf(step), message: String(e.message ?? err), phase: 'runtime', ...(e.code ? { code: e.code } : {}) };
+    const step =
+      steps.find((s) => results.get(s)!.status === 'not-run' && startTimes.has(`${s.direction}:${s.file.version}`)) ??
+      steps.find((s) => results.get(s)!.status === 'not-run') ??
+      steps[0]!;
+    const failure: MigrationFailure = {
+      version: step.file.version,
+      name: step.file.name,
+      file: fileOf(step),
+      message: String(e.message ?? err),
+      phase: 'runtime',
+      ...(e.code ? { code: e.code } : {}),
+    };
     results.get(step)!.status = 'failed';
-    ctx.emit({ type: 'migration:failed', version: step.file.version, name: step.file.name, direction: step.direction, ...(e.code ? { code: e.code } : {}), message: failure.message });
+    ctx.emit({
+      type: 'migration:failed',
+      version: step.file.version,
+      name: step.file.name,
+      direction: step.direction,
+      ...(e.code ? { code: e.code } : {}),
+      message: failure.message,
+    });
     return failure;
   }
   // One trip: end the aborted transaction and read the journal.

@@ -12,8 +12,7 @@ export const RAISED_BY: Readonly<Record<string, { operators: string[]; functions
   '22012': { operators: ['/', '%'], functions: ['div', 'mod'] }, // division_by_zero
 };
 
-const names = (list: unknown): string[] =>
-  Array.isArray(list) ? list.map((n) => (n as { String?: { sval?: string } })?.String?.sval ?? '').filter(Boolean) : [];
+const names = (list: unknown): string[] => (Array.isArray(list) ? list.map((n) => (n as { String?: { sval?: string } })?.String?.sval ?? '').filter(Boolean) : []);
 
 /** Pure: byte locations of the operators / function calls in a parse tree node (any depth). */
 export function operatorLocations(node: unknown, raisedBy: { operators: string[]; functions: string[] }): number[] {

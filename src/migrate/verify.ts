@@ -19,7 +19,8 @@ export async function verify(client: pg.Client, opts: EngineOptions): Promise<Ve
   const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
   const plan = planUp(files, state.journal);
   const problems: string[] = [];
-  for (const d of plan.drift) problems.push(`${d.file} changed since it was applied (sha256 ${d.recordedChecksum.slice(0, 12)}… recorded, ${d.currentChecksum.slice(0, 12)}… now)`);
+  for (const d of plan.drift)
+    problems.push(`${d.file} changed since it was applied (sha256 ${d.recordedChecksum.slice(0, 12)}… recorded, ${d.currentChecksum.slice(0, 12)}… now)`);
   for (const m of plan.missing) problems.push(`${m.version}_${m.name} is applied but its file is missing`);
   const ignoreTables = BOOKKEEPING_TABLES;
   let catalogDiff: string[] = [];
@@ -37,9 +38,14 @@ export async function verify(client: pg.Client, opts: EngineOptions): Promise<Ve
   if (!catalogSkipped) {
     try {
       const live = await snapshotCatalog(client, schema, { ignoreTables });
-      const expected = await withScratchSchema(client, plan.applied.map((a) => a.file), (scratch) => snapshotCatalog(client, scratch, { ignoreTables }), {
-        statementTimeoutMs: opts.statementTimeoutMs,
-      });
+      const expected = await withScratchSchema(
+        client,
+        plan.applied.map((a) => a.file),
+        (scratch) => snapshotCatalog(client, scratch, { ignoreTables }),
+        {
+          statementTimeoutMs: opts.statementTimeoutMs,
+        },
+      );
       catalogDiff = diffCatalog(expected, live);
     } catch (err) {
       catalogError = err instanceof Error ? err.message : String(err);

@@ -30,7 +30,9 @@ export const journalCheck: Check<DoctorContext> = {
     if (st.lastFailure) {
       const f = st.lastFailure;
       return {
-        ...failWith(new ChatgeniusError('DOCTOR_JOURNAL_FAILED_RUN', `migration ${f.version} failed`, { version: `${f.version}_${f.name}`, message: f.errorMessage ?? undefined })),
+        ...failWith(
+          new ChatgeniusError('DOCTOR_JOURNAL_FAILED_RUN', `migration ${f.version} failed`, { version: `${f.version}_${f.name}`, message: f.errorMessage ?? undefined }),
+        ),
         figure,
       };
     }

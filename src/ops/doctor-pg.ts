@@ -71,7 +71,11 @@ export const pgReachableCheck: Check<DoctorContext> = {
     const conn = targetConnection(ctx);
     if (!conn) {
       const file = isEnvName(ctx.envName) ? personalEnvFile(ctx.envName) : '.env.local';
-      return { status: 'fail', summary: 'no database connection configured', hint: `Set DATABASE_URL or POSTGRES_HOST / POSTGRES_DB / POSTGRES_USER in ${file}, or pass --database-url.` };
+      return {
+        status: 'fail',
+        summary: 'no database connection configured',
+        hint: `Set DATABASE_URL or POSTGRES_HOST / POSTGRES_DB / POSTGRES_USER in ${file}, or pass --database-url.`,
+      };
     }
     const via = ctx.tunnel ? ` through the tunnel to ${ctx.config?.connection?.host}:${ctx.config?.connection?.port}` : '';
     try {
@@ -100,7 +104,11 @@ export const pgAuthCheck: Check<DoctorContext> = {
     }
     const ms = Math.round(performance.now() - t0);
     ctx.connectAnother = () => connect(ctx, conn);
-    return { status: 'pass', summary: `logged in as ${conn.user} to database ${conn.database}${conn.sslMode !== 'disable' ? ` (sslmode ${conn.sslMode})` : ''}`, figure: `${ms} ms` };
+    return {
+      status: 'pass',
+      summary: `logged in as ${conn.user} to database ${conn.database}${conn.sslMode !== 'disable' ? ` (sslmode ${conn.sslMode})` : ''}`,
+      figure: `${ms} ms`,
+    };
   },
 };
 
@@ -109,9 +117,7 @@ export const pgVersionCheck: Check<DoctorContext> = {
   title: 'Server version >= 14',
   needs: ['pg-auth'],
   async run(ctx) {
-    const r = await ctx.client!.query<{ num: number; v: string }>(
-      "select current_setting('server_version_num')::int as num, current_setting('server_version') as v",
-    );
+    const r = await ctx.client!.query<{ num: number; v: string }>("select current_setting('server_version_num')::int as num, current_setting('server_version') as v");
     const num = Number(r.rows[0]!.num);
     const version = r.rows[0]!.v.split(' ')[0]!;
     ctx.serverVersionNum = num;
@@ -149,7 +155,14 @@ export const extensionsCheck: Check<DoctorContext> = {
     if (notInstalled.length > 0 && !priv.db_create && !priv.superuser) {
       const sql = notInstalled.map((n) => `CREATE EXTENSION IF NOT EXISTS "${n}" SCHEMA public;`).join(' ');
       return {
-        ...failWith(new ChatgeniusError('DOCTOR_EXTENSION_NOT_CREATABLE', 'cannot create extensions', { missing: notInstalled.join(', '), role: priv.role, database: priv.database, sql })),
+        ...failWith(
+          new ChatgeniusError('DOCTOR_EXTENSION_NOT_CREATABLE', 'cannot create extensions', {
+            missing: notInstalled.join(', '),
+            role: priv.role,
+            database: priv.database,
+            sql,
+          }),
+        ),
         summary: `${summary}; role ${priv.role} cannot create ${notInstalled.join(', ')}`,
       };
     }
@@ -175,7 +188,12 @@ export const createPrivilegeCheck: Check<DoctorContext> = {
     const ok = x.schema_exists ? x.schema_create === true : x.db_create;
     if (!ok) {
       return failWith(
-        new ChatgeniusError('DOCTOR_NO_CREATE', `role ${x.role} cannot create in ${schema}`, { schema, role: x.role, database: x.database, schemaExists: x.schema_exists }),
+        new ChatgeniusError('DOCTOR_NO_CREATE', `role ${x.role} cannot create in ${schema}`, {
+          schema,
+          role: x.role,
+          database: x.database,
+          schemaExists: x.schema_exists,
+        }),
       );
     }
     return {

@@ -20,12 +20,19 @@ export const realtimeCheck: Check<DoctorContext> = {
     const s = await realtimeStatus(ctx.client!, ctx.config!.schema);
     const unmet = s.prerequisites.filter((p) => !p.ok && (p.id !== 'publication' || s.mode === 'notify'));
     const details = [
-      ...s.slots.map((sl) => `slot ${sl.name} (${sl.temporary ? 'temporary' : 'permanent'}, ${sl.active ? 'active' : 'inactive'}): lag ${formatBytes(sl.lagBytes)}, retains ${formatBytes(sl.retainedBytes)} of WAL`),
+      ...s.slots.map(
+        (sl) =>
+          `slot ${sl.name} (${sl.temporary ? 'temporary' : 'permanent'}, ${sl.active ? 'active' : 'inactive'}): lag ${formatBytes(sl.lagBytes)}, retains ${formatBytes(sl.retainedBytes)} of WAL`,
+      ),
     ];
     const stuck = s.slots.filter((sl) => !sl.active && !sl.temporary);
     if (stuck.length > 0) {
       const worst = stuck.sort((a, b) => (b.retainedBytes ?? 0) - (a.retainedBytes ?? 0))[0]!;
-      const err = new ChatgeniusError('REALTIME_SLOT_RETAINING', `slot ${worst.name} is inactive`, { slot: worst.name, retained: formatBytes(worst.retainedBytes), dropSql: worst.dropSql });
+      const err = new ChatgeniusError('REALTIME_SLOT_RETAINING', `slot ${worst.name} is inactive`, {
+        slot: worst.name,
+        retained: formatBytes(worst.retainedBytes),
+        dropSql: worst.dropSql,
+      });
       return {
         ...failWith(err, (worst.retainedBytes ?? 0) > RETAINED_WARN_BYTES * 64 ? 'fail' : 'warn'),
         summary: `${s.mode} mode; ${stuck.length === 1 ? 'a slot nobody reads' : `${stuck.length} slots nobody reads`}: ${stuck.map((x) => `${x.name} retains ${formatBytes(x.retainedBytes)}`).join(', ')}`,
@@ -36,7 +43,13 @@ export const realtimeCheck: Check<DoctorContext> = {
       const problem = unmet.find((p) => p.id !== 'publication')?.problem;
       if (problem) return { ...failWith(problem), details };
       if (s.missing.length > 0) {
-        return { ...failWith(new ChatgeniusError('REALTIME_INCONSISTENT', 'incomplete publication', { schema: s.schema, publication: s.publication, missing: s.missing.join(', ') }), 'warn'), details };
+        return {
+          ...failWith(
+            new ChatgeniusError('REALTIME_INCONSISTENT', 'incomplete publication', { schema: s.schema, publication: s.publication, missing: s.missing.join(', ') }),
+            'warn',
+          ),
+          details,
+        };
       }
       return { status: 'pass', summary: `logical mode (publication ${s.publication}, ${s.tables.length} tables); wal_level=logical, streaming allowed`, details };
     }

@@ -23,8 +23,7 @@ export function noTunnelReason(flags: ConfigFlags, env: string | undefined): str
   return 'no SSH tunnel configured (SSH_HOST not set)';
 }
 
-const noTunnel = (ctx: DoctorContext): CheckResult | null =>
-  ctx.config?.tunnel ? null : notApplicable(noTunnelReason(ctx.flags, ctx.config?.env ?? ctx.envName));
+const noTunnel = (ctx: DoctorContext): CheckResult | null => (ctx.config?.tunnel ? null : notApplicable(noTunnelReason(ctx.flags, ctx.config?.env ?? ctx.envName)));
 
 const FORWARD_CODES = /^SSH_FORWARD_/;
 
@@ -69,10 +68,14 @@ export const keyFileCheck: Check<DoctorContext> = {
     }
     if (k.problem === 'not-a-key') return failWith(new ChatgeniusError('DOCTOR_KEY_UNREADABLE', k.message ?? 'not a private key', { path: t.keyPath }));
     if (k.problem === 'needs-passphrase') return failWith(new ChatgeniusError('DOCTOR_KEY_NEEDS_PASSPHRASE', 'encrypted key, no passphrase', { path: t.keyPath }));
-    if (k.problem === 'wrong-passphrase') return failWith(new ChatgeniusError('SSH_KEY_BAD_PASSPHRASE', `The passphrase for SSH key ${t.keyPath} is wrong`, { path: t.keyPath }));
+    if (k.problem === 'wrong-passphrase')
+      return failWith(new ChatgeniusError('SSH_KEY_BAD_PASSPHRASE', `The passphrase for SSH key ${t.keyPath} is wrong`, { path: t.keyPath }));
     const facts = `${t.keyPath}, ${k.type ?? 'unknown type'}, mode ${k.mode}${k.encrypted ? ', encrypted (passphrase opens it)' : ', not encrypted'}`;
     if (k.looseMode) {
-      return { ...failWith(new ChatgeniusError('DOCTOR_KEY_MODE', 'key readable by others', { path: t.keyPath, mode: k.mode }), 'warn'), summary: `${facts}: readable by other users` };
+      return {
+        ...failWith(new ChatgeniusError('DOCTOR_KEY_MODE', 'key readable by others', { path: t.keyPath, mode: k.mode }), 'warn'),
+        summary: `${facts}: readable by other users`,
+      };
     }
     return { status: 'pass', summary: facts };
   },
@@ -115,7 +118,9 @@ export async function fetchHostKey(host: string, port: number, algorithms: strin
       if (key) resolve(key);
       else reject(e);
     });
-    c.on('close', () => (key ? resolve(key) : reject(Object.assign(new Error(`SSH connection to ${host}:${port} closed before the key exchange`), { code: 'ECONNRESET' }))));
+    c.on('close', () =>
+      key ? resolve(key) : reject(Object.assign(new Error(`SSH connection to ${host}:${port} closed before the key exchange`), { code: 'ECONNRESET' })),
+    );
     c.on('ready', done);
     c.connect({
       host,

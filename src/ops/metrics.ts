@@ -22,7 +22,11 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function queryName(sql: string): string {
   const named = /^\s*\/\*\s*([a-z][a-z0-9_ ]{0,40}?)\s*\*\//i.exec(sql);
   if (named) return named[1]!.toLowerCase();
-  const text = sql.replace(/--[^\n]*\n/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase();
+  const text = sql
+    .replace(/--[^\n]*\n/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
   const verb = /^[a-z]+/.exec(text)?.[0] ?? 'query';
   const from = /\b(?:from|into|update|table)\s+(?:only\s+)?((?:"[^"]+"|[a-z_][a-z0-9_$]*)(?:\.(?:"[^"]+"|[a-z_][a-z0-9_$]*))?)/.exec(text);
   const rel = from?.[1]?.replace(/"/g, '').replace(/^pg_catalog\./, '');
@@ -134,17 +138,42 @@ export async function collectMetrics(client: pg.Client, engine: EngineOptions): 
     restore();
   }
   const labels = ['schema', 'table', 'index'] as const;
-  const scans = new prom.Counter({ name: 'chatgenius_index_scans_total', help: 'Index scans (pg_stat_user_indexes.idx_scan)', labelNames: labels, registers: [registry] });
-  const read = new prom.Counter({ name: 'chatgenius_index_tuples_read_total', help: 'Index entries returned by scans (idx_tup_read)', labelNames: labels, registers: [registry] });
-  const fetched = new prom.Counter({ name: 'chatgenius_index_tuples_fetched_total', help: 'Live rows fetched by index scans (idx_tup_fetch)', labelNames: labels, registers: [registry] });
+  const scans = new prom.Counter({
+    name: 'chatgenius_index_scans_total',
+    help: 'Index scans (pg_stat_user_indexes.idx_scan)',
+    labelNames: labels,
+    registers: [registry],
+  });
+  const read = new prom.Counter({
+    name: 'chatgenius_index_tuples_read_total',
+    help: 'Index entries returned by scans (idx_tup_read)',
+    labelNames: labels,
+    registers: [registry],
+  });
+  const fetched = new prom.Counter({
+    name: 'chatgenius_index_tuples_fetched_total',
+    help: 'Live rows fetched by index scans (idx_tup_fetch)',
+    labelNames: labels,
+    registers: [registry],
+  });
   for (const i of facts.indexes) {
     const l = { schema: i.schemaname, table: i.relname, index: i.indexrelname };
     scans.inc(l, Number(i.idx_scan));
     read.inc(l, Number(i.idx_tup_read));
     fetched.inc(l, Number(i.idx_tup_fetch));
   }
-  const calls = new prom.Counter({ name: 'chatgenius_trigger_executions_total', help: 'Calls of trigger functions (pg_stat_user_functions.calls; needs track_functions)', labelNames: ['schema', 'function'], registers: [registry] });
-  const seconds = new prom.Counter({ name: 'chatgenius_trigger_execution_seconds_total', help: 'Time spent in trigger functions (pg_stat_user_functions.total_time)', labelNames: ['schema', 'function'], registers: [registry] });
+  const calls = new prom.Counter({
+    name: 'chatgenius_trigger_executions_total',
+    help: 'Calls of trigger functions (pg_stat_user_functions.calls; needs track_functions)',
+    labelNames: ['schema', 'function'],
+    registers: [registry],
+  });
+  const seconds = new prom.Counter({
+    name: 'chatgenius_trigger_execution_seconds_total',
+    help: 'Time spent in trigger functions (pg_stat_user_functions.total_time)',
+    labelNames: ['schema', 'function'],
+    registers: [registry],
+  });
   for (const f of facts.functions) {
     calls.inc({ schema: f.schemaname, function: f.funcname }, Number(f.calls));
     seconds.inc({ schema: f.schemaname, function: f.funcname }, Number(f.total_time) / 1000);
@@ -152,7 +181,11 @@ export async function collectMetrics(client: pg.Client, engine: EngineOptions): 
   const migrations = new prom.Gauge({ name: 'chatgenius_migrations', help: 'Migrations by state', labelNames: ['schema', 'state'], registers: [registry] });
   migrations.set({ schema: engine.schema, state: 'applied' }, facts.applied);
   migrations.set({ schema: engine.schema, state: 'pending' }, facts.pending);
-  const queue = new prom.Gauge({ name: 'chatgenius_notification_queue_usage_ratio', help: 'pg_notification_queue_usage(): a full queue makes COMMITs of notifying writes fail', registers: [registry] });
+  const queue = new prom.Gauge({
+    name: 'chatgenius_notification_queue_usage_ratio',
+    help: 'pg_notification_queue_usage(): a full queue makes COMMITs of notifying writes fail',
+    registers: [registry],
+  });
   queue.set(facts.queueUsage);
   return { registry, facts, note: facts.trackFunctions === 'none' ? TRACK_FUNCTIONS_NOTE(facts.database) : null };
 }

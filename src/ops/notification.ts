@@ -64,11 +64,19 @@ function hhmmss(d: Date): string {
 }
 
 /** `12:00:01.123  messages        INSERT  id=01J... channel_id=01J...` */
-export function prettyLine(n: Received, paint: { dim(s: string): string; bold(s: string): string; op(op: string): string } = { dim: (s) => s, bold: (s) => s, op: (s) => s }): string {
+export function prettyLine(
+  n: Received,
+  paint: { dim(s: string): string; bold(s: string): string; op(op: string): string } = { dim: (s) => s, bold: (s) => s, op: (s) => s },
+): string {
   const p = n.payload;
   if (typeof p === 'string') return `${paint.dim(hhmmss(n.receivedAt))}  ${paint.bold(n.channel)}  ${p}`;
   const table = p.table ?? n.channel.replace(CHANNEL_PREFIX, '');
-  const ids = p.ids && typeof p.ids === 'object' ? Object.entries(p.ids).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+  const ids =
+    p.ids && typeof p.ids === 'object'
+      ? Object.entries(p.ids)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(' ')
+      : '';
   const extra = Object.entries(p)
     .filter(([k]) => !['schema', 'table', 'op', 'ids', 'at'].includes(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -92,7 +92,10 @@ export async function startLogicalStream(opts: LogicalStreamOptions): Promise<Lo
   // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
   const mod = (await import('pg-logical-replication')) as unknown as Record<string, any>;
   // biome-ignore lint/suspicious/noExplicitAny: pg-logical-replication's events and exports are untyped here
-  const lib = (mod.LogicalReplicationService ? mod : mod.default) as { LogicalReplicationService: new (...a: any[]) => ServiceLike; PgoutputPlugin: new (o: unknown) => unknown };
+  const lib = (mod.LogicalReplicationService ? mod : mod.default) as {
+    LogicalReplicationService: new (...a: any[]) => ServiceLike;
+    PgoutputPlugin: new (o: unknown) => unknown;
+  };
   const slot = slotName();
   let pid = 0;
   let stopped = false;

@@ -71,8 +71,13 @@ export interface SlotInfo {
 /** Logical slots of the current database (ours and others': a forgotten one fills the disk). */
 export async function logicalSlots(client: pg.Client): Promise<SlotInfo[]> {
   const r = await client.query<{
-    slot_name: string; plugin: string | null; temporary: boolean; active: boolean; active_pid: number | null;
-    retained: string | null; lag: string | null;
+    slot_name: string;
+    plugin: string | null;
+    temporary: boolean;
+    active: boolean;
+    active_pid: number | null;
+    retained: string | null;
+    lag: string | null;
   }>(
     `select slot_name, plugin, temporary, active, active_pid,
             case when pg_catalog.pg_is_in_recovery() then null
@@ -119,9 +124,21 @@ export interface LogicalFacts {
 
 export async function logicalFacts(client: pg.Client, schema: string): Promise<LogicalFacts> {
   const r = await client.query<{
-    wal_level: string; max_slots: string; slots_used: string; max_senders: string; senders_used: string;
-    role: string; rolsuper: boolean; rolreplication: boolean; rds_repl: boolean | null; can_create: boolean;
-    rds: string | null; cloudsql: string | null; supabase: boolean; azure: string | null; database: string;
+    wal_level: string;
+    max_slots: string;
+    slots_used: string;
+    max_senders: string;
+    senders_used: string;
+    role: string;
+    rolsuper: boolean;
+    rolreplication: boolean;
+    rds_repl: boolean | null;
+    can_create: boolean;
+    rds: string | null;
+    cloudsql: string | null;
+    supabase: boolean;
+    azure: string | null;
+    database: string;
   }>(
     `select pg_catalog.current_setting('wal_level') as wal_level,
             pg_catalog.current_setting('max_replication_slots') as max_slots,
@@ -186,13 +203,21 @@ export function checkPrerequisites(f: LogicalFacts): Prerequisite[] {
     id: 'wal_level',
     ok: walOk,
     found: `wal_level = ${f.walLevel}`,
-    ...(walOk ? {} : { problem: new ChatgeniusError('REALTIME_WAL_LEVEL', `wal_level is ${f.walLevel}; logical decoding needs logical`, { ...base, walLevel: f.walLevel }) }),
+    ...(walOk
+      ? {}
+      : { problem: new ChatgeniusError('REALTIME_WAL_LEVEL', `wal_level is ${f.walLevel}; logical decoding needs logical`, { ...base, walLevel: f.walLevel }) }),
   });
   const replOk = f.superuser || f.replication || f.providerReplicationRole !== null;
   out.push({
     id: 'replication',
     ok: replOk,
-    found: f.superuser ? `role ${f.role} is a superuser` : f.replication ? `role ${f.role} has REPLICATION` : f.providerReplicationRole ? `role ${f.role} is in ${f.providerReplicationRole}` : `role ${f.role} has no REPLICATION`,
+    found: f.superuser
+      ? `role ${f.role} is a superuser`
+      : f.replication
+        ? `role ${f.role} has REPLICATION`
+        : f.providerReplicationRole
+          ? `role ${f.role} is in ${f.providerReplicationRole}`
+          : `role ${f.role} has no REPLICATION`,
     ...(replOk ? {} : { problem: new ChatgeniusError('REALTIME_NO_REPLICATION', `Role ${f.role} may not stream changes (no REPLICATION attribute)`, base) }),
   });
   // A listener needs one free slot and one free WAL sender while it runs.
@@ -201,20 +226,44 @@ export function checkPrerequisites(f: LogicalFacts): Prerequisite[] {
     id: 'slots',
     ok: slotsOk,
     found: `max_replication_slots = ${f.maxReplicationSlots} (${f.slotsUsed} in use)`,
-    ...(slotsOk ? {} : { problem: new ChatgeniusError('REALTIME_NO_SLOTS', `No free replication slot (${f.slotsUsed} of ${f.maxReplicationSlots} in use)`, { ...base, max: f.maxReplicationSlots, used: f.slotsUsed, setting: 'max_replication_slots' }) }),
+    ...(slotsOk
+      ? {}
+      : {
+          problem: new ChatgeniusError('REALTIME_NO_SLOTS', `No free replication slot (${f.slotsUsed} of ${f.maxReplicationSlots} in use)`, {
+            ...base,
+            max: f.maxReplicationSlots,
+            used: f.slotsUsed,
+            setting: 'max_replication_slots',
+          }),
+        }),
   });
   const sendersOk = f.maxWalSenders > f.sendersUsed;
   out.push({
     id: 'senders',
     ok: sendersOk,
     found: `max_wal_senders = ${f.maxWalSenders} (${f.sendersUsed} in use)`,
-    ...(sendersOk ? {} : { problem: new ChatgeniusError('REALTIME_NO_SLOTS', `No free WAL sender (${f.sendersUsed} of ${f.maxWalSenders} in use)`, { ...base, max: f.maxWalSenders, used: f.sendersUsed, setting: 'max_wal_senders' }) }),
+    ...(sendersOk
+      ? {}
+      : {
+          problem: new ChatgeniusError('REALTIME_NO_SLOTS', `No free WAL sender (${f.sendersUsed} of ${f.maxWalSenders} in use)`, {
+            ...base,
+            max: f.maxWalSenders,
+            used: f.sendersUsed,
+            setting: 'max_wal_senders',
+          }),
+        }),
   });
   out.push({
     id: 'publication',
     ok: f.canCreatePublication,
-    found: f.canCreatePublication ? `role ${f.role} may create the publication` : f.notOwned.length > 0 ? `role ${f.role} does not own ${f.notOwned.join(', ')}` : `role ${f.role} has no CREATE on database ${f.database}`,
-    ...(f.canCreatePublication ? {} : { problem: new ChatgeniusError('REALTIME_NO_PUBLICATION_RIGHTS', `Role ${f.role} may not create the publication`, { ...base, notOwned: f.notOwned }) }),
+    found: f.canCreatePublication
+      ? `role ${f.role} may create the publication`
+      : f.notOwned.length > 0
+        ? `role ${f.role} does not own ${f.notOwned.join(', ')}`
+        : `role ${f.role} has no CREATE on database ${f.database}`,
+    ...(f.canCreatePublication
+      ? {}
+      : { problem: new ChatgeniusError('REALTIME_NO_PUBLICATION_RIGHTS', `Role ${f.role} may not create the publication`, { ...base, notOwned: f.notOwned }) }),
   });
   return out;
 }
@@ -241,10 +290,10 @@ export async function realtimeMode(client: pg.Client, schema: string): Promise<R
 }
 
 async function publishedTables(client: pg.Client, schema: string): Promise<string[]> {
-  const r = await client.query<{ tablename: string }>(
-    'select tablename from pg_catalog.pg_publication_tables where pubname = $1 and schemaname = $2 order by 1',
-    [publicationName(schema), schema],
-  );
+  const r = await client.query<{ tablename: string }>('select tablename from pg_catalog.pg_publication_tables where pubname = $1 and schemaname = $2 order by 1', [
+    publicationName(schema),
+    schema,
+  ]);
   return r.rows.map((x) => x.tablename);
 }
 

@@ -88,13 +88,19 @@ export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
   const heap = new StreamHeap();
   const streams: Stream[] = [];
   for (const ch of world.channels) {
-    const readOrder = Int32Array.from({ length: ch.members.length }, (_, p) => p).sort(
-      (a, b) => ch.readUntil[a]! - ch.readUntil[b]! || a - b,
-    );
+    const readOrder = Int32Array.from({ length: ch.members.length }, (_, p) => p).sort((a, b) => ch.readUntil[a]! - ch.readUntil[b]! || a - b);
     const s: Stream = {
-      ch, rng: createRng(seed, 'gaps', ch.index), left: ch.messageCount, cum: 0,
-      w0: curve.toWeight(ch.startMs), wLen: curve.toWeight(ch.endMs) - curve.toWeight(ch.startMs), next: 0,
-      readOrder, readPtr: 0, tailIds: new Array(READ_TAIL), tailCount: 0,
+      ch,
+      rng: createRng(seed, 'gaps', ch.index),
+      left: ch.messageCount,
+      cum: 0,
+      w0: curve.toWeight(ch.startMs),
+      wLen: curve.toWeight(ch.endMs) - curve.toWeight(ch.startMs),
+      next: 0,
+      readOrder,
+      readPtr: 0,
+      tailIds: new Array(READ_TAIL),
+      tailCount: 0,
     };
     streams.push(s);
     if (s.left > 0) {

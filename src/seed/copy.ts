@@ -26,7 +26,11 @@ class CopyFrom {
   private error: unknown;
   private failed = false;
 
-  constructor(readonly text: string, private readonly lines: Lines, private readonly signal?: AbortSignal) {
+  constructor(
+    readonly text: string,
+    private readonly lines: Lines,
+    private readonly signal?: AbortSignal,
+  ) {
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });

@@ -37,4 +37,3 @@ export function generateSeed(options: GenerateOptions): {
   const world = planWorld(options);
   return { world, staticRows: (t) => staticRows(world, t), activityRows: () => activityRows(world) };
 }
-

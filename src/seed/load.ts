@@ -366,10 +366,7 @@ export async function seedDatabase(client: pg.Client, opts: SeedOptions): Promis
 
     await restoreTriggers(client, schema, quiet.disabled);
     const totalRows = TABLE_ORDER.reduce((a, t) => a + counts[t], 0);
-    await client.query('SELECT pg_notify($1, $2)', [
-      SEED_CHANNEL,
-      JSON.stringify({ schema, op: 'SEED', seed, counts, time: new Date().toISOString() }),
-    ]);
+    await client.query('SELECT pg_notify($1, $2)', [SEED_CHANNEL, JSON.stringify({ schema, op: 'SEED', seed, counts, time: new Date().toISOString() })]);
     await client.query('COMMIT');
     inTx = false;
     const loadMs = Date.now() - started;

@@ -25,7 +25,10 @@ export function seedWords(...parts: Array<string | number>): [number, number, nu
 export function createRng(...parts: Array<string | number>): Rng & { u32(): number } {
   let [a, b, c, d] = seedWords(...parts);
   const u32 = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;

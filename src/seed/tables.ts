@@ -22,8 +22,16 @@ export const TABLE_COLUMNS = {
 export type TableName = keyof typeof TABLE_COLUMNS;
 /** Load order: parents before children. */
 export const TABLE_ORDER: readonly TableName[] = [
-  'users', 'user_settings', 'user_status', 'sync_state', 'channels', 'channel_members',
-  'messages', 'files', 'reactions', 'message_reads',
+  'users',
+  'user_settings',
+  'user_status',
+  'sync_state',
+  'channels',
+  'channel_members',
+  'messages',
+  'files',
+  'reactions',
+  'message_reads',
 ];
 export type ActivityTable = 'messages' | 'files' | 'reactions' | 'message_reads';
 export type StaticTable = Exclude<TableName, ActivityTable>;

@@ -9,7 +9,10 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 export class ActivityCurve {
   readonly weights: Float64Array;
   readonly cum: Float64Array;
-  constructor(readonly t0: number, readonly t1: number) {
+  constructor(
+    readonly t0: number,
+    readonly t1: number,
+  ) {
     const n = Math.max(1, Math.ceil((t1 - t0) / HOUR));
     this.weights = new Float64Array(n);
     this.cum = new Float64Array(n + 1);

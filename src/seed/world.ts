@@ -78,7 +78,6 @@ export function gap(rng: Rng): number {
   return rng() < 0.8 ? exponential(rng, 0.15) : exponential(rng, 4);
 }
 
-
 /** Build the small part of the world (users, channels, memberships, message counts). */
 export function planWorld(input: GenerateOptions): SeedWorld {
   const options = normaliseOptions(input);
@@ -166,8 +165,19 @@ export function planWorld(input: GenerateOptions): SeedWorld {
     weights.push(Math.pow(size, 0.6) * logNormal(rc, 0, 1) * activeShare * (c === 0 ? 1.5 : 1));
     const name = c < W.CHANNEL_NAMES.length ? W.CHANNEL_NAMES[c]! : `${pick(rc, W.PROJECT_WORDS)}-${pick(rc, ['team', 'dev', 'launch', 'sync', 'chat'])}-${c}`;
     channels.push({
-      index: c, id: ulidAt(createdMs, rc.u32), name, createdMs, deletedMs, members, joined, roles,
-      messageCount: 0, readUntil, startMs, endMs: endMs - MINUTE, gapSum: 0,
+      index: c,
+      id: ulidAt(createdMs, rc.u32),
+      name,
+      createdMs,
+      deletedMs,
+      members,
+      joined,
+      roles,
+      messageCount: 0,
+      readUntil,
+      startMs,
+      endMs: endMs - MINUTE,
+      gapSum: 0,
     });
   }
 
@@ -179,9 +189,7 @@ export function planWorld(input: GenerateOptions): SeedWorld {
     ch.messageCount = ch.endMs > ch.startMs ? Math.floor(exact[c]!) : 0;
     assigned += ch.messageCount;
   });
-  const order = channels
-    .map((ch, c) => ({ c, rem: ch.endMs > ch.startMs ? exact[c]! - Math.floor(exact[c]!) : -1 }))
-    .sort((a, b) => b.rem - a.rem || a.c - b.c);
+  const order = channels.map((ch, c) => ({ c, rem: ch.endMs > ch.startMs ? exact[c]! - Math.floor(exact[c]!) : -1 })).sort((a, b) => b.rem - a.rem || a.c - b.c);
   for (let k = 0; assigned < options.messages; k = (k + 1) % order.length) {
     const ch = channels[order[k]!.c]!;
     if (ch.endMs > ch.startMs || order.every((o) => o.rem < 0)) {

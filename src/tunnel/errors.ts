@@ -98,27 +98,13 @@ export function classifySshError(err: unknown, where: { host: string; port: numb
 }
 
 /** A refused `direct-tcpip` channel: administratively prohibited vs the bastion could not connect. */
-export function classifyForwardError(
-  err: unknown,
-  where: { host: string; port: number; username: string },
-  remote: { host: string; port: number },
-): SSHTunnelError {
+export function classifyForwardError(err: unknown, where: { host: string; port: number; username: string }, remote: { host: string; port: number }): SSHTunnelError {
   const e = (err ?? {}) as { reason?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
   const details = { host: where.host, port: where.port, remoteHost: remote.host, remotePort: remote.port, reason: e.reason, sshMessage: message };
   const remoteText = `${remote.host}:${remote.port}`;
   if (e.reason === 2 || /connect failed|connection refused/i.test(message)) {
-    return new SSHTunnelError(
-      'SSH_FORWARD_CONNECT_FAILED',
-      `The bastion ${where.host} could not connect to ${remoteText}: ${message}`,
-      details,
-      { cause: err },
-    );
+    return new SSHTunnelError('SSH_FORWARD_CONNECT_FAILED', `The bastion ${where.host} could not connect to ${remoteText}: ${message}`, details, { cause: err });
   }
-  return new SSHTunnelError(
-    'SSH_FORWARD_REFUSED',
-    `The bastion ${where.host} refused to forward to ${remoteText}: ${message}`,
-    details,
-    { cause: err },
-  );
+  return new SSHTunnelError('SSH_FORWARD_REFUSED', `The bastion ${where.host} refused to forward to ${remoteText}: ${message}`, details, { cause: err });
 }

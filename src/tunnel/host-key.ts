@@ -15,10 +15,7 @@ import { appendKnownHost, checkHostKey, fingerprint, hostLookupName, keyTypeOf, 
 
 export type ConfirmHostKey = (info: { host: string; port: number; fingerprint: string; keyType: string }) => Promise<boolean>;
 
-export type HostKeyPolicyConfig = Pick<
-  TunnelConfig,
-  'host' | 'port' | 'knownHostsPath' | 'projectKnownHostsPath' | 'hostFingerprint' | 'acceptNewHostKey'
->;
+export type HostKeyPolicyConfig = Pick<TunnelConfig, 'host' | 'port' | 'knownHostsPath' | 'projectKnownHostsPath' | 'hostFingerprint' | 'acceptNewHostKey'>;
 
 export function knownHostsFiles(cfg: Pick<TunnelConfig, 'knownHostsPath' | 'projectKnownHostsPath'>): string[] {
   return [...new Set([cfg.knownHostsPath, cfg.projectKnownHostsPath].filter((f): f is string => Boolean(f)))];
@@ -49,11 +46,12 @@ export async function verifyHostKey(
       return 'pinned';
     }
     opts.emit({ type: 'tunnel:hostkey', host: name, fingerprint: fp, status: 'changed' });
-    throw new SSHTunnelError(
-      'SSH_HOST_KEY_CHANGED',
-      `The host key of ${name} does not match the pinned SSH_HOST_FINGERPRINT: expected ${pinned}, got ${fp}`,
-      { ...facts, expected: pinned, pinned: true, files },
-    );
+    throw new SSHTunnelError('SSH_HOST_KEY_CHANGED', `The host key of ${name} does not match the pinned SSH_HOST_FINGERPRINT: expected ${pinned}, got ${fp}`, {
+      ...facts,
+      expected: pinned,
+      pinned: true,
+      files,
+    });
   }
 
   if (check.status === 'known') {
@@ -86,9 +84,7 @@ export async function verifyHostKey(
   opts.emit({ type: 'tunnel:hostkey', host: name, fingerprint: fp, status: 'unknown' });
   throw new SSHTunnelError(
     'SSH_HOST_KEY_UNKNOWN',
-    declined
-      ? `The host key of ${name} (${keyType} ${fp}) was not accepted`
-      : `The host key of ${name} is not known: ${keyType} ${fp}`,
+    declined ? `The host key of ${name} (${keyType} ${fp}) was not accepted` : `The host key of ${name} is not known: ${keyType} ${fp}`,
     { ...facts, declined, files, projectKnownHosts: cfg.projectKnownHostsPath },
   );
 }

@@ -78,11 +78,7 @@ async function parsePrivateKey(data: Buffer, path: string, passphrase?: string):
   if (first instanceof Error && /no passphrase given/i.test(first.message)) {
     encrypted = true;
     if (!passphrase) {
-      throw new SSHTunnelError(
-        'SSH_KEY_PASSPHRASE_REQUIRED',
-        `SSH key ${full} is encrypted and no passphrase was given`,
-        { path: full },
-      );
+      throw new SSHTunnelError('SSH_KEY_PASSPHRASE_REQUIRED', `SSH key ${full} is encrypted and no passphrase was given`, { path: full });
     }
     result = utils.parseKey(data, passphrase) as unknown;
     if (result instanceof Error) {
@@ -183,9 +179,5 @@ export async function loadAuth(cfg: { keyPath?: string; passphrase?: string; age
     }
     return { agent: cfg.agentSocket, method: 'agent' };
   }
-  throw new SSHTunnelError(
-    'SSH_NO_AUTH_METHOD',
-    'No SSH key is configured (SSH_KEY_PATH / --ssh-key) and no ssh-agent is running (SSH_AUTH_SOCK)',
-    {},
-  );
+  throw new SSHTunnelError('SSH_NO_AUTH_METHOD', 'No SSH key is configured (SSH_KEY_PATH / --ssh-key) and no ssh-agent is running (SSH_AUTH_SOCK)', {});
 }

@@ -36,7 +36,10 @@ export function fingerprint(key: Buffer): string {
 
 /** Normalise a user-supplied fingerprint (`SHA256:abc=`, `sha256:abc`, `abc`) for comparison. */
 export function normalizeFingerprint(fp: string): string {
-  const s = fp.trim().replace(/^sha256:/i, '').replace(/=+$/, '');
+  const s = fp
+    .trim()
+    .replace(/^sha256:/i, '')
+    .replace(/=+$/, '');
   return 'SHA256:' + s;
 }
 
@@ -80,7 +83,12 @@ export function parseKnownHosts(text: string, file = '<known_hosts>'): KnownHost
 /** Glob match with `*` and `?` as OpenSSH patterns use them (case-insensitive). */
 function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
     'i',
   );
   return re.test(name);
@@ -149,10 +157,7 @@ export async function loadKnownHosts(files: string[]): Promise<KnownHostEntry[]>
 }
 
 /** Check a presented host key against known_hosts files. */
-export async function checkHostKey(
-  target: { host: string; port: number; key: Buffer },
-  files: string[],
-): Promise<HostKeyCheck> {
+export async function checkHostKey(target: { host: string; port: number; key: Buffer }, files: string[]): Promise<HostKeyCheck> {
   return decideHostKey(await loadKnownHosts(files), target.host, target.port, target.key);
 }
 

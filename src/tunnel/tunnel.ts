@@ -44,15 +44,7 @@ export interface OpenTunnelOptions {
 
 const KEEPALIVE_COUNT_MAX = 3;
 const SPARE_CHANNEL_MS = 5000;
-const HOST_KEY_ALGOS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
+const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 /** Host key algorithms with the types already recorded for this host first (as OpenSSH does). */
 export function preferredHostKeyAlgorithms(knownTypes: string[]): string[] {
@@ -214,11 +206,7 @@ function listen(server: Server): Promise<number> {
 }
 
 // Long on purpose: the tunnel's state (sockets, channels, spare channel, drop, close) is one closure its handlers share.
-export async function openTunnel(
-  cfg: TunnelConfig,
-  remote: { host: string; port: number },
-  opts: OpenTunnelOptions = {},
-): Promise<OpenTunnel> {
+export async function openTunnel(cfg: TunnelConfig, remote: { host: string; port: number }, opts: OpenTunnelOptions = {}): Promise<OpenTunnel> {
   const emit = opts.emit ?? noEmit;
   const started = Date.now();
   const where = { host: cfg.host, port: cfg.port, username: cfg.username };

@@ -35,7 +35,13 @@ export interface Writers {
  * n writer clients, each: insert a message, then a read receipt for it, in a loop (autocommit,
  * like the app); plus `readers` clients reading a channel's newest messages in a loop.
  */
-export async function startWriters(url: string, n: number, users: string[], channels: string[], opts: { readers?: number; readReceipts?: boolean } = {}): Promise<Writers> {
+export async function startWriters(
+  url: string,
+  n: number,
+  users: string[],
+  channels: string[],
+  opts: { readers?: number; readReceipts?: boolean } = {},
+): Promise<Writers> {
   let running = true;
   let writes = 0;
   let reads = 0;

@@ -25,9 +25,7 @@ export interface CliOptions {
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const base: Record<string, string | undefined> = options.inheritEnv
-    ? { ...process.env }
-    : { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
+  const base: Record<string, string | undefined> = options.inheritEnv ? { ...process.env } : { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
   const env = { ...base, ...options.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return new Promise((resolve, reject) => {

@@ -22,22 +22,14 @@ export interface FlakyServer {
 
 /** A PostgreSQL ErrorResponse ('E') with severity FATAL, a SQLSTATE and a message. */
 export function errorResponse(code: string, message: string): Buffer {
-  const fields = Buffer.concat([
-    Buffer.from('SFATAL\0VFATAL\0', 'utf8'),
-    Buffer.from(`C${code}\0M${message}\0`, 'utf8'),
-    Buffer.from([0]),
-  ]);
+  const fields = Buffer.concat([Buffer.from('SFATAL\0VFATAL\0', 'utf8'), Buffer.from(`C${code}\0M${message}\0`, 'utf8'), Buffer.from([0])]);
   const head = Buffer.alloc(5);
   head.write('E', 0, 'latin1');
   head.writeInt32BE(fields.length + 4, 1);
   return Buffer.concat([head, fields]);
 }
 
-export async function startFlakyServer(opts: {
-  target: { host: string; port: number };
-  mode: FlakyMode;
-  downMs: number;
-}): Promise<FlakyServer> {
+export async function startFlakyServer(opts: { target: { host: string; port: number }; mode: FlakyMode; downMs: number }): Promise<FlakyServer> {
   const port = await freePort();
   let down = true;
   let rejected = 0;

@@ -89,8 +89,7 @@ export async function clusterApi(c: {
 }): Promise<TestPostgres> {
   const { port, user, password, database } = c;
   const clients: pg.Client[] = [];
-  const urlFor = (db: string, u = user, p = password) =>
-    `postgres://${encodeURIComponent(u)}:${encodeURIComponent(p)}@127.0.0.1:${port}/${db}`;
+  const urlFor = (db: string, u = user, p = password) => `postgres://${encodeURIComponent(u)}:${encodeURIComponent(p)}@127.0.0.1:${port}/${db}`;
   const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], db = database) => {
     const client = new pg.Client({ connectionString: urlFor(db) });
     await client.connect();

@@ -32,9 +32,7 @@ export const PG14_PACKAGE = 'pg14';
 
 /** The tests start 14 on linux-x64 only (the CI platform); elsewhere they skip with this reason. */
 export function pg14SkipReason(platform: string = process.platform, arch: string = process.arch): string | false {
-  return platform === 'linux' && arch === 'x64'
-    ? false
-    : `the PostgreSQL 14 compatibility tests run on linux-x64 only (${PG14_PACKAGE}); this is ${platform}-${arch}`;
+  return platform === 'linux' && arch === 'x64' ? false : `the PostgreSQL 14 compatibility tests run on linux-x64 only (${PG14_PACKAGE}); this is ${platform}-${arch}`;
 }
 
 /** The 14 binaries, or an Error that says exactly what is missing and how to get it. */

@@ -12,7 +12,9 @@ import { plainText } from '../../src/migrate/files.js';
 export const sqlDir = fileURLToPath(new URL('../../sql/', import.meta.url));
 
 export function sqlFiles(direction: 'up' | 'down', dir = sqlDir): string[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith(`.${direction}.sql`)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(`.${direction}.sql`))
+    .sort();
   return direction === 'up' ? files : files.reverse();
 }
 

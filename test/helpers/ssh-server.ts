@@ -40,7 +40,11 @@ function soundKeyPair(generate: () => { private: string; public: string }, passp
 
 export function makeHostKey(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): HostKey {
   const kp = soundKeyPair(() =>
-    type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048 }) : type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519'),
+    type === 'rsa'
+      ? utils.generateKeyPairSync('rsa', { bits: 2048 })
+      : type === 'ecdsa'
+        ? utils.generateKeyPairSync('ecdsa', { bits: 256 })
+        : utils.generateKeyPairSync('ed25519'),
   );
   const [keyType, b64] = kp.public.trim().split(/\s+/);
   const blob = Buffer.from(b64!, 'base64');

@@ -30,10 +30,12 @@ export class Streaming {
       this.stderr += d.toString();
       this.wake();
     });
-    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => {
-      this.wake();
-      resolve({ code, signal });
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => {
+        this.wake();
+        resolve({ code, signal });
+      }),
+    );
   }
 
   private wake(): void {

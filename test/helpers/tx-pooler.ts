@@ -151,4 +151,3 @@ export async function startTxPooler(url: string, size: number): Promise<TxPooler
     },
   };
 }
-

@@ -103,69 +103,75 @@ export async function runInit(
   const { readVersion } = await import('../main.js');
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
-  return withTarget(ctx, config, r, async (t) => {
-    const label = targetLabel(config, t);
-    const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
-    r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
+  return withTarget(
+    ctx,
+    config,
+    r,
+    async (t) => {
+      const label = targetLabel(config, t);
+      const engine = { ...engineOptions(config, r.emit, ctx.signal, readVersion()), files };
+      r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun });
 
-    if (config.env === 'production' && !config.dryRun) {
-      // Production: allowed without a confirmation only when there is nothing to change; and a
-      // pending migration whose lint errors lock tables holding rows needs consent (nothing runs).
-      const preview = await migrate(t.client, { ...engine, dryRun: true, emit: undefined });
-      if (needsConfirm && !config.confirmDatabase && preview.plan.pending.length > 0) checkConsent(config, 'init', t.target.database, { interactive: ctx.interactive });
-      if (!opts.unsafeConfirmed && preview.plan.pending.length > 0) {
-        await checkUnsafe(t.client, config.schema, [...preview.plan.applied.map((a) => a.file), ...preview.plan.pending], preview.plan.pending, allowUnsafe);
-      }
-    }
-
-    const warned = await warnedSoon;
-    const result = await migrate(t.client, warned ? { ...engine, emit: warned } : engine);
-    // A real run emitted its warnings as notices already (printed once); a dry run did not.
-    if (result.dryRun) for (const w of result.warnings) r.out.warn(w);
-    const applied = appliedSummary(result.results);
-    r.setResult({
-      applied,
-      pending: result.plan.pending.map((p) => ({ version: p.version, name: p.name })),
-      alreadyApplied: result.plan.applied.length,
-    });
-
-    if (config.dryRun) {
-      if (result.plan.pending.length === 0) {
-        r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
-      } else {
-        r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-        const plan = await lockPlan(t.client, {
-          schema: config.schema,
-          applied: result.plan.applied.map((a) => a.file),
-          pending: result.plan.pending,
-          all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
-        });
-        for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
-        r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
-        if (result.sql) {
-          r.out.line('');
-          r.out.line(r.out.colors.dim('-- The SQL it would run:'));
-          r.out.block(result.sql);
+      if (config.env === 'production' && !config.dryRun) {
+        // Production: allowed without a confirmation only when there is nothing to change; and a
+        // pending migration whose lint errors lock tables holding rows needs consent (nothing runs).
+        const preview = await migrate(t.client, { ...engine, dryRun: true, emit: undefined });
+        if (needsConfirm && !config.confirmDatabase && preview.plan.pending.length > 0) checkConsent(config, 'init', t.target.database, { interactive: ctx.interactive });
+        if (!opts.unsafeConfirmed && preview.plan.pending.length > 0) {
+          await checkUnsafe(t.client, config.schema, [...preview.plan.applied.map((a) => a.file), ...preview.plan.pending], preview.plan.pending, allowUnsafe);
         }
-        r.out.info('Nothing was changed (--dry-run).');
       }
-      if (result.sql) r.setResult({ sql: result.sql });
-      return 0;
-    }
 
-    if (!result.ok) {
-      if (applied.length > 0) r.out.info(`${plural(applied.length, 'migration')} applied before the failure (committed).`);
-      throw result.failure ? failureError(result.failure, 'up') : new Error('migration failed');
-    }
-    const took = formatDuration(Date.now() - started);
-    if (applied.length === 0) {
-      r.out.success(`Nothing to do: ${label} (schema ${config.schema}) is up to date (${plural(result.plan.applied.length, 'migration')} applied).`);
-    } else {
-      r.out.success(`Applied ${plural(applied.length, 'migration')} to ${label} (schema ${config.schema}) in ${took}`);
-    }
-    if (!config.dryRun) r.out.info(`Next: \`chatgenius-db schema --env ${config.env}\` shows the tables, their keys and indexes.`);
-    return 0;
-  }, opts);
+      const warned = await warnedSoon;
+      const result = await migrate(t.client, warned ? { ...engine, emit: warned } : engine);
+      // A real run emitted its warnings as notices already (printed once); a dry run did not.
+      if (result.dryRun) for (const w of result.warnings) r.out.warn(w);
+      const applied = appliedSummary(result.results);
+      r.setResult({
+        applied,
+        pending: result.plan.pending.map((p) => ({ version: p.version, name: p.name })),
+        alreadyApplied: result.plan.applied.length,
+      });
+
+      if (config.dryRun) {
+        if (result.plan.pending.length === 0) {
+          r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
+        } else {
+          r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
+          const plan = await lockPlan(t.client, {
+            schema: config.schema,
+            applied: result.plan.applied.map((a) => a.file),
+            pending: result.plan.pending,
+            all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
+          });
+          for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
+          r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
+          if (result.sql) {
+            r.out.line('');
+            r.out.line(r.out.colors.dim('-- The SQL it would run:'));
+            r.out.block(result.sql);
+          }
+          r.out.info('Nothing was changed (--dry-run).');
+        }
+        if (result.sql) r.setResult({ sql: result.sql });
+        return 0;
+      }
+
+      if (!result.ok) {
+        if (applied.length > 0) r.out.info(`${plural(applied.length, 'migration')} applied before the failure (committed).`);
+        throw result.failure ? failureError(result.failure, 'up') : new Error('migration failed');
+      }
+      const took = formatDuration(Date.now() - started);
+      if (applied.length === 0) {
+        r.out.success(`Nothing to do: ${label} (schema ${config.schema}) is up to date (${plural(result.plan.applied.length, 'migration')} applied).`);
+      } else {
+        r.out.success(`Applied ${plural(applied.length, 'migration')} to ${label} (schema ${config.schema}) in ${took}`);
+      }
+      if (!config.dryRun) r.out.info(`Next: \`chatgenius-db schema --env ${config.env}\` shows the tables, their keys and indexes.`);
+      return 0;
+    },
+    opts,
+  );
 }
 
 /**
@@ -174,7 +180,13 @@ export async function runInit(
  * meanwhile, so connecting right after costs no module load.
  */
 export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
-  for (const m of [import('pg'), import('../../run.js'), import('../../db/connect.js'), import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js')]) m.catch(() => undefined);
+  for (const m of [
+    import('pg'),
+    import('../../run.js'),
+    import('../../db/connect.js'),
+    import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js'),
+  ])
+    m.catch(() => undefined);
   const files = await readMigrations(dir);
   const bad = await findSyntaxError(files, direction, { toolVersion });
   if (bad) {

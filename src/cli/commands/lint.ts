@@ -53,7 +53,10 @@ export function escapeProperty(s: string): string {
 }
 
 /** Pure: one `::error file=...,line=...,col=...,title=...::message` line per finding. */
-export function githubAnnotation(f: { file: string; line: number; column: number; rule: string; severity: string; message: string; lock?: string; fix: string }, path: string): string {
+export function githubAnnotation(
+  f: { file: string; line: number; column: number; rule: string; severity: string; message: string; lock?: string; fix: string },
+  path: string,
+): string {
   const level = f.severity === 'error' ? 'error' : 'warning';
   const body = `${f.message}.${f.lock ? ` Lock: ${f.lock}.` : ''}\nFix: ${f.fix}`;
   return `::${level} file=${escapeProperty(path)},line=${f.line},col=${f.column},title=${escapeProperty(`${f.rule} (chatgenius-db lint)`)}::${escapeData(body)}`;

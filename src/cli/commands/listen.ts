@@ -57,7 +57,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     const err = r.errColors;
     const out = createColors(ctx.io.stdout, ctx.env);
     const say = (text: string) => ctx.io.stderr.write(r.redactor.redact(`${text}\n`));
-    const paint = { dim: out.dim, bold: out.bold, op: (op: string) => (op.startsWith('INSERT') ? out.green(op) : op.startsWith('DELETE') ? out.red(op) : out.yellow(op)) };
+    const paint = {
+      dim: out.dim,
+      bold: out.bold,
+      op: (op: string) => (op.startsWith('INSERT') ? out.green(op) : op.startsWith('DELETE') ? out.red(op) : out.yellow(op)),
+    };
     const summary = await listen({
       config,
       channels: ctx.positionals,
@@ -78,7 +82,14 @@ export async function run(ctx: CommandContext): Promise<number> {
       },
       onStatus: (s) => {
         if (s.type === 'listening') {
-          r.log('info', 'listening', { channels: s.channels, pid: s.pid, reconnect: s.reconnect, schema: config.schema, mode: s.mode, ...(s.slot ? { slot: s.slot } : {}) });
+          r.log('info', 'listening', {
+            channels: s.channels,
+            pid: s.pid,
+            reconnect: s.reconnect,
+            schema: config.schema,
+            mode: s.mode,
+            ...(s.slot ? { slot: s.slot } : {}),
+          });
           const how = s.mode === 'logical' ? `logical decoding, temporary slot ${s.slot ?? '?'}` : 'NOTIFY';
           say(
             s.reconnect

@@ -79,9 +79,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!action || !(ACTIONS as readonly string[]).includes(action) || ctx.positionals.length > 1) {
     throw usageError(
       'LOCAL_BAD_ACTION',
-      action
-        ? `local takes one of ${ACTIONS.join(', ')}; got ${ctx.positionals.join(' ')}`
-        : `local needs an action: ${ACTIONS.join(', ')}`,
+      action ? `local takes one of ${ACTIONS.join(', ')}; got ${ctx.positionals.join(' ')}` : `local needs an action: ${ACTIONS.join(', ')}`,
       { command: 'local', argument: action, expected: [...ACTIONS] },
     );
   }

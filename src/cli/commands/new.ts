@@ -117,7 +117,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       await mkdir(own, { recursive: true });
       const shipped = (await readdir(dir)).filter((f) => FILE.test(f));
       for (const f of shipped) await copyFile(join(dir, f), join(own, f), fsConstants.COPYFILE_EXCL).catch(() => {});
-      r.out.info(`Copied the package's ${shipped.length / 2} migrations into ${relative(ctx.cwd, own) || '.'}: the project keeps its own history there, and init, status and verify read it from now on.`);
+      r.out.info(
+        `Copied the package's ${shipped.length / 2} migrations into ${relative(ctx.cwd, own) || '.'}: the project keeps its own history there, and init, status and verify read it from now on.`,
+      );
       dir = own;
     }
   }

@@ -53,11 +53,15 @@ type Action = 'status' | 'use notify' | 'use logical';
 export function parseAction(positionals: string[]): Action {
   const a = positionals.join(' ');
   if (a === 'status' || a === 'use notify' || a === 'use logical') return a;
-  throw usageError('REALTIME_BAD_ACTION', positionals.length === 0 ? 'realtime needs an action: status, use notify or use logical' : `realtime takes status, use notify or use logical; got ${a}`, {
-    command: 'realtime',
-    argument: a,
-    expected: ['status', 'use notify', 'use logical'],
-  });
+  throw usageError(
+    'REALTIME_BAD_ACTION',
+    positionals.length === 0 ? 'realtime needs an action: status, use notify or use logical' : `realtime takes status, use notify or use logical; got ${a}`,
+    {
+      command: 'realtime',
+      argument: a,
+      expected: ['status', 'use notify', 'use logical'],
+    },
+  );
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -75,7 +79,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (s.since) r.out.line(c.dim(s.since));
       r.out.line(`${c.bold('Tables:')} ${s.tables.join(', ') || '(none)'}`);
       if (s.missing.length > 0) r.out.warn(`Not in the publication: ${s.missing.join(', ')}: run \`chatgenius-db realtime use logical\` again to add them.`);
-      if (s.disabledTriggers.length > 0) r.out.warn(`Disabled notify triggers: ${s.disabledTriggers.join(', ')} (ALTER TABLE ... ENABLE TRIGGER ... to turn them back on).`);
+      if (s.disabledTriggers.length > 0)
+        r.out.warn(`Disabled notify triggers: ${s.disabledTriggers.join(', ')} (ALTER TABLE ... ENABLE TRIGGER ... to turn them back on).`);
       r.out.line(c.bold('Logical decoding prerequisites:'));
       for (const p of s.prerequisites) r.out.line(`  ${p.ok ? c.green('✔') : c.red('✖')} ${p.found}`);
       const unmet = s.prerequisites.find((p) => !p.ok);
@@ -85,10 +90,16 @@ export async function run(ctx: CommandContext): Promise<number> {
       r.out.line(c.bold(`Logical replication slots in this database: ${s.slots.length}`));
       for (const sl of s.slots) {
         const state = sl.active ? `active (pid ${sl.activePid ?? '?'})` : c.yellow('INACTIVE');
-        r.out.line(`  ${sl.name}  ${sl.plugin ?? '?'}${sl.temporary ? ' temporary' : ''}  ${state}  lag ${rt.formatBytes(sl.lagBytes)}  retains ${rt.formatBytes(sl.retainedBytes)} of WAL`);
+        r.out.line(
+          `  ${sl.name}  ${sl.plugin ?? '?'}${sl.temporary ? ' temporary' : ''}  ${state}  lag ${rt.formatBytes(sl.lagBytes)}  retains ${rt.formatBytes(sl.retainedBytes)} of WAL`,
+        );
         if (!sl.active && !sl.temporary) r.out.warn(`Slot ${sl.name} is not being read and keeps WAL on disk; if nothing will read it again: ${sl.dropSql}`);
       }
-      r.setResult({ target: label, ...s, prerequisites: s.prerequisites.map((p) => ({ id: p.id, ok: p.ok, found: p.found, ...(p.problem ? { code: p.problem.code } : {}) })) });
+      r.setResult({
+        target: label,
+        ...s,
+        prerequisites: s.prerequisites.map((p) => ({ id: p.id, ok: p.ok, found: p.found, ...(p.problem ? { code: p.problem.code } : {}) })),
+      });
       return 0;
     }
     const who = `${t.connection.user}@${ctx.env.HOSTNAME ?? 'chatgenius-db'}`;
@@ -100,8 +111,19 @@ export async function run(ctx: CommandContext): Promise<number> {
     } else {
       r.out.success(`Notify mode on for schema ${config.schema}: publication ${res.publication} dropped; the triggers notify again.`);
     }
-    for (const sl of res.otherSlots) r.out.warn(`Slot ${sl.name} (${sl.active ? 'active' : 'inactive'}) may have read ${res.publication}: its consumer will get an error; drop it if unused: ${sl.dropSql}`);
-    r.setResult({ target: label, schema: res.schema, mode: res.mode, changed: res.changed, publication: res.publication, tables: res.tables, otherSlots: res.otherSlots.map((s) => s.name) });
+    for (const sl of res.otherSlots)
+      r.out.warn(
+        `Slot ${sl.name} (${sl.active ? 'active' : 'inactive'}) may have read ${res.publication}: its consumer will get an error; drop it if unused: ${sl.dropSql}`,
+      );
+    r.setResult({
+      target: label,
+      schema: res.schema,
+      mode: res.mode,
+      changed: res.changed,
+      publication: res.publication,
+      tables: res.tables,
+      otherSlots: res.otherSlots.map((s) => s.name),
+    });
     return 0;
   });
 }

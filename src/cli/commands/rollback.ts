@@ -100,37 +100,43 @@ export async function runRollback(
   const started = Date.now();
   const { readVersion } = await import('../main.js');
   const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
-  return withTarget(ctx, config, r, async (t) => {
-    const label = targetLabel(config, t);
-    r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
-    const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target, files }).catch((e: unknown) => {
-      throw asUsageError(e);
-    });
-    for (const w of result.warnings) r.out.warn(w);
-    const done = appliedSummary(result.results);
-    r.setResult({ rolledBack: done, planned: result.plan.steps.map((s) => ({ version: s.version, name: s.name })) });
+  return withTarget(
+    ctx,
+    config,
+    r,
+    async (t) => {
+      const label = targetLabel(config, t);
+      r.setResult({ env: config.env, target: label, schema: config.schema, dryRun: config.dryRun, ...target });
+      const result = await rollback(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), ...target, files }).catch((e: unknown) => {
+        throw asUsageError(e);
+      });
+      for (const w of result.warnings) r.out.warn(w);
+      const done = appliedSummary(result.results);
+      r.setResult({ rolledBack: done, planned: result.plan.steps.map((s) => ({ version: s.version, name: s.name })) });
 
-    if (config.dryRun) {
-      if (result.plan.steps.length === 0) r.out.success('Nothing to roll back.');
-      else {
-        r.out.info(`Dry run: would roll back ${plural(result.plan.steps.length, 'migration')} on ${label} (schema ${config.schema}):`);
-        for (const s of result.plan.steps) r.out.line(`  ${s.version}_${s.name}`);
-        if (result.sql) {
-          r.out.line('');
-          r.out.line(r.out.colors.dim('-- The SQL it would run:'));
-          r.out.block(result.sql);
-          r.setResult({ sql: result.sql });
+      if (config.dryRun) {
+        if (result.plan.steps.length === 0) r.out.success('Nothing to roll back.');
+        else {
+          r.out.info(`Dry run: would roll back ${plural(result.plan.steps.length, 'migration')} on ${label} (schema ${config.schema}):`);
+          for (const s of result.plan.steps) r.out.line(`  ${s.version}_${s.name}`);
+          if (result.sql) {
+            r.out.line('');
+            r.out.line(r.out.colors.dim('-- The SQL it would run:'));
+            r.out.block(result.sql);
+            r.setResult({ sql: result.sql });
+          }
+          r.out.info('Nothing was changed (--dry-run).');
         }
-        r.out.info('Nothing was changed (--dry-run).');
+        return 0;
       }
+      if (!result.ok) {
+        if (done.length > 0) r.out.info(`${plural(done.length, 'migration')} rolled back before the failure (committed).`);
+        throw result.failure ? failureError(result.failure, 'down') : new Error('rollback failed');
+      }
+      if (done.length === 0) r.out.success(`Nothing to roll back on ${label} (schema ${config.schema}).`);
+      else r.out.success(`Rolled back ${plural(done.length, 'migration')} on ${label} (schema ${config.schema}) in ${formatDuration(Date.now() - started)}`);
       return 0;
-    }
-    if (!result.ok) {
-      if (done.length > 0) r.out.info(`${plural(done.length, 'migration')} rolled back before the failure (committed).`);
-      throw result.failure ? failureError(result.failure, 'down') : new Error('rollback failed');
-    }
-    if (done.length === 0) r.out.success(`Nothing to roll back on ${label} (schema ${config.schema}).`);
-    else r.out.success(`Rolled back ${plural(done.length, 'migration')} on ${label} (schema ${config.schema}) in ${formatDuration(Date.now() - started)}`);
-    return 0;
-  }, opts);
+    },
+    opts,
+  );
 }

@@ -67,11 +67,17 @@ export async function run(ctx: CommandContext): Promise<number> {
   const output = typeof ctx.flags.output === 'string' ? ctx.flags.output : undefined;
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
-  const model = await withTarget(ctx, config, r, async (t) => {
-    const m = await readSchemaModel(t.client, config.schema);
-    r.setResult({ env: config.env, target: targetLabel(config, t), ...m });
-    return m;
-  }, { startLocal: false });
+  const model = await withTarget(
+    ctx,
+    config,
+    r,
+    async (t) => {
+      const m = await readSchemaModel(t.client, config.schema);
+      r.setResult({ env: config.env, target: targetLabel(config, t), ...m });
+      return m;
+    },
+    { startLocal: false },
+  );
   if (model.tables.length === 0) {
     throw new ChatgeniusError('SCHEMA_EMPTY', `Schema ${config.schema} has no tables`, { schema: config.schema, env: config.env });
   }

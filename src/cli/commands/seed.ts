@@ -95,10 +95,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   // anything connects, so a refusal writes nothing.
   if (config.env === 'production' && !config.dryRun) {
     if (ctx.flags.force !== true) {
-      throw usageError('SEED_PRODUCTION_REFUSED', `Seeding fills ${config.connection?.database ?? 'the database'} with demo data; in production it needs --force and --confirm-database NAME`, {
-        database: config.connection?.database,
-        flag: '--force',
-      });
+      throw usageError(
+        'SEED_PRODUCTION_REFUSED',
+        `Seeding fills ${config.connection?.database ?? 'the database'} with demo data; in production it needs --force and --confirm-database NAME`,
+        {
+          database: config.connection?.database,
+          flag: '--force',
+        },
+      );
     }
     const database = config.connection?.database;
     if (!config.confirmDatabase && ctx.interactive) {

@@ -29,28 +29,34 @@ export const options = { ...connectionOptions } as const satisfies OptionSpec;
 export async function run(ctx: CommandContext): Promise<number> {
   const r = reporterFor(ctx);
   const config = await loadConfig(ctx, r);
-  return withTarget(ctx, config, r, async (t) => {
-    const v = await verify(t.client, engineOptions(config, r.emit, ctx.signal));
-    const label = targetLabel(config, t);
-    r.setResult({
-      env: config.env,
-      target: label,
-      schema: config.schema,
-      verified: v.ok,
-      problems: v.problems,
-      drift: v.drift.map((d) => d.file),
-      missing: v.missing.map((m) => m.version),
-      pending: v.pending,
-      catalogDiff: v.catalogDiff,
-    });
-    if (v.pending.length > 0) r.out.info(`${plural(v.pending.length, 'migration')} pending (not drift): run \`chatgenius-db init\`.`);
-    if (!v.ok) {
-      throw new ChatgeniusError('VERIFY_DRIFT', `${label} (schema ${config.schema}) does not match ${config.migrationsDir}`, {
-        drift: v.problems,
-        ...(v.catalogError ? { catalogError: v.catalogError } : {}),
+  return withTarget(
+    ctx,
+    config,
+    r,
+    async (t) => {
+      const v = await verify(t.client, engineOptions(config, r.emit, ctx.signal));
+      const label = targetLabel(config, t);
+      r.setResult({
+        env: config.env,
+        target: label,
+        schema: config.schema,
+        verified: v.ok,
+        problems: v.problems,
+        drift: v.drift.map((d) => d.file),
+        missing: v.missing.map((m) => m.version),
+        pending: v.pending,
+        catalogDiff: v.catalogDiff,
       });
-    }
-    r.out.success(`Verified ${label} (schema ${config.schema}): the journal and the live schema match the migration files.`);
-    return 0;
-  }, { startLocal: false });
+      if (v.pending.length > 0) r.out.info(`${plural(v.pending.length, 'migration')} pending (not drift): run \`chatgenius-db init\`.`);
+      if (!v.ok) {
+        throw new ChatgeniusError('VERIFY_DRIFT', `${label} (schema ${config.schema}) does not match ${config.migrationsDir}`, {
+          drift: v.problems,
+          ...(v.catalogError ? { catalogError: v.catalogError } : {}),
+        });
+      }
+      r.out.success(`Verified ${label} (schema ${config.schema}): the journal and the live schema match the migration files.`);
+      return 0;
+    },
+    { startLocal: false },
+  );
 }

@@ -19,12 +19,7 @@ export interface HumanOut {
   verbose: boolean;
 }
 
-export function createHumanOut(
-  stream: NodeJS.WritableStream,
-  colors: Colors,
-  redactor: Redactor,
-  opts: { verbose?: boolean; quiet?: boolean } = {},
-): HumanOut {
+export function createHumanOut(stream: NodeJS.WritableStream, colors: Colors, redactor: Redactor, opts: { verbose?: boolean; quiet?: boolean } = {}): HumanOut {
   const write = (text: string) => {
     if (!opts.quiet) stream.write(redactor.redact(text));
   };

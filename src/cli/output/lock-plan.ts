@@ -37,7 +37,16 @@ export function lockLine(l: PlannedLock): string {
   return `${l.table}: ${l.mode} (${BLOCKS[l.mode] ?? ''}) on ${size}${l.source === 'derived' ? ' [derived, not traced]' : ''}  line ${l.line}`;
 }
 
-const ORDER = ['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];
+const ORDER = [
+  'AccessShareLock',
+  'RowShareLock',
+  'RowExclusiveLock',
+  'ShareUpdateExclusiveLock',
+  'ShareLock',
+  'ShareRowExclusiveLock',
+  'ExclusiveLock',
+  'AccessExclusiveLock',
+];
 
 /** Pure: one lock per table, its strongest mode (what the app feels), strongest and biggest first. */
 export function strongestPerTable(locks: PlannedLock[]): PlannedLock[] {
@@ -68,7 +77,9 @@ export function lockPlanLines(plan: LockPlan): string[] {
       if (fs.length === 1) lines.push(`  ${tag}  ${rule} (${f.file}:${f.line}:${f.column}): ${f.message}`);
       else {
         const tables = [...new Set(fs.map((x) => x.table).filter(Boolean))];
-        lines.push(`  ${tag}  ${rule} x${fs.length}${tables.length ? ` on ${tables.join(', ')}` : ''} (${f.file} lines ${fs.map((x) => x.line).join(', ')}): e.g. ${f.message}`);
+        lines.push(
+          `  ${tag}  ${rule} x${fs.length}${tables.length ? ` on ${tables.join(', ')}` : ''} (${f.file} lines ${fs.map((x) => x.line).join(', ')}): e.g. ${f.message}`,
+        );
       }
     }
     for (const f of m.acknowledged) lines.push(`  ok    ${f.rule} acknowledged in the file: ${f.acknowledged}`);
@@ -83,8 +94,25 @@ export function lockPlanJson(plan: LockPlan): Record<string, unknown>[] {
     version: m.version,
     name: m.name,
     file: m.file,
-    locks: m.locks.map((l) => ({ table: l.table, mode: l.mode, rows: l.rows, sizeBytes: l.sizeBytes, source: l.source, line: l.line, ...(l.created ? { created: true } : {}) })),
-    findings: m.findings.map((f) => ({ file: f.file, line: f.line, column: f.column, rule: f.rule, severity: f.severity, message: f.message, fix: f.fix, ...(f.lock ? { lock: f.lock } : {}) })),
+    locks: m.locks.map((l) => ({
+      table: l.table,
+      mode: l.mode,
+      rows: l.rows,
+      sizeBytes: l.sizeBytes,
+      source: l.source,
+      line: l.line,
+      ...(l.created ? { created: true } : {}),
+    })),
+    findings: m.findings.map((f) => ({
+      file: f.file,
+      line: f.line,
+      column: f.column,
+      rule: f.rule,
+      severity: f.severity,
+      message: f.message,
+      fix: f.fix,
+      ...(f.lock ? { lock: f.lock } : {}),
+    })),
     acknowledged: m.acknowledged.map((f) => ({ file: f.file, line: f.line, rule: f.rule, reason: f.acknowledged })),
   }));
 }

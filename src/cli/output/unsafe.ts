@@ -23,7 +23,10 @@ export interface AllowUnsafe {
 export function allowUnsafeOf(ctx: Pick<CommandContext, 'flags'>): AllowUnsafe {
   const v = ctx.flags['allow-unsafe'];
   if (typeof v !== 'string') return { all: false, rules: new Set() };
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { all: items.includes('all'), rules: new Set(items.filter((x) => x !== 'all')) };
 }
 
@@ -31,7 +34,11 @@ export function allowUnsafeOf(ctx: Pick<CommandContext, 'flags'>): AllowUnsafe {
 export async function unsafeOf(client: pg.Client, schema: string, all: MigrationFile[], pending: MigrationFile[], allow: AllowUnsafe) {
   const byVersion = findingsByVersion(await loadParser(), all);
   const perVersion = pending.map((f) => ({ version: f.version, findings: byVersion.get(f.version)?.findings ?? [] }));
-  const candidates = unsafeFindings(perVersion, new Map(perVersion.flatMap((m) => m.findings.filter((f) => f.table).map((f) => [f.table!.split('.').at(-1)!, { rows: 1, sizeBytes: 1 }] as const))), allow);
+  const candidates = unsafeFindings(
+    perVersion,
+    new Map(perVersion.flatMap((m) => m.findings.filter((f) => f.table).map((f) => [f.table!.split('.').at(-1)!, { rows: 1, sizeBytes: 1 }] as const))),
+    allow,
+  );
   if (candidates.length === 0) return [];
   return unsafeFindings(perVersion, await tableStats(client, schema), allow);
 }
@@ -41,11 +48,15 @@ export async function checkUnsafe(client: pg.Client, schema: string, all: Migrat
   const unsafe = await unsafeOf(client, schema, all, pending, allow);
   if (unsafe.length === 0) return;
   const rules = [...new Set(unsafe.map((u) => u.finding.rule))];
-  throw usageError('UNSAFE_MIGRATION_REFUSED', `Refused: ${unsafe.length} unsafe change${unsafe.length === 1 ? '' : 's'} to production tables that hold rows (${rules.join(', ')})`, {
-    findings: unsafe.map(unsafeLine),
-    rules: rules.join(','),
-    flag: '--allow-unsafe',
-  });
+  throw usageError(
+    'UNSAFE_MIGRATION_REFUSED',
+    `Refused: ${unsafe.length} unsafe change${unsafe.length === 1 ? '' : 's'} to production tables that hold rows (${rules.join(', ')})`,
+    {
+      findings: unsafe.map(unsafeLine),
+      rules: rules.join(','),
+      flag: '--allow-unsafe',
+    },
+  );
 }
 
 /**

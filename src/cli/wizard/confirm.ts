@@ -12,10 +12,7 @@ export function checkTypedName(typed: string, database: string): string | undefi
 }
 
 /** True to go on; false when the person says no (nothing changed). */
-export async function confirmChange(
-  p: Prompter,
-  o: { env: EnvName; database: string; action: string; destructive?: boolean },
-): Promise<boolean> {
+export async function confirmChange(p: Prompter, o: { env: EnvName; database: string; action: string; destructive?: boolean }): Promise<boolean> {
   if (o.env === 'production') {
     p.warn(`This changes the PRODUCTION database ${o.database}.`);
     await p.text({

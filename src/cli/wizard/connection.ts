@@ -36,12 +36,8 @@ export const validateSchema = (v: string): string | undefined => {
 
 export async function askConnection(p: Prompter, initial: ConnectionAnswers): Promise<ConnectionAnswers> {
   const host = (await p.text({ message: 'PostgreSQL host', initialValue: initial.host, validate: validateHost })).trim();
-  const port = Number(
-    (await p.text({ message: 'PostgreSQL port', initialValue: String(initial.port), validate: validatePort })).trim(),
-  );
-  const database = (
-    await p.text({ message: 'Database name', initialValue: initial.database, validate: validateIdentifier('database') })
-  ).trim();
+  const port = Number((await p.text({ message: 'PostgreSQL port', initialValue: String(initial.port), validate: validatePort })).trim());
+  const database = (await p.text({ message: 'Database name', initialValue: initial.database, validate: validateIdentifier('database') })).trim();
   const user = (await p.text({ message: 'User', initialValue: initial.user, validate: validateIdentifier('user') })).trim();
   const typed = await p.password({
     message: initial.password ? 'Password (Enter keeps the configured one)' : 'Password (Enter for none)',

@@ -68,7 +68,11 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
     // Production: each unsafe finding on a table that holds rows is asked about on its own (default No).
     if (config.env === 'production' && probe.lockPlan) {
       const plan = probe.lockPlan;
-      const unsafe = unsafeFindings(plan.migrations.map((m) => ({ version: m.version, findings: m.findings })), plan.tables ?? new Map(), allowUnsafeOf(ctx));
+      const unsafe = unsafeFindings(
+        plan.migrations.map((m) => ({ version: m.version, findings: m.findings })),
+        plan.tables ?? new Map(),
+        allowUnsafeOf(ctx),
+      );
       for (const u of unsafe) {
         p.warn(`Unsafe on a live table: ${unsafeLine(u)}\nFix: ${u.finding.fix}`);
         const go = await p.confirm({ message: `Run ${u.finding.rule} on ${u.finding.table} anyway?`, initialValue: false });

@@ -26,6 +26,11 @@ export function showOutro(p: Prompter, o: Parameters<typeof outroLines>[0]): voi
   const bar = p.colors.gray('│');
   p.success(lines[0]!);
   // Unframed and unwrapped, so the command copies in one piece.
-  p.raw(lines.slice(1).map((l) => (l.startsWith('  npx ') ? l : l === '' ? bar : `${bar}  ${l}`)).join('\n'));
+  p.raw(
+    lines
+      .slice(1)
+      .map((l) => (l.startsWith('  npx ') ? l : l === '' ? bar : `${bar}  ${l}`))
+      .join('\n'),
+  );
   p.outro('All set.');
 }

@@ -169,7 +169,12 @@ function spinWith(input: TtyInput, output: TtyOutput, colors: Colors): Prompter[
     const onParent = () => controller.abort(new WizardCancelled());
     if (parent?.aborted) onParent();
     parent?.addEventListener('abort', onParent, { once: true });
-    const line = spinnerLine(output, colors, message, cancelKeys(input, () => controller.abort(new WizardCancelled())));
+    const line = spinnerLine(
+      output,
+      colors,
+      message,
+      cancelKeys(input, () => controller.abort(new WizardCancelled())),
+    );
     output.write(`${colors.gray('│')}\n`);
     line.start();
     // The work gets the signal and should settle on abort; if it does not (a driver stuck in a

@@ -35,12 +35,10 @@ export function envVarsFor(a: Answers, includePassword: boolean): Record<string,
 
 /** Pure: the new file text: other lines kept, managed keys replaced by `vars`. */
 export function mergeEnvText(existing: string, vars: Record<string, string>): string {
-  const kept = existing
-    .split(/\r?\n/)
-    .filter((line) => {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-      return !(m && MANAGED.includes(m[1]!));
-    });
+  const kept = existing.split(/\r?\n/).filter((line) => {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    return !(m && MANAGED.includes(m[1]!));
+  });
   while (kept.length > 0 && kept[kept.length - 1]!.trim() === '') kept.pop();
   const added = Object.entries(vars).map(([k, v]) => `${k}=${quoteValue(v)}`);
   const header = kept.length === 0 ? ['# Written by chatgenius-db init (the wizard). Keep out of git.'] : [];

@@ -53,11 +53,7 @@ export async function askTunnelWanted(p: Prompter, initial: boolean): Promise<bo
   return p.confirm({ message: 'Is the database behind an SSH bastion (a tunnel)?', initialValue: initial });
 }
 
-export async function askTunnel(
-  p: Prompter,
-  initial: TunnelAnswers,
-  env: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<TunnelAnswers> {
+export async function askTunnel(p: Prompter, initial: TunnelAnswers, env: { cwd: string; env: NodeJS.ProcessEnv }): Promise<TunnelAnswers> {
   const home = env.env.HOME && env.env.HOME !== '' ? env.env.HOME : homedir();
   const agent = Boolean(env.env.SSH_AUTH_SOCK);
   const host = (await p.text({ message: 'SSH host (the bastion)', initialValue: initial.host, validate: validateHost })).trim();

@@ -181,7 +181,15 @@ interface RawTable {
   size: number;
   columns: Array<{ name: string; type: string; nullable: boolean; default: string | null; comment: string | null }> | null;
   constraints: RawConstraint[] | null;
-  indexes: Array<{ name: string; unique: boolean; primary: boolean; definition: string; predicate: string | null; comment: string | null; constraint: string | null }> | null;
+  indexes: Array<{
+    name: string;
+    unique: boolean;
+    primary: boolean;
+    definition: string;
+    predicate: string | null;
+    comment: string | null;
+    constraint: string | null;
+  }> | null;
   triggers: Array<{ name: string; type: number; enabled: boolean; function: string; notifies: boolean }> | null;
 }
 export interface RawModel {

@@ -72,7 +72,10 @@ function columnLines(t: SchemaTable, width: number, st: Style): string[] {
     const tail = [c.default ? `= ${c.default}` : '', keys].filter(Boolean).join('  ');
     const room = width - head.length - 2;
     const line = tail ? `${head}  ${cut(tail, Math.max(8, room))}` : head;
-    return line.trimEnd().replace(c.name, st.bold(c.name)).replace(/\bPK\b/, st.yellow("PK"));
+    return line
+      .trimEnd()
+      .replace(c.name, st.bold(c.name))
+      .replace(/\bPK\b/, st.yellow('PK'));
   });
 }
 
