@@ -21,7 +21,7 @@ export interface PoolerObservation {
   pidA2: number;
   settingKept: boolean;
   pidB: number;
-  /** pid of A's statement while B held a transaction; null when it did not answer in time. */
+  /** pid of the first connection's statement while the second held a transaction; null when it did not answer in time. */
   pidA3: number | null;
   /** Whether a NOTIFY reached this connection's LISTEN while it was idle; null when not checked. */
   notified?: boolean | null;
