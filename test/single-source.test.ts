@@ -116,3 +116,17 @@ test('an explanation is worded one way, on stderr and inside a wizard box', () =
   for (const line of framed.split('\n')) assert.ok(stderr.includes(line), `stderr has "${line}"`);
   assert.match(framed, /^.+ \(CONFIG_MISSING_CONNECTION\)\nWhy: .+\nFix: .+$/);
 });
+
+test('sizes read the same everywhere: one formatBytes in src (the schema tour, the lock plan, realtime slots and local status use it)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const defining = walk(join(import.meta.dirname, '..', 'src')).filter((f) => /function formatBytes\b/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(
+    defining.map((f) => f.slice(f.indexOf('src'))),
+    [join('src', 'ops', 'units.ts')],
+  );
+  const { formatBytes } = await import('../src/ops/units.js');
+  assert.deepEqual([0, 1023, 16384, 3.5 * 1024 ** 2, 20 * 1024 ** 3].map(formatBytes), ['0 B', '1023 B', '16 kB', '3.5 MB', '20 GB']);
+  assert.equal(formatBytes(null), '?');
+});

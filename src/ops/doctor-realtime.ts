@@ -6,7 +6,8 @@
 import { ChatgeniusError } from '../errors.js';
 import type { Check, CheckResult } from './checks.js';
 import { failWith, type DoctorContext } from './doctor-context.js';
-import { realtimeStatus, formatBytes } from './realtime.js';
+import { realtimeStatus } from './realtime.js';
+import { formatBytes } from './units.js';
 import { explain } from '../explain/index.js';
 
 /** Inactive permanent slots retaining more than this are a warning (a temporary slot cannot be inactive for long). */

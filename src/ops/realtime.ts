@@ -8,6 +8,7 @@
  * Reading the mode, checking the prerequisites of logical decoding, switching: functions over a
  * pg client that return results; the CLI prints (src/cli/commands/realtime.ts).
  */
+import { formatBytes } from './units.js';
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { quoteIdent, validateSchemaName } from '../migrate/sql-text.js';
@@ -409,13 +410,4 @@ async function inTransaction(client: pg.Client, fn: () => Promise<void>): Promis
 
 function literal(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** `12.3 MB` for a byte count (slot lag and retained WAL). */
-export function formatBytes(n: number | null): string {
-  if (n === null) return '?';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }

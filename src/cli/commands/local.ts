@@ -1,4 +1,5 @@
 /** `chatgenius-db local start|stop|status|reset`: the embedded PostgreSQL behind `--env local`. */
+import { formatBytes } from '../../ops/units.js';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
 import { createInterface } from 'node:readline/promises';
@@ -50,13 +51,6 @@ export const allowPositionals = true;
 
 const ACTIONS = ['start', 'stop', 'status', 'url', 'reset'] as const;
 type Action = (typeof ACTIONS)[number];
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
 
 /** A y/N question on the terminal; anything but y/yes is no. */
 async function askYesNo(ctx: CommandContext, question: string): Promise<boolean> {

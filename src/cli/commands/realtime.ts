@@ -6,6 +6,7 @@ import { loadConfig, withTarget, targetLabel } from '../output/runner.js';
 import { checkConsent } from '../../run.js';
 import { explain } from '../../explain/index.js';
 import * as rt from '../../ops/realtime.js';
+import { formatBytes } from '../../ops/units.js';
 
 export const summary = 'Real-time mode: status | use notify | use logical (logical decoding)';
 
@@ -91,7 +92,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       for (const sl of s.slots) {
         const state = sl.active ? `active (pid ${sl.activePid ?? '?'})` : c.yellow('INACTIVE');
         r.out.line(
-          `  ${sl.name}  ${sl.plugin ?? '?'}${sl.temporary ? ' temporary' : ''}  ${state}  lag ${rt.formatBytes(sl.lagBytes)}  retains ${rt.formatBytes(sl.retainedBytes)} of WAL`,
+          `  ${sl.name}  ${sl.plugin ?? '?'}${sl.temporary ? ' temporary' : ''}  ${state}  lag ${formatBytes(sl.lagBytes)}  retains ${formatBytes(sl.retainedBytes)} of WAL`,
         );
         if (!sl.active && !sl.temporary) r.out.warn(`Slot ${sl.name} is not being read and keeps WAL on disk; if nothing will read it again: ${sl.dropSql}`);
       }

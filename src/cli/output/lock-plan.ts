@@ -1,24 +1,12 @@
 /** The lock-aware plan as text (init --dry-run, the wizard's plan step) and as JSON. Pure. */
-import type { LockPlan, PlannedLock, UnsafeFinding } from '../../lint/index.js';
+import { LOCK_MODES, type LockPlan, type PlannedLock, type UnsafeFinding } from '../../lint/index.js';
+import { formatBytes } from '../../ops/units.js';
 
 /** 1234567 -> "1.2M", 950 -> "950"; null -> "?". */
 export function formatRows(n: number | null): string {
   if (n === null) return '? rows (never analysed)';
   const v = n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n);
   return `${v} row${n === 1 ? '' : 's'}`;
-}
-
-export function formatBytes(n: number | null): string {
-  if (n === null) return '?';
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 const BLOCKS: Record<string, string> = {
@@ -37,25 +25,14 @@ export function lockLine(l: PlannedLock): string {
   return `${l.table}: ${l.mode} (${BLOCKS[l.mode] ?? ''}) on ${size}${l.source === 'derived' ? ' [derived, not traced]' : ''}  line ${l.line}`;
 }
 
-const ORDER = [
-  'AccessShareLock',
-  'RowShareLock',
-  'RowExclusiveLock',
-  'ShareUpdateExclusiveLock',
-  'ShareLock',
-  'ShareRowExclusiveLock',
-  'ExclusiveLock',
-  'AccessExclusiveLock',
-];
-
 /** Pure: one lock per table, its strongest mode (what the app feels), strongest and biggest first. */
 export function strongestPerTable(locks: PlannedLock[]): PlannedLock[] {
   const by = new Map<string, PlannedLock>();
   for (const l of locks) {
     const cur = by.get(l.table);
-    if (!cur || ORDER.indexOf(l.mode) > ORDER.indexOf(cur.mode)) by.set(l.table, l);
+    if (!cur || LOCK_MODES.indexOf(l.mode) > LOCK_MODES.indexOf(cur.mode)) by.set(l.table, l);
   }
-  return [...by.values()].sort((a, b) => ORDER.indexOf(b.mode) - ORDER.indexOf(a.mode) || (b.rows ?? 0) - (a.rows ?? 0) || a.table.localeCompare(b.table));
+  return [...by.values()].sort((a, b) => LOCK_MODES.indexOf(b.mode) - LOCK_MODES.indexOf(a.mode) || (b.rows ?? 0) - (a.rows ?? 0) || a.table.localeCompare(b.table));
 }
 
 /**

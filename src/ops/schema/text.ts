@@ -7,6 +7,7 @@
  */
 import type { SchemaModel, SchemaTable, SchemaTrigger } from './model.js';
 import { shortType } from './types.js';
+import { formatBytes } from '../units.js';
 
 type Paint = (s: string) => string;
 export interface Style {
@@ -43,15 +44,6 @@ export function wrap(text: string, width: number, indent: string, hang = indent)
 
 /** Cut `s` to `n` characters with an ellipsis. */
 const cut = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`);
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
-  return `${v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
-}
 
 function rowsLabel(t: SchemaTable): string {
   if (t.rows === null) return 'rows unknown (not analyzed yet)';
