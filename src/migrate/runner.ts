@@ -135,6 +135,16 @@ function raceLabel(ctx: RunContext, err: pg.DatabaseError): string {
 }
 
 /**
+ * After a lost lock race (rolled back, nothing held): say so as a `retry` event, then pause
+ * before attempt `attempt + 1`. One place for the batch path and the statement-by-statement path.
+ */
+async function backOffAfterRace(ctx: RunContext, err: pg.DatabaseError, operation: string, attempt: number, delays: number[]): Promise<void> {
+  const delayMs = delays[attempt - 1]!;
+  ctx.emit({ type: 'retry', operation, attempt, maxRetries: delays.length, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
+  await sleep(delayMs, ctx.signal).catch(() => undefined);
+}
+
+/**
  * The steps of a run. `fresh`: this run creates the schema from nothing (no migration applied
  * when it took the lock), so no one else can be using the tables: online files (CONCURRENTLY,
  * NOT VALID + VALIDATE) run plainly inside the batch, at the batch's cost. Otherwise an online
@@ -386,18 +396,8 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
                 tailPending = last; // the race was after the last commit: nothing to retry, only the tail to send
                 break;
               }
-              const delayMs = delays[retries]!;
               retries++;
-              emit({
-                type: 'retry',
-                operation: `${remaining[0] ? `${fileOf(remaining[0])}: ` : ''}${raceLabel(ctx, err)}`,
-                attempt: retries,
-                maxRetries: delays.length,
-                delayMs,
-                code: err.code!,
-                message: 'rolled back, the app is not kept waiting',
-              });
-              await sleep(delayMs, ctx.signal).catch(() => undefined);
+              await backOffAfterRace(ctx, err, `${remaining[0] ? `${fileOf(remaining[0])}: ` : ''}${raceLabel(ctx, err)}`, retries, delays);
               continue;
             }
             quiet = true;
@@ -455,18 +455,8 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
             } catch (err) {
               if (lockRace(err) && retries < delays.length && !ctx.signal?.aborted) {
                 // The statement alone was rolled back (no transaction around it): retry it.
-                const delayMs = delays[retries]!;
                 retries++;
-                emit({
-                  type: 'retry',
-                  operation: `${fileOf(step)}: ${raceLabel(ctx, err)}`,
-                  attempt: retries,
-                  maxRetries: delays.length,
-                  delayMs,
-                  code: err.code!,
-                  message: 'rolled back, the app is not kept waiting',
-                });
-                await sleep(delayMs, ctx.signal).catch(() => undefined);
+                await backOffAfterRace(ctx, err, `${fileOf(step)}: ${raceLabel(ctx, err)}`, retries, delays);
                 continue;
               }
               quiet = true;
