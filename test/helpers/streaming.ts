@@ -12,8 +12,15 @@ export class Streaming {
   private waiters: Array<() => void> = [];
   private buf = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Non-JSON stdout lines (pretty mode, `json` false), as text. */
+  readonly text: string[] = [];
 
-  constructor(args: string[], env: Record<string, string>, cwd: string) {
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    private readonly json = true,
+  ) {
     this.child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString();
@@ -22,7 +29,9 @@ export class Streaming {
         const line = this.buf.slice(0, i);
         this.buf = this.buf.slice(i + 1);
         if (line.trim() === '') continue;
-        this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        if (this.json)
+          this.lines.push(JSON.parse(line) as Record<string, unknown>); // every stdout line must be JSON
+        else this.text.push(line);
         this.wake();
       }
     });
@@ -40,6 +49,21 @@ export class Streaming {
 
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Wait until `pred` holds (checked on every output). */
+  async until(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stdout: ${JSON.stringify(this.text)}\nstderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Wait until a line at or after index `from` satisfies `pred`; returns it. */
