@@ -7,12 +7,12 @@ import type pg from 'pg';
 import { checkRunPrivileges } from './privileges.js';
 import { pointAtOperator } from './runtime-location.js';
 import { CancelledError } from '../errors.js';
-import { noEmit } from '../events.js';
+import { noEmit, type Emit } from '../events.js';
 import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf, type Step } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
@@ -27,6 +27,16 @@ function warningsOf(plan: UpPlan): string[] {
   return w;
 }
 
+/** The `plan` event: what will run, in order, and how it runs (the same for a dry run and a real one). */
+function emitPlan(emit: Emit, steps: Step[], applied: number): void {
+  emit({
+    type: 'plan',
+    direction: 'up',
+    steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })),
+    applied,
+  });
+}
+
 export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
   const schema = validateSchemaName(opts.schema);
   const emit = opts.emit ?? noEmit;
@@ -38,12 +48,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const plan = planUp(files, state.journal);
     if (plan.drift.length) throw driftError(plan.drift);
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emit({
-      type: 'plan',
-      direction: 'up',
-      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })),
-      applied: plan.applied.length,
-    });
+    emitPlan(emit, steps, plan.applied.length);
     const ctx = runContext(
       client,
       { ...opts, signal: undefined },
@@ -81,12 +86,7 @@ export async function migrate(client: pg.Client, opts: EngineOptions): Promise<M
     const warnings = warningsOf(plan);
     for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
     const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emit({
-      type: 'plan',
-      direction: 'up',
-      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.file, direction: 'up', transactional: s.transactional })),
-      applied: plan.applied.length,
-    });
+    emitPlan(emit, steps, plan.applied.length);
     const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
     if (steps.length === 0) return { ok: true, ...base, results: [] };
     checkRunPrivileges(state.privileges, schema, true);
