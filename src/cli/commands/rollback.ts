@@ -10,7 +10,7 @@ import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
 import { rollback } from '../../migrate/index.js';
-import { checkedFiles } from './init.js';
+import { checkedFiles } from '../syntax-check.js';
 
 export const summary = 'Roll back migrations';
 
