@@ -54,12 +54,19 @@ function traced(args: string[]): Promise<{ code: number | null; loaded: string[]
   });
 }
 
-/** The built modules (dist/...) behind the loaded files: the bin runs the bundle, whose chunks hold them. */
+const rootUrl = pathToFileURL(repoRoot).href.replace(/\/$/, '');
+
+/**
+ * The built modules (dist/...) behind the loaded files. Help runs the unbundled dist/cli/; a
+ * command runs the bundle dist/bundle/cli.js, which holds the modules sources.json lists.
+ */
 async function builtModules(loaded: string[]): Promise<string[]> {
   const sources = JSON.parse(await readFile(join(repoRoot, 'dist/bundle/sources.json'), 'utf8')) as Record<string, string[]>;
   return loaded.flatMap((l) => {
-    const m = /\/dist\/bundle\/([^/\s]+)$/.exec(l);
-    return m ? (sources[m[1]!] ?? []) : [];
+    const bundled = /\/dist\/bundle\/([^/\s]+)$/.exec(l);
+    if (bundled) return sources[bundled[1]!] ?? [];
+    const plain = l.split(`${rootUrl}/`)[1];
+    return plain?.startsWith('dist/') ? [plain] : [];
   });
 }
 
@@ -107,6 +114,9 @@ test('the trace hook would catch a driver: `status` on a bad URL does load pg', 
   const r = await traced(['status', '--database-url', 'postgres://u:p@127.0.0.1:1/db', '--yes', '--env', 'development']);
   assert.notEqual(r.code, 0);
   assert.ok(heavyIn(r.loaded).length > 0, `expected pg among ${r.loaded.length} loaded modules`);
+  // A command runs the one-file bundle: no other file of ours is loaded.
+  const ours = r.loaded.map((l) => l.split(rootUrl)[1]).filter((p) => p?.startsWith('/dist/'));
+  assert.deepEqual([...new Set(ours)], ['/dist/bundle/cli.js']);
 });
 
 test('--version prints the package version', async () => {

@@ -14,7 +14,6 @@ import { RULE_BY_ID } from '../../lint/rules.js';
 import { usageError } from '../../errors.js';
 import { lockPlan } from '../../lint/index.js';
 import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
-import { readMigrations } from '../../migrate/files.js';
 import { checkedFiles } from '../syntax-check.js';
 
 export const summary = 'Apply pending migrations';
