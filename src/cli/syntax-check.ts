@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { codeFrameIn } from '../explain/frame.js';
 import type { MigrationFailure, MigrationFile } from '../migrate/types.js';
 import { loadParser, parseSqlWith, SqlSyntaxError } from '../lint/parser.js';
-import { memoryDir } from '../lint/memory.js';
+import { analysisMemory, memoryDir } from '../lint/memory.js';
 import { loadPg } from '../db/driver.js';
 import { readMigrations } from '../migrate/files.js';
 import { failureError } from './output/engine-results.js';
@@ -106,7 +106,9 @@ export async function findSyntaxError(files: MigrationFile[], direction: 'up' | 
 export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
   for (const m of [loadPg(), import('../run.js'), import('../db/connect.js'), import(direction === 'up' ? '../migrate/apply.js' : '../migrate/rollback.js')])
     m.catch(() => undefined);
-  const files = await readMigrations(dir);
+  const analyses = analysisMemory();
+  const files = await readMigrations(dir, { analyses });
+  analyses.save();
   const bad = await findSyntaxError(files, direction, { toolVersion });
   if (bad) {
     throw failureError(bad, direction);

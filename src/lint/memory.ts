@@ -1,5 +1,5 @@
 /**
- * Lint findings remembered across runs. Linting needs PostgreSQL's parser (WebAssembly: ~40 ms
+ * Lint findings (and the statement splitter's file analyses) remembered across runs. Linting needs PostgreSQL's parser (WebAssembly: ~40 ms
  * to load, more to compile and warm up), yet the answer is a pure function of the files' text
  * and of the lint code itself, and most runs lint the same files as the run before. So a result
  * is kept under a key made of both (the text of every file, and a hash of the lint code as
@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AnalysisMemory, FileAnalysis } from '../migrate/files.js';
 import type { MigrationFile } from '../migrate/types.js';
 import { loadParser } from './parser.js';
 import { findingsByVersion, type VersionFindings } from './plan.js';
@@ -100,4 +101,40 @@ export async function findingsOf(files: MigrationFile[], memoryFile: string | nu
   const result = findingsByVersion(await loadParser(), files);
   if (memoryFile) write(memoryFile, [...stored.filter(([k]) => k !== key), [key, [...result]]]);
   return result;
+}
+
+const KEEP_ANALYSES = 500;
+
+/**
+ * The file analyses of readMigrations() remembered across runs (splitting every file into
+ * statements on every run cost ~15 ms). Entries made by another build are dropped. save()
+ * writes what was added.
+ */
+export function analysisMemory(file: string = join(memoryDir(), 'analyses.json')): AnalysisMemory & { save(): void } {
+  let entries = new Map<string, FileAnalysis>();
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as { stamp?: string; entries?: Array<[string, FileAnalysis]> };
+    if (v.stamp === codeStamp() && Array.isArray(v.entries)) entries = new Map(v.entries);
+  } catch {
+    /* none yet */
+  }
+  let added = false;
+  return {
+    get: (key) => entries.get(key),
+    set: (key, analysis) => {
+      entries.set(key, analysis);
+      added = true;
+    },
+    save: () => {
+      if (!added) return;
+      try {
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        const tmp = `${file}.${process.pid}`;
+        writeFileSync(tmp, JSON.stringify({ stamp: codeStamp(), entries: [...entries].slice(-KEEP_ANALYSES) }), { mode: 0o600 });
+        renameSync(tmp, file);
+      } catch {
+        /* a memory that cannot be written only costs time */
+      }
+    },
+  };
 }

@@ -118,9 +118,9 @@ export interface WizardModule {
 
 /** The wizard (src/cli/wizard/init.ts) when this build has it, else null. */
 export async function loadWizard(): Promise<WizardModule | null> {
-  const spec = '../wizard/init.js';
   try {
-    return (await import(spec)) as WizardModule;
+    // A literal path, so the bundle (scripts/bundle.mjs) includes the wizard.
+    return (await import('../wizard/init.js')) as WizardModule;
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('wizard')) return null;
