@@ -14,6 +14,8 @@ interface RegistryEntry {
   load: () => Promise<unknown>;
   /** Ctrl-C is this command's normal end (exit 0), not a cancel of unfinished work. */
   interruptIsNormalEnd?: boolean;
+  /** It prints a stream of lines until stopped (see createReporter). */
+  streamsLines?: boolean;
 }
 
 const load = (name: string) => () => import(`./commands/${name}.js`);
@@ -25,7 +27,7 @@ export const registry: Record<string, RegistryEntry> = {
   status: { summary: 'List applied and pending migrations (--metrics: Prometheus text)', load: load('status') },
   verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
   doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
-  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
+  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true, streamsLines: true },
   realtime: { summary: 'Real-time mode: status | use notify | use logical (logical decoding)', load: load('realtime') },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
@@ -248,7 +250,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     signal: controller.signal,
   };
   const { createReporter, attachReporter, startupErrorOf } = await import('./output/reporter.js');
-  const reporter = createReporter({ flags: parsed.flags, env, io, command: name });
+  const reporter = createReporter({ flags: parsed.flags, env, io, command: name, streamsLines: entry.streamsLines === true });
   attachReporter(ctx, reporter);
 
   let interrupts = 0;
