@@ -4,7 +4,7 @@ import { connectionOptions, type CommandContext, type OptionSpec } from '../comm
 import type { Reporter } from '../output/reporter.js';
 import type { TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
-import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { loadConfig, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
@@ -59,10 +59,6 @@ Examples:
 export const options = { ...connectionOptions, 'allow-unsafe': { type: 'string' } } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.interactive) {
-    const wizard = await loadWizard();
-    if (wizard?.initWizard) return wizard.initWizard(ctx);
-  }
   const reporter = reporterFor(ctx);
   const config = await loadConfig(ctx, reporter);
   return runInit(config, ctx, reporter);
@@ -96,7 +92,7 @@ export async function runInit(
   }
 
   const started = Date.now();
-  const { readVersion } = await import('../main.js');
+  const { readVersion } = await import('../version.js');
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   // Development and test: the pending files' lint errors are warned about before they run.

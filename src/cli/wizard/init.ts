@@ -24,7 +24,7 @@ import { unsafeLine } from '../output/lock-plan.js';
 export { rollbackWizard } from './rollback.js';
 
 async function toolVersion(): Promise<string> {
-  const { readVersion } = await import('../main.js');
+  const { readVersion } = await import('../version.js');
   return readVersion();
 }
 
