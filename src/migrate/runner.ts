@@ -243,7 +243,7 @@ function needsPrepared(steps: Step[]): boolean {
 
 function textOf(step: Step): string {
   const text = step.direction === 'up' ? step.file.up : step.file.down;
-  return step.plain ? plainText(text) : text;
+  return step.plain ? plainText(text, step.direction === 'up' ? step.file.upConcurrentlyAt : step.file.downConcurrentlyAt) : text;
 }
 
 function fileOf(step: Step): string {
