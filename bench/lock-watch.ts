@@ -10,6 +10,8 @@ export interface WatchReport {
   queued: Array<{ statement: string; longestMs: number; mostWaiting: number; migrationWait: string; blockers: string }>;
   /** The longest a single app query ran (any reason), in ms. */
   longestAppQueryMs: number;
+  /** Per app client (writer-N, reader-N): its longest unbroken wait for a lock, in ms (sampled). */
+  lockWaitMs: Map<string, number>;
 }
 
 export async function watchLocks(url: string, everyMs = 20): Promise<{ stop(): Promise<WatchReport> }> {
@@ -19,6 +21,8 @@ export async function watchLocks(url: string, everyMs = 20): Promise<{ stop(): P
   const stretches = new Map<string, { longestMs: number; mostWaiting: number; migrationWait: string; blockers: string }>();
   let open: { key: string; since: number } | null = null;
   let longestAppQueryMs = 0;
+  const lockWaitMs = new Map<string, number>();
+  const waitingSince = new Map<string, number>();
   const loop = (async () => {
     while (running) {
       const t = Date.now();
@@ -31,6 +35,16 @@ export async function watchLocks(url: string, everyMs = 20): Promise<{ stop(): P
       const app = rows.filter((r) => /^(writer|reader)-/.test(r.app));
       for (const r of app) if (r.state === 'active') longestAppQueryMs = Math.max(longestAppQueryMs, r.ms);
       const waiting = app.filter((r) => r.state === 'active' && r.wet === 'Lock');
+      for (const r of app) {
+        if (r.state === 'active' && r.wet === 'Lock') {
+          const since = waitingSince.get(r.app) ?? t - Math.min(r.ms, everyMs);
+          waitingSince.set(r.app, since);
+          lockWaitMs.set(r.app, Math.max(lockWaitMs.get(r.app) ?? 0, Date.now() - since));
+        } else {
+          waitingSince.delete(r.app);
+          if (!lockWaitMs.has(r.app)) lockWaitMs.set(r.app, 0);
+        }
+      }
       if (waiting.length > 0 && mig) {
         const key = mig.state === 'active' ? mig.q : `(${mig.state}) ${mig.q}`;
         if (!open || open.key !== key) open = { key, since: t };
@@ -54,7 +68,7 @@ export async function watchLocks(url: string, everyMs = 20): Promise<{ stop(): P
       await loop.catch(() => undefined);
       await c.end().catch(() => undefined);
       const queued = [...stretches.entries()].map(([statement, s]) => ({ statement, ...s })).sort((a, b) => b.longestMs - a.longestMs);
-      return { queued, longestAppQueryMs };
+      return { queued, longestAppQueryMs, lockWaitMs };
     },
   };
 }

@@ -93,12 +93,15 @@ for (const n of sizes) {
       `(per client, ms: ${stalls.map(fmt).join(' ')}); writes/s before ${fmt(rate(res.writeTimes, t0, t1))}, during ${fmt(rate(res.writeTimes, t1, t2))}, after ${fmt(rate(res.writeTimes, t2, t3))}; ${res.errors.length} client errors${res.errors.length ? ` (${[...new Set(res.errors.map((e) => e.split(':')[0]))].join(', ')})` : ''}`;
     const top = (xs: number[]) => fmt(Math.max(0, ...xs));
     const retried = (`${init.stdout}${init.stderr}`.match(/Retrying in/g) ?? []).length;
+    const phases = `  longest operation before / during / after init: writers ${top(before.slice(0, 10))} / ${top(during.slice(0, 10))} / ${top(afterStalls.slice(0, 10))} ms, readers ${top(before.slice(10))} / ${top(during.slice(10))} / ${top(afterStalls.slice(10))} ms; ${retried} lock attempts retried`;
     console.log(line);
-    console.log(
-      `  longest operation before / during / after init: writers ${top(before.slice(0, 10))} / ${top(during.slice(0, 10))} / ${top(afterStalls.slice(0, 10))} ms, readers ${top(before.slice(10))} / ${top(during.slice(10))} / ${top(afterStalls.slice(10))} ms; ${retried} lock attempts retried`,
-    );
-    rows.push(line);
+    console.log(phases);
+    rows.push(`${line}\n  ${phases}`);
     if (watched) {
+      const waits = [...watched.lockWaitMs.entries()].sort((a, b) => b[1] - a[1]);
+      const waitLine = `  longest lock wait per client during init (sampled every 20 ms): ${waits.map(([app, ms]) => `${app} ${fmt(ms)}`).join(', ')}`;
+      console.log(waitLine);
+      rows.push(`  ${waitLine}`);
       console.log(`  longest app query: ${fmt(watched.longestAppQueryMs)} ms; app clients queued on a lock behind init's statement:`);
       for (const q of watched.queued.slice(0, 8))
         console.log(

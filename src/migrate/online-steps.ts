@@ -93,9 +93,12 @@ function ensureColumnsSql(schema: string): string {
   return `DO $chatgenius_db$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = ${quoteLiteral(name)}::regclass AND attname = 'steps_checksum' AND NOT attisdropped) THEN ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS steps_done integer, ADD COLUMN IF NOT EXISTS steps_checksum text; END IF; END$chatgenius_db$`;
 }
 
+/** How the journal row of a migration part done begins (its error_code is null). */
+export const PROGRESS_PREFIX = 'not finished:';
+
 /** The journal row's words for a migration part done. */
 export function progressMessage(done: number, total: number): string {
-  return `not finished: ${done} of ${total} statements done (a run in progress, or one that stopped); running again resumes at statement ${Math.min(done + 1, total)}`;
+  return `${PROGRESS_PREFIX} ${done} of ${total} statements done (a run in progress, or one that stopped); running again resumes at statement ${Math.min(done + 1, total)}`;
 }
 
 /**

@@ -116,6 +116,7 @@ test('a run of 0003 killed between two statements on a populated database resume
   // Again: it resumes at statement 8, and ends applied.
   const again = await runCli(args(url, ['init']), { cwd: dir, env: env(), timeoutMs: 120_000 });
   assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout + again.stderr, new RegExp(`A previous run stopped in 0003_integrity \\(not finished: 7 of ${statements.length} statements done`));
   assert.match(again.stdout + again.stderr, new RegExp(`0003_integrity\\.up\\.sql: resuming at statement 8 of ${statements.length} \\(line ${statements[7]!.line}\\)`));
   const after = await withClient(url, constraintOids);
   assert.deepEqual(after, before, 'the constraints of statements 3-7 were not dropped and made again');
