@@ -1,4 +1,11 @@
 /**
+ * Online steps on a populated database (0003 runs one statement at a time).
+ *
+ * Short lock waits: readers whose queries hold `messages` for 2.5 s each, back to back, while
+ * 0003's ALTERs need ACCESS EXCLUSIVE on it. With one 3 s lock_timeout the ALTER would wait out
+ * a reader's query and every writer would queue behind it for as long; each attempt now waits at
+ * most 800 ms and is retried, so the writers never stall near that long, and the run finishes.
+ *
  * A crash between two online steps resumes where it stopped. On an adopted database (rows in it,
  * so 0003 runs one statement at a time) an app transaction holds sync_state: 0003's first
  * statement on sync_state (its 8th) cannot have its lock, and is retried with short attempts.
@@ -18,7 +25,7 @@ import { startPostgres, type TestPostgres } from './helpers/pg.js';
 import { binPath, runCli } from './helpers/cli.js';
 import { SPEC_SCRIPT } from './helpers/catalog.js';
 import { sqlDir } from './helpers/schema.js';
-import { ulid } from './helpers/app-traffic.js';
+import { startWriters, ulid } from './helpers/app-traffic.js';
 import { splitStatements } from '../src/migrate/sql-text.js';
 import { stepAttempts } from '../src/migrate/online-steps.js';
 
@@ -143,4 +150,54 @@ test('a strong lock is tried with short waits, doubling to a cap, within the bud
   assert.deepEqual(stepAttempts(alter!, 150, 10_000, runDelays).timeoutsMs.slice(0, 2), [150, 150], 'never more than --lock-timeout');
   for (const s of [validate!, cic!]) assert.deepEqual(stepAttempts(s, 3000, 10_000, runDelays), { timeoutsMs: [3000, 3000], delaysMs: [250] });
   assert.deepEqual(stepAttempts(alter!, 0, 10_000, runDelays).timeoutsMs[0], 0, '--lock-timeout 0 (no limit) is kept');
+});
+
+test('readers holding messages 2.5 s at a time: 0003 takes its locks in short, retried attempts; writers never stall 1.5 s; the run finishes', async () => {
+  const url = await db.createDatabase();
+  const users = Array.from({ length: 20 }, () => ulid());
+  const channels = Array.from({ length: 5 }, () => ulid());
+  await withClient(url, async (c) => {
+    await c.query(SPEC_SCRIPT);
+    await c.query(`INSERT INTO users (id, auth0_id, email, username) SELECT u, 'auth0|' || u, lower(u) || '@x.io', 'user ' || u FROM unnest($1::text[]) u`, [users]);
+    await c.query(`INSERT INTO channels (id, name) SELECT ch, 'channel ' || ch FROM unnest($1::text[]) ch`, [channels]);
+  });
+  const b = await runCli(args(url, ['baseline', '--to', '0002']), { cwd: dir, env: env() });
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+
+  // Four readers, each query holding messages (ACCESS SHARE) for 2.5 s, back to back.
+  let reading = true;
+  const readers = await Promise.all(
+    Array.from({ length: 4 }, async (_, i) => {
+      const c = new pg.Client({ connectionString: url, application_name: `slow-reader-${i}` });
+      await c.connect();
+      return c;
+    }),
+  );
+  const readerErrors: string[] = [];
+  const loops = readers.map(async (c, i) => {
+    await new Promise((r) => setTimeout(r, i * 600));
+    while (reading) await c.query('SELECT pg_sleep(2.5), (SELECT count(*) FROM messages)').catch((e: Error) => readerErrors.push(e.message));
+  });
+  const writers = await startWriters(url, 10, users, channels);
+  let init: Awaited<ReturnType<typeof runCli>>;
+  let during: number[];
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    writers.period();
+    init = await runCli(args(url, ['init']), { cwd: dir, env: env(), timeoutMs: 150_000 });
+    during = writers.period();
+  } finally {
+    reading = false;
+    await Promise.all(loops);
+    await Promise.all(readers.map((c) => c.end()));
+  }
+  const res = await writers.stop();
+  const out = init.stdout + init.stderr;
+  console.log(`# writers' longest operation during init: ${Math.max(...during)} ms; ${(out.match(/Retrying in/g) ?? []).length} retries; ${res.writes} writes`);
+  assert.equal(init.code, 0, out);
+  assert.deepEqual(res.errors, [], 'no writer error');
+  assert.deepEqual(readerErrors, [], 'no reader error');
+  assert.match(out, /0003_integrity\.up\.sql: a table lock was not granted within lock_timeout \(200 ms\) failed \(55P03\): rolled back/, 'a short attempt, retried');
+  assert.doesNotMatch(out, /0003_integrity\.up\.sql: a table lock was not granted within lock_timeout \((?!200 ms|400 ms|800 ms)/, 'no attempt of 0003 waited longer than 800 ms');
+  assert.ok(Math.max(...during) < 1500, `writers' longest operation during init ${Math.max(...during)} ms, not a reader's 2.5 s`);
 });
