@@ -197,3 +197,15 @@ export async function runStepStatement(
   }
   if (journal && !sent.progressSent) await query(recordStepSql(ctx.schema, step.file, i + 1, statements.length));
 }
+
+/** What a run sends for a file run one statement at a time, as text (dry run): every statement, each with its first attempt's lock_timeout and its progress. */
+export function stepsScript(ctx: StepRun, step: Step, statements: SqlStatement[], journal: boolean): string {
+  const parts = journal ? [`${startStepsSql(ctx.schema, step.file, ctx.who, statements.length)};\n`] : [];
+  statements.forEach((s, i) => {
+    const first = stepAttempts(s, ctx.lockTimeoutMs, 0, () => []).timeoutsMs[0]!;
+    const sent = stepText(ctx.schema, step.file, statements, i, first, ctx.lockTimeoutMs, journal);
+    parts.push(`${sent.text.trim()};\n`);
+    if (journal && !sent.progressSent) parts.push(`${recordStepSql(ctx.schema, step.file, i + 1, statements.length)};\n`);
+  });
+  return parts.join('');
+}

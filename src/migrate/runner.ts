@@ -29,7 +29,7 @@ import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
 import { isConcurrentIndex, plainText } from './files.js';
-import { runStepStatement, startSteps, stepAttempts } from './online-steps.js';
+import { runStepStatement, startSteps, stepAttempts, stepsScript } from './online-steps.js';
 
 export { plainText };
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
@@ -282,7 +282,7 @@ export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): st
     } else {
       if (first) parts.push(prefixSql(ctx, prepared));
       parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
-      for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
+      parts.push(stepsScript(ctx, g.step, splitStatements(textOf(g.step)), g.step.direction === 'up'));
       parts.push(`${journalSql(ctx, g.step, 0)};\n`);
       if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
     }
