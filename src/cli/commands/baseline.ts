@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const config = await loadConfig(ctx, r);
   if (!config.dryRun) checkConsent(config, 'baseline', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { readVersion } = await import('../main.js');
+    const { readVersion } = await import('../version.js');
     const label = targetLabel(config, t);
     const b = await baseline(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), to }).catch((e: unknown) => {
       throw asUsageError(e);

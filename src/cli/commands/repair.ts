@@ -42,7 +42,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   // Production: a wrong or missing name is refused before anything connects.
   if (apply) checkConsent(config, 'repair', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { readVersion } = await import('../main.js');
+    const { readVersion } = await import('../version.js');
     const label = targetLabel(config, t);
     const res = await repair(t.client, {
       ...engineOptions(config, r.emit, ctx.signal, readVersion()),

@@ -5,12 +5,12 @@ import { connectionOptions, type CommandContext, type Flags, type OptionSpec } f
 import type { Reporter } from '../output/reporter.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
-import { asUsageError, loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { asUsageError, loadConfig, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
 import { rollback } from '../../migrate/index.js';
-import { checkedFiles } from './init.js';
+import { checkedFiles } from '../syntax-check.js';
 
 export const summary = 'Roll back migrations';
 
@@ -72,10 +72,6 @@ export function rollbackTarget(flags: Flags): RollbackTarget {
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.interactive) {
-    const wizard = await loadWizard();
-    if (wizard?.rollbackWizard) return wizard.rollbackWizard(ctx);
-  }
   const target = rollbackTarget(ctx.flags);
   const reporter = reporterFor(ctx);
   const config = await loadConfig(ctx, reporter);
@@ -98,7 +94,7 @@ export async function runRollback(
     checkConsent(config, 'rollback', config.connection?.database, { interactive: ctx.interactive, destructive: true });
   }
   const started = Date.now();
-  const { readVersion } = await import('../main.js');
+  const { readVersion } = await import('../version.js');
   const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
   return withTarget(
     ctx,

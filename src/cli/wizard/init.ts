@@ -24,14 +24,14 @@ import { unsafeLine } from '../output/lock-plan.js';
 export { rollbackWizard } from './rollback.js';
 
 async function toolVersion(): Promise<string> {
-  const { readVersion } = await import('../main.js');
+  const { readVersion } = await import('../version.js');
   return readVersion();
 }
 
 const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
 
 export async function initWizard(ctx: CommandContext): Promise<number> {
-  const p = createPrompter(ctx.io, ctx.env);
+  const p = await createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: set up the ChatGenius database');
   return guarded(p, async () => {
     const target = await chooseTarget(p, ctx, await toolVersion());

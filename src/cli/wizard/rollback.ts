@@ -110,10 +110,10 @@ export function previewLines(label: string, schema: string, pv: RollbackPreview)
 }
 
 export async function rollbackWizard(ctx: CommandContext): Promise<number> {
-  const p = createPrompter(ctx.io, ctx.env);
+  const p = await createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: roll back migrations');
   return guarded(p, async () => {
-    const { readVersion } = await import('../main.js');
+    const { readVersion } = await import('../version.js');
     // One connection (one tunnel) for the whole wizard: checked, previewed, rolled back, closed.
     const target = await chooseTarget(p, ctx, readVersion(), { keep: true });
     if ('quit' in target) return target.quit;
