@@ -14,6 +14,7 @@ import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
 import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf, type Step } from './runner.js';
 import { validateSchemaName } from './sql-text.js';
+import { PROGRESS_PREFIX } from './online-steps.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 
 function warningsOf(plan: UpPlan): string[] {
@@ -22,7 +23,8 @@ function warningsOf(plan: UpPlan): string[] {
   for (const r of plan.missing) w.push(`The journal lists ${r.version}_${r.name} as applied, but its file is not in the migrations directory.`);
   if (plan.lastFailure) {
     const f = plan.lastFailure;
-    w.push(`A previous run failed at ${f.version}_${f.name}${f.errorCode ? ` (${f.errorCode})` : ''}; it is retried now.`);
+    if (!f.errorCode && f.errorMessage?.startsWith(PROGRESS_PREFIX)) w.push(`A previous run stopped in ${f.version}_${f.name} (${f.errorMessage}).`);
+    else w.push(`A previous run failed at ${f.version}_${f.name}${f.errorCode ? ` (${f.errorCode})` : ''}; it is retried now.`);
   }
   return w;
 }

@@ -29,6 +29,7 @@ import { results as resultsOf, stateSql, unlockSql } from './lock.js';
 import { parseJournalRows } from './journal.js';
 import { quoteIdent, quoteLiteral, splitStatements, type SqlStatement } from './sql-text.js';
 import { isConcurrentIndex, plainText } from './files.js';
+import { runStepStatement, startSteps, stepAttempts, stepsScript } from './online-steps.js';
 
 export { plainText };
 import { codeFrameIn, lineColumn } from '../explain/frame.js';
@@ -281,7 +282,7 @@ export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): st
     } else {
       if (first) parts.push(prefixSql(ctx, prepared));
       parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
-      for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
+      parts.push(stepsScript(ctx, g.step, splitStatements(textOf(g.step)), g.step.direction === 'up'));
       parts.push(`${journalSql(ctx, g.step, 0)};\n`);
       if (last) parts.push(`${finalSql ? `${finalSql};\n` : ''}${tailSql(ctx, prepared)}`);
     }
@@ -442,21 +443,31 @@ export async function runSteps(ctx: RunContext, steps: Step[], opts: { finalSql?
         const t0 = Date.now();
         const text = textOf(step);
         const statements = splitStatements(text);
-        const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+        // Progress in the journal (up only): resume after the statements an earlier run finished.
+        const journal = step.direction === 'up';
+        const doneBefore = journal ? await startSteps(ctx, step, statements, query) : 0;
         let retries = 0;
-        for (const s of statements) {
+        let waitedMs = 0; // lock waits and pauses of this file: together at most --lock-wait
+        for (const [i, s] of statements.entries()) {
+          if (i < doneBefore) continue;
+          const { timeoutsMs, delaysMs: delays } = stepAttempts(s, ctx.lockTimeoutMs, Math.max(0, ctx.lockBudgetMs - waitedMs), lockRetryDelays);
+          let attempts = 0;
           for (;;) {
+            const tryAt = Date.now();
             try {
               // A CREATE INDEX CONCURRENTLY that failed or was killed left an INVALID index: drop
               // it first, so the build starts clean (IF NOT EXISTS would keep the broken one).
               if (isConcurrentIndex(s)) await dropInvalidIndex(s.text, query);
-              await query(s.text);
+              await runStepStatement(ctx, step, statements, i, timeoutsMs[attempts]!, journal, query);
               break;
             } catch (err) {
-              if (lockRace(err) && retries < delays.length && !ctx.signal?.aborted) {
+              if (lockRace(err) && attempts < delays.length && !ctx.signal?.aborted) {
                 // The statement alone was rolled back (no transaction around it): retry it.
+                const tried = { ...ctx, lockTimeoutMs: timeoutsMs[attempts]! };
                 retries++;
-                await backOffAfterRace(ctx, err, `${fileOf(step)}: ${raceLabel(ctx, err)}`, retries, delays);
+                attempts++;
+                await backOffAfterRace(tried, err, `${fileOf(step)}: ${raceLabel(tried, err)}`, attempts, delays);
+                waitedMs += Date.now() - tryAt;
                 continue;
               }
               quiet = true;
