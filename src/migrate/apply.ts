@@ -12,7 +12,10 @@ import { readMigrations } from './files.js';
 import { runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { driftError, planUp } from './plan.js';
-import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf, type Step } from './runner.js';
+import { scriptFor } from './batch-sql.js';
+import { cancelledMessage, runContext } from './run-context.js';
+import { runSteps } from './runner.js';
+import { stepsOf, type Step } from './steps.js';
 import { validateSchemaName } from './sql-text.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
 

@@ -10,7 +10,10 @@ import { readMigrations } from './files.js';
 import { journalName, runIdentity } from './journal.js';
 import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
 import { planDown, type DownOptions } from './plan.js';
-import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
+import { scriptFor } from './batch-sql.js';
+import { cancelledMessage, runContext } from './run-context.js';
+import { runSteps } from './runner.js';
+import { stepsOf } from './steps.js';
 import { validateSchemaName } from './sql-text.js';
 import type { DownPlan, EngineOptions, JournalRow, RollbackResult } from './types.js';
 
