@@ -4,9 +4,9 @@
  * context (flags, env, io, interactive, an AbortSignal for Ctrl-C), explain any failure.
  * Exit codes: 0 done, 1 failed (explained), 2 usage error, 130 cancelled.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
+import { readVersion } from './version.js';
 import { connectionOptions, type CliIO, type CommandContext, type CommandModule, type Flags, type OptionSpec } from './command.js';
 
 interface RegistryEntry {
@@ -43,14 +43,7 @@ export function interruptMessage(command: string): string {
     : 'Cancelling: closing connections and releasing the lock (Ctrl-C again to exit at once)';
 }
 
-export function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+export { readVersion };
 
 export function topLevelHelp(version: string): string {
   const width = Math.max(...Object.keys(registry).map((n) => n.length));

@@ -3,7 +3,7 @@
  * from pg's message, the place in a file, a lost lock race's retries and holder) and how they
  * attach a code frame. Never a password: pg's messages carry none, and none is put in details.
  */
-import { codeFrame } from './frame.js';
+import { codeFrame } from '../code-frame.js';
 import type { ErrorFacts, ExplainEntry } from './types.js';
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);

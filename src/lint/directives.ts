@@ -3,7 +3,7 @@
  * findings in the file aside (kept for the plan and --verbose); a directive without a known rule
  * or a reason is a finding itself.
  */
-import { lineColumn } from '../explain/frame.js';
+import { lineColumn } from '../code-frame.js';
 import { type Finding, findingOf } from './finding.js';
 import { RULE_BY_ID } from './rules.js';
 

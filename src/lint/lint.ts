@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ChatgeniusError } from '../errors.js';
 import { analyseSql, compareVersions, MIGRATION_FILE_NAME, NO_TRANSACTION_DIRECTIVE } from '../migrate/files.js';
-import { lineColumn } from '../explain/frame.js';
+import { lineColumn } from '../code-frame.js';
 import { alterCmds, relOf } from './ast.js';
 import { applyDirectives } from './directives.js';
 import { type Finding, findingOf } from './finding.js';

@@ -7,7 +7,7 @@
  * places as UTF-8 byte offsets and an error's cursor in characters; everything here converts to
  * UTF-16 offsets so the rest of the tool (src/explain/frame.ts) can use them directly.
  */
-import { lineColumn, positionToOffset } from '../explain/frame.js';
+import { lineColumn, positionToOffset } from '../code-frame.js';
 
 /** One parsed statement: its node (`{ IndexStmt: {...} }` and the like) and where it sits. */
 export interface ParsedStatement {

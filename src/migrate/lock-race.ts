@@ -5,7 +5,7 @@
  * budget is spent, the failure names the session most likely in the way.
  */
 import type pg from 'pg';
-import { sleep } from '../db/retry.js';
+import { sleep } from '../sleep.js';
 import type { RunContext } from './run-context.js';
 import { quoteLiteral } from './sql-text.js';
 import type { MigrationFailure } from './types.js';

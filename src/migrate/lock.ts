@@ -17,7 +17,7 @@ import { CancelledError, ChatgeniusError } from '../errors.js';
 import type { Emit, LockHolder } from '../events.js';
 import { journalName, parseJournalRows, selectJournalJsonSql } from './journal.js';
 import { quoteLiteral } from './sql-text.js';
-import { sleep } from '../db/retry.js';
+import { sleep } from '../sleep.js';
 import { loginPid, refuseTransactionPooler } from '../db/pooler.js';
 
 export { refuseTransactionPooler };

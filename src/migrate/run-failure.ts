@@ -5,7 +5,7 @@
  * released in one trip; or, for Ctrl-C, what committed before it.
  */
 import type pg from 'pg';
-import { codeFrameIn, lineColumn } from '../explain/frame.js';
+import { codeFrameIn, lineColumn } from '../code-frame.js';
 import { BatchText } from './batch-text.js';
 import { markerSql, tailSql } from './batch-sql.js';
 import { createJournalSql, recordFailedSql } from './journal.js';

@@ -13,7 +13,7 @@ import type { OpenedTarget, TargetHooks } from '../run.js';
 import { CHANNEL_PREFIX, isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
 import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode, checkPrerequisites, logicalFacts } from './realtime.js';
 import { openTarget } from '../run.js';
-import { sleep } from '../db/retry.js';
+import { sleep } from '../sleep.js';
 import { startLogicalStream } from './realtime-stream.js';
 import { clientConfig } from '../db/connect.js';
 import { refuseTransactionPooler } from '../db/pooler.js';

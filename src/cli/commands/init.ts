@@ -16,6 +16,7 @@ import { lockPlan } from '../../lint/index.js';
 import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
 import { readMigrations } from '../../migrate/files.js';
 import { findSyntaxError } from '../syntax-check.js';
+import { readVersion } from '../version.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -100,7 +101,6 @@ export async function runInit(
   // files are read and parsed while the connection opens.
   const warnedSoon = config.env !== 'production' && !config.dryRun ? warnUnsafe(config.migrationsDir, r) : Promise.resolve(undefined);
   const started = Date.now();
-  const { readVersion } = await import('../main.js');
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   return withTarget(
