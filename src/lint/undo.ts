@@ -27,6 +27,7 @@ const DROP_KINDS: Record<string, string> = {
   OBJECT_SCHEMA: 'schema',
 };
 
+// Long on purpose: one switch with a short case per statement kind that creates or drops an object; split, the cases would lose their shared created/dropped bookkeeping.
 export function objectEffects(statements: ParsedStatement[]): ObjectEffects {
   const created = new Map<string, { parent?: string; line: number }>();
   const dropped = new Set<string>();

@@ -2,13 +2,13 @@
 import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
-import type { TargetHooks } from '../../run.js';
+import type { OpenedTarget, TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
 import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
-import { migrate } from '../../migrate/index.js';
+import { migrate, type MigrateResult } from '../../migrate/index.js';
 import { checkUnsafe, allowUnsafeOf, warnUnsafe } from '../output/unsafe.js';
 import { RULE_BY_ID } from '../../lint/rules.js';
 import { usageError } from '../../errors.js';
@@ -68,6 +68,29 @@ export async function run(ctx: CommandContext): Promise<number> {
   const reporter = reporterFor(ctx);
   const config = await loadConfig(ctx, reporter);
   return runInit(config, ctx, reporter);
+}
+
+/** A dry run's report: up to date, or what would run, the locks it would take, and the SQL. */
+async function printDryRun(r: Reporter, client: OpenedTarget['client'], config: ResolvedConfig, label: string, result: MigrateResult): Promise<void> {
+  if (result.plan.pending.length === 0) {
+    r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
+  } else {
+    r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
+    const plan = await lockPlan(client, {
+      schema: config.schema,
+      applied: result.plan.applied.map((a) => a.file),
+      pending: result.plan.pending,
+      all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
+    });
+    for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
+    r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
+    if (result.sql) {
+      r.out.line('');
+      r.out.line(r.out.colors.dim('-- The SQL it would run:'));
+      r.out.block(result.sql);
+    }
+    r.out.info('Nothing was changed (--dry-run).');
+  }
 }
 
 /**
@@ -134,25 +157,7 @@ export async function runInit(
       });
 
       if (config.dryRun) {
-        if (result.plan.pending.length === 0) {
-          r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
-        } else {
-          r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-          const plan = await lockPlan(t.client, {
-            schema: config.schema,
-            applied: result.plan.applied.map((a) => a.file),
-            pending: result.plan.pending,
-            all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
-          });
-          for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
-          r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
-          if (result.sql) {
-            r.out.line('');
-            r.out.line(r.out.colors.dim('-- The SQL it would run:'));
-            r.out.block(result.sql);
-          }
-          r.out.info('Nothing was changed (--dry-run).');
-        }
+        await printDryRun(r, t.client, config, label, result);
         if (result.sql) r.setResult({ sql: result.sql });
         return 0;
       }
