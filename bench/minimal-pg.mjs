@@ -10,6 +10,8 @@ const [mode, url, schema, dir] = process.argv.slice(2);
 const ups = readdirSync(dir)
   .filter((f) => f.endsWith('.up.sql'))
   .sort();
+// A fresh database runs online files plainly inside the batch, as the engine does.
+const plain = (sql) => sql.replace(/\b(INDEX\s+)CONCURRENTLY\b/gi, '$1');
 const c = new pg.Client({ connectionString: url });
 await c.connect();
 const lock = `hashtext(current_database()), hashtext('minimal:${schema}')`;
@@ -22,12 +24,12 @@ const q1 = await c.query(
 void q1.rows[0].done;
 if (mode === 'up') {
   let b = `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS "${schema}".j (v text PRIMARY KEY); SET search_path TO "${schema}", public;\n`;
-  for (const f of ups) b += `BEGIN;\n${readFileSync(join(dir, f), 'utf8')}\n;INSERT INTO "${schema}".j VALUES ('${f.slice(0, 4)}');COMMIT;\n`;
+  for (const f of ups) b += `BEGIN;\n${plain(readFileSync(join(dir, f), 'utf8'))}\n;INSERT INTO "${schema}".j VALUES ('${f.slice(0, 4)}');COMMIT;\n`;
   await c.query(`${b}SELECT pg_advisory_unlock(${lock})`);
 } else if (mode === 'down') {
   let b = `SET search_path TO "${schema}", public;\n`;
   for (const f of [...ups].reverse())
-    b += `BEGIN;\n${readFileSync(join(dir, f.replace('.up.', '.down.')), 'utf8')}\n;DELETE FROM "${schema}".j WHERE v = '${f.slice(0, 4)}';COMMIT;\n`;
+    b += `BEGIN;\n${plain(readFileSync(join(dir, f.replace('.up.', '.down.')), 'utf8'))}\n;DELETE FROM "${schema}".j WHERE v = '${f.slice(0, 4)}';COMMIT;\n`;
   await c.query(`${b}SELECT pg_advisory_unlock(${lock})`);
 }
 await c.end();

@@ -9,7 +9,7 @@
  *   off      the notify trigger of messages disabled (the floor: what the insert itself costs)
  *   0005     notify mode with sql/0005's function (EXCEPTION block: a subtransaction per statement)
  *   notify   notify mode with sql/0007's function (what ships)
- *   logical  `realtime use logical`: the triggers stand aside, changes decoded from the WAL
+ *   logical  `realtime use logical`: the notify triggers disabled, changes decoded from the WAL
  * In 0005/notify/logical a real `chatgenius-db listen messages --json` runs as a child process
  * and every row it prints is counted: "delivered" must equal the rows inserted.
  * Prints rows/s (best of the rounds) and the ratio to `off`, then a Markdown table for the README.
@@ -162,9 +162,10 @@ async function triggerCpu(admin: pg.Client, oldFn: string, newFn: string, who: {
   for (let i = 0; i < 5; i++) {
     for (const mode of ['off', '0005', 'notify', 'logical'] as Mode[]) {
       await admin.query(mode === '0005' ? oldFn : newFn);
-      await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+      // The mode first (use notify enables the triggers, use logical disables them), then 'off'.
       if (mode === 'logical') await useLogical(admin, 'public', 'bench');
       else await useNotify(admin, 'public');
+      if (mode === 'off') await admin.query('alter table messages disable trigger messages_notify');
       await admin.query('begin');
       const c0 = cpuMs(pid);
       await admin.query(loop);
@@ -212,9 +213,10 @@ async function main(): Promise<void> {
           for (const mode of modes) {
             await admin.query('set search_path to public');
             await admin.query(mode === '0005' ? oldFn : newFn);
-            await admin.query(`alter table messages ${mode === 'off' ? 'disable' : 'enable'} trigger messages_notify`);
+            // The mode first (use notify enables the triggers, use logical disables them), then 'off'.
             if (mode === 'logical') await useLogical(admin, 'public', 'bench');
             else await useNotify(admin, 'public');
+            if (mode === 'off') await admin.query('alter table messages disable trigger messages_notify');
             await admin.query('checkpoint');
             const listener = mode === 'off' ? null : new Listener(env);
             if (listener) {

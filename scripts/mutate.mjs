@@ -241,6 +241,11 @@ if (list) {
   process.exit(moved === 0 ? 0 : 1);
 }
 
+/** Rebuild dist/bundle/ from dist/ (the bin runs the bundle). */
+const rebundle = () => {
+  const r = spawnSync(process.execPath, [join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scripts/bundle.mjs failed');
+};
 const distPath = (file) => join(root, 'dist', file.replace(/^src\//, '').replace(/\.ts$/, '.js'));
 
 /** Put back anything a killed earlier run left mutated. */
@@ -252,6 +257,7 @@ function restoreBackups() {
       writeFileSync(path, content);
       console.log(`restored ${path} from an interrupted run`);
     }
+    rebundle();
   }
   rmSync(backupDir, { recursive: true, force: true });
 }
@@ -334,13 +340,17 @@ for (const m of chosen) {
       srcPath,
       original.replace(m.search, () => m.replace),
     );
-    if (distOriginal !== undefined) writeFileSync(dist, await transpile(m.file));
+    if (distOriginal !== undefined) {
+      writeFileSync(dist, await transpile(m.file));
+      rebundle(); // the bin runs dist/bundle/, built from dist/
+    }
     r = runTests(m.tests);
   } finally {
     writeFileSync(srcPath, original);
     if (distOriginal !== undefined) {
       mkdirSync(dirname(dist), { recursive: true });
       writeFileSync(dist, distOriginal);
+      rebundle();
     }
     rmSync(backupDir, { recursive: true, force: true });
   }

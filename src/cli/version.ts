@@ -1,4 +1,4 @@
-/** The tool's version, from its package.json (0.0.0 when it cannot be read). */
+/** This package's version (package.json, two levels above dist/<part>/ and src/<part>/). */
 import { readFileSync } from 'node:fs';
 
 export function readVersion(): string {

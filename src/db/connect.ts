@@ -12,6 +12,7 @@ import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy, SslMode } from '../config/types.js';
 import { executeWithRetry, retryPolicyFromEnv } from './retry.js';
 import { rememberSibling } from './pooler.js';
+import { loadPg } from './driver.js';
 
 export const DEFAULT_APPLICATION_NAME = 'chatgenius-db';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -236,7 +237,7 @@ function downgradeAfterRefusal(tuning: ConnectTuning, message: string, emit: Con
 }
 
 export async function connectTuned(conn: ConnectionConfig, opts: ConnectOptions = {}): Promise<{ client: pg.Client; tuning: ConnectTuning; serverVersion?: string }> {
-  const { default: pgm } = await import('pg');
+  const pgm = await loadPg();
   const policy = opts.retry ?? retryPolicyFromEnv();
   const target = describeTarget(conn);
   const tuning: ConnectTuning = {

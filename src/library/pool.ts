@@ -32,6 +32,7 @@ import { positionToLineColumn } from '../code-frame.js';
 import type { MigrateResult } from '../migrate/types.js';
 import { activeTunnel } from './active-tunnel.js';
 import { failureError, migrate } from '../migrate/index.js';
+import { loadPg } from '../db/driver.js';
 
 export interface SetupOptions {
   /** Use the `test` schema (created if missing) with search_path `test, public`. */
@@ -192,7 +193,7 @@ async function makePool(o: SetupOptions, schema: string | undefined, t: Target):
     await probe.end().catch(() => {});
   }
 
-  const { default: pgm } = await import('pg');
+  const pgm = await loadPg();
   const config: pg.PoolConfig & { onConnect?: (c: pg.PoolClient) => Promise<void> } = {
     ...clientConfig({ ...dialled, sslMode: tuning.sslMode }, { ...common, ...tuning, searchPath }),
     max: o.max ?? 10,

@@ -7,7 +7,8 @@
  * places as UTF-8 byte offsets and an error's cursor in characters; everything here converts to
  * UTF-16 offsets so the rest of the tool (src/explain/frame.ts) can use them directly.
  */
-import { lineColumn, positionToOffset } from '../code-frame.js';
+import { setFlagsFromString } from 'node:v8';
+import { lineColumn, lineColumnCursor, positionToOffset } from '../code-frame.js';
 
 /** One parsed statement: its node (`{ IndexStmt: {...} }` and the like) and where it sits. */
 export interface ParsedStatement {
@@ -40,8 +41,15 @@ export class SqlSyntaxError extends Error {
 type Parser = typeof import('libpg-query');
 let loaded: Promise<Parser> | undefined;
 
-/** Load the parser (once per process). */
+/**
+ * Load the parser (once per process). Its WebAssembly is compiled by V8's baseline compiler only:
+ * by default V8 also recompiles the whole module with its optimising compiler in background
+ * threads, which on a small machine competes with the run for CPU and, because Node waits for
+ * those threads before it exits, added ~100 ms to every run that parsed; parsing migration files
+ * is far too little work for the optimised code ever to pay that back.
+ */
 export function loadParser(): Promise<Parser> {
+  if (!loaded) setFlagsFromString('--liftoff-only');
   loaded ??= import('libpg-query').then(async (m) => {
     await m.loadModule();
     return m;
@@ -95,6 +103,7 @@ export function parseSqlWith(parser: Parser, text: string): ParsedStatement[] {
     throw new SqlSyntaxError((err as Error).message, offset, line, column);
   }
   const out: ParsedStatement[] = [];
+  const lineColumnAt = lineColumnCursor(text);
   for (const raw of (result.stmts ?? []) as Array<{ stmt?: Record<string, unknown>; stmt_location?: number; stmt_len?: number }>) {
     if (!raw.stmt) continue;
     const kind = Object.keys(raw.stmt)[0]!;
@@ -103,7 +112,7 @@ export function parseSqlWith(parser: Parser, text: string): ParsedStatement[] {
     // stmt_len 0 means "to the end of the text" (the last statement without a semicolon).
     const rawEnd = raw.stmt_len ? byteToUtf16(text, startByte + raw.stmt_len) : text.length;
     const start = skipBlanks(text, rawStart, rawEnd);
-    const { line, column } = lineColumn(text, start);
+    const { line, column } = lineColumnAt(start);
     out.push({ kind, node: raw.stmt[kind] as Record<string, unknown>, start, end: rawEnd, line, column, text: text.slice(start, rawEnd) });
   }
   return out;

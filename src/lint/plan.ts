@@ -38,8 +38,14 @@ function parseOrEmpty(parser: Parser, text: string): ParsedStatement[] {
   }
 }
 
-/** Lint findings of every file, grouped by the up file's version (pure given the parser). */
-export function findingsByVersion(parser: Parser, files: MigrationFile[]): Map<string, { findings: Finding[]; acknowledged: Finding[] }> {
+/** One migration's lint findings: those to act on, and those its file acknowledges. */
+export interface VersionFindings {
+  findings: Finding[];
+  acknowledged: Finding[];
+}
+
+/** Lint findings of every file, grouped by the up file's version (pure given the parser; see memory.ts). */
+export function findingsByVersion(parser: Parser, files: MigrationFile[]): Map<string, VersionFindings> {
   const result = lintPairsWith(
     parser,
     files.map((f) => ({
@@ -48,7 +54,7 @@ export function findingsByVersion(parser: Parser, files: MigrationFile[]): Map<s
       down: { file: f.downFile, text: f.down, direction: 'down' as const },
     })),
   );
-  const out = new Map<string, { findings: Finding[]; acknowledged: Finding[] }>();
+  const out = new Map<string, VersionFindings>();
   const byFile = new Map(files.map((f) => [f.file, f.version]));
   for (const f of files) out.set(f.version, { findings: [], acknowledged: [] });
   for (const x of result.findings) {

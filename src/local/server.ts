@@ -13,6 +13,7 @@ import { LOCAL_HOST, type LocalPaths } from './paths.js';
 import { processAlive } from './pid.js';
 import type { LocalState } from './state.js';
 import { lstat, readdir, rename } from 'node:fs/promises';
+import { loadPg } from '../db/driver.js';
 
 /** On Linux, check that a pid is really a postgres (pids get reused after a reboot). */
 async function looksLikePostgres(pid: number): Promise<boolean> {
@@ -169,7 +170,7 @@ export type PingResult = 'ok' | 'starting' | 'down' | 'no-database' | 'auth-fail
 
 /** One connection attempt: does the server answer with our credentials? */
 export async function ping(state: LocalState, port: number, database: string, timeoutMs = 3000): Promise<PingResult> {
-  const { default: pg } = await import('pg');
+  const pg = await loadPg();
   const client = new pg.Client({
     host: LOCAL_HOST,
     port,
@@ -230,7 +231,7 @@ export async function waitReady(child: ChildProcess | null, paths: LocalPaths, s
 
 /** CREATE DATABASE if it is missing (first start, or someone dropped it). */
 export async function ensureDatabase(state: LocalState, port: number): Promise<boolean> {
-  const { default: pg } = await import('pg');
+  const pg = await loadPg();
   const client = new pg.Client({ host: LOCAL_HOST, port, user: state.user, password: state.password, database: 'postgres' });
   client.on('error', () => {});
   await client.connect();

@@ -11,20 +11,23 @@ export function maskUrl(url: string): string {
 
 export class Redactor {
   private secrets = new Set<string>();
+  /** The secrets longest first (so a secret that contains another is masked whole); rebuilt on add. */
+  private ordered: string[] = [];
 
   add(...values: Array<string | undefined | null>): this {
     for (const v of values) {
       if (typeof v === 'string' && v.length >= 3) this.secrets.add(v);
       if (typeof v === 'string' && v.length >= 3) this.secrets.add(encodeURIComponent(v));
     }
+    this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
     return this;
   }
 
+  /** Called for every line printed or logged (a `listen` prints thousands a second): no work where there is nothing to mask. */
   redact(text: string): string {
-    let out = maskUrl(text);
-    // Longest first, so a secret that contains another is masked whole.
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
-      out = out.split(s).join('****');
+    let out = text.includes('://') ? maskUrl(text) : text;
+    for (const s of this.ordered) {
+      if (out.includes(s)) out = out.split(s).join('****');
     }
     return out;
   }

@@ -131,8 +131,28 @@ function bad(message: string, details: Record<string, unknown>): ChatgeniusError
   return new ChatgeniusError('MIGRATION_BAD_FILE', message, details);
 }
 
+/**
+ * Analyses remembered by the sha256 of the text they were made from: analyseSql() is a pure
+ * function of the text, and the CLI keeps its results across runs (src/lint/memory.ts).
+ */
+export interface AnalysisMemory {
+  get(textHash: string): FileAnalysis | undefined;
+  set(textHash: string, analysis: FileAnalysis): void;
+}
+
+/** analyseSql(), or the remembered result for the same text. */
+function analysed(text: string, fileName: string, memory: AnalysisMemory | undefined): FileAnalysis {
+  if (!memory) return analyseSql(text, fileName);
+  const key = createHash('sha256').update(text, 'utf8').digest('hex');
+  const known = memory.get(key);
+  if (known) return known;
+  const a = analyseSql(text, fileName);
+  memory.set(key, a);
+  return a;
+}
+
 /** Read every migration pair of `dir`, sorted by version. Other files (README.md...) are ignored. */
-export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+export async function readMigrations(dir: string, opts: { analyses?: AnalysisMemory } = {}): Promise<MigrationFile[]> {
   const abs = resolve(dir);
   let names: string[];
   try {
@@ -179,8 +199,8 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
     const up = readFileSync(path, 'utf8');
     const down = readFileSync(downPath, 'utf8');
     if (up.includes('\u0000') || down.includes('\u0000')) throw bad(`${e.up} or ${e.down} contains a NUL byte.`, { file: e.up });
-    const ua = analyseSql(up, e.up);
-    const da = analyseSql(down, e.down);
+    const ua = analysed(up, e.up, opts.analyses);
+    const da = analysed(down, e.down, opts.analyses);
     out.push({
       version: e.version,
       name: e.name,

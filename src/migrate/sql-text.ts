@@ -4,7 +4,7 @@
  * and code frames come from src/explain/frame.ts (the one implementation). No I/O.
  */
 import { ChatgeniusError } from '../errors.js';
-import { lineColumn } from '../code-frame.js';
+import { lineColumnCursor } from '../code-frame.js';
 
 export interface SqlStatement {
   /** The statement text without the trailing semicolon (comments before it included). */
@@ -39,10 +39,11 @@ export function splitStatements(sql: string): SqlStatement[] {
   let words: string[] = [];
   let atomicDepth = 0;
   const n = sql.length;
+  const lineColumnAt = lineColumnCursor(sql);
 
   const finish = (endExclusive: number) => {
     if (firstCode >= 0) {
-      const { line, column } = lineColumn(sql, firstCode);
+      const { line, column } = lineColumnAt(firstCode);
       out.push({
         text: sql.slice(stmtStart, endExclusive),
         start: firstCode,

@@ -82,7 +82,6 @@ export type ActivityRow = [ActivityTable, Row];
  */
 export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
   const { seed } = world.options;
-  const { t1 } = world;
   const curve = new ActivityCurve(world.t0, world.t1);
   const r = createRng(seed, 'activity');
   const heap = new StreamHeap();

@@ -4,7 +4,7 @@ import { connectionOptions, type CommandContext, type OptionSpec } from '../comm
 import type { Reporter } from '../output/reporter.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
-import { loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { loadConfig, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
@@ -14,8 +14,7 @@ import { RULE_BY_ID } from '../../lint/rules.js';
 import { usageError } from '../../errors.js';
 import { lockPlan } from '../../lint/index.js';
 import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
-import { readMigrations } from '../../migrate/files.js';
-import { findSyntaxError } from '../syntax-check.js';
+import { checkedFiles } from '../syntax-check.js';
 import { readVersion } from '../version.js';
 
 export const summary = 'Apply pending migrations';
@@ -61,10 +60,6 @@ Examples:
 export const options = { ...connectionOptions, 'allow-unsafe': { type: 'string' } } as const satisfies OptionSpec;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.interactive) {
-    const wizard = await loadWizard();
-    if (wizard?.initWizard) return wizard.initWizard(ctx);
-  }
   const reporter = reporterFor(ctx);
   const config = await loadConfig(ctx, reporter);
   return runInit(config, ctx, reporter);
@@ -120,12 +115,11 @@ export async function runInit(
     checkConsent(config, 'init', config.connection?.database, { interactive: ctx.interactive });
   }
 
-  // Development and test: the pending files' lint errors are warned about before they run; the
-  // files are read and parsed while the connection opens.
-  const warnedSoon = config.env !== 'production' && !config.dryRun ? warnUnsafe(config.migrationsDir, r) : Promise.resolve(undefined);
   const started = Date.now();
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
+  // Development and test: the pending files' lint errors are warned about before they run.
+  const warnedSoon = config.env !== 'production' && !config.dryRun ? warnUnsafe(files, r) : Promise.resolve(undefined);
   return withTarget(
     ctx,
     config,
@@ -177,25 +171,4 @@ export async function runInit(
     },
     opts,
   );
-}
-
-/**
- * Read and checksum the migration files and check the `direction` side of each with the parser;
- * a syntax error is thrown as the file:line:column failure. Starts loading the database driver
- * meanwhile, so connecting right after costs no module load.
- */
-export async function checkedFiles(dir: string, direction: 'up' | 'down', toolVersion: string) {
-  for (const m of [
-    import('pg'),
-    import('../../run.js'),
-    import('../../db/connect.js'),
-    import(direction === 'up' ? '../../migrate/apply.js' : '../../migrate/rollback.js'),
-  ])
-    m.catch(() => undefined);
-  const files = await readMigrations(dir);
-  const bad = await findSyntaxError(files, direction, { toolVersion });
-  if (bad) {
-    throw failureError(bad, direction);
-  }
-  return files;
 }

@@ -19,7 +19,7 @@ publication chatgenius_realtime_<schema>, so every tool and app sees the same an
   notify   (default) the triggers send pg_notify per changed row. Simple; but every
            notifying commit takes one database-wide lock, so many writers queue behind it,
            and a listener that is disconnected misses what happened meanwhile.
-  logical  the triggers stand aside; the changes are read from the write-ahead log
+  logical  the notify triggers are disabled; the changes are read from the write-ahead log
            (logical decoding, publication chatgenius_realtime_<schema>, pgoutput). Costs the
            writers nothing beyond the WAL they write anyway. Needs wal_level=logical, a role
            with REPLICATION, a free replication slot and WAL sender: checked first, each
@@ -107,7 +107,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     const res = action === 'use logical' ? await rt.useLogical(t.client, config.schema, who) : await rt.useNotify(t.client, config.schema);
     if (!res.changed) r.out.info(`Schema ${config.schema} already is in ${res.mode} mode: nothing to do.`);
     else if (res.mode === 'logical') {
-      r.out.success(`Logical mode on for schema ${config.schema}: publication ${res.publication} (${res.tables.join(', ')}); the notify triggers stand aside.`);
+      r.out.success(`Logical mode on for schema ${config.schema}: publication ${res.publication} (${res.tables.join(', ')}); the notify triggers are disabled.`);
       r.out.info('listen now streams from a temporary replication slot; a broker (Debezium, any pgoutput consumer) can use the same publication with its own slot.');
     } else {
       r.out.success(`Notify mode on for schema ${config.schema}: publication ${res.publication} dropped; the triggers notify again.`);

@@ -5,12 +5,12 @@ import { connectionOptions, type CommandContext, type Flags, type OptionSpec } f
 import type { Reporter } from '../output/reporter.js';
 import type { OpenedTarget, TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
-import { asUsageError, loadConfig, loadWizard, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
+import { asUsageError, loadConfig, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
 import { rollback } from '../../migrate/index.js';
-import { checkedFiles } from './init.js';
+import { checkedFiles } from '../syntax-check.js';
 import { readVersion } from '../version.js';
 
 export const summary = 'Roll back migrations';
@@ -73,10 +73,6 @@ export function rollbackTarget(flags: Flags): RollbackTarget {
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.interactive) {
-    const wizard = await loadWizard();
-    if (wizard?.rollbackWizard) return wizard.rollbackWizard(ctx);
-  }
   const target = rollbackTarget(ctx.flags);
   const reporter = reporterFor(ctx);
   const config = await loadConfig(ctx, reporter);

@@ -8,7 +8,7 @@ import { CancelledError, ChatgeniusError, usageError } from '../../errors.js';
 import { fanOut, type Emit } from '../../events.js';
 import { explain } from '../../explain/index.js';
 import type { Explanation } from '../../explain/types.js';
-import { fileSink, JsonLogger, streamSink, type LogLevel, type LogSink } from '../../log/logger.js';
+import { batchedStreamSink, fileSink, JsonLogger, streamSink, type LogLevel, type LogSink } from '../../log/logger.js';
 import { Redactor } from '../../log/redact.js';
 import type { CliIO, CommandContext, Flags } from '../command.js';
 import { createColors, type Colors } from './colors.js';
@@ -84,7 +84,15 @@ export function exitCodeFor(err: unknown): number {
 }
 
 // Long on purpose: one closure over the run's redactor, log sinks and result, shared by its methods.
-export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io: CliIO; command: string; correlationId?: string }): Reporter {
+export function createReporter(opts: {
+  flags: Flags;
+  env: NodeJS.ProcessEnv;
+  io: CliIO;
+  command: string;
+  correlationId?: string;
+  /** The command prints a stream of lines (listen): --json lines are written a batch per event-loop turn. */
+  streamsLines?: boolean;
+}): Reporter {
   const { flags, env, io } = opts;
   const json = flags.json === true;
   const verbose = flags.verbose === true;
@@ -96,7 +104,7 @@ export function createReporter(opts: { flags: Flags; env: NodeJS.ProcessEnv; io:
   const errColors = createColors(io.stderr, env);
 
   const sinks: LogSink[] = [];
-  if (json) sinks.push(streamSink(io.stdout));
+  if (json) sinks.push(opts.streamsLines ? batchedStreamSink(io.stdout) : streamSink(io.stdout));
   let file: ReturnType<typeof fileSink> | undefined;
   let fileError: unknown;
   const logFile = typeof flags['log-file'] === 'string' ? flags['log-file'] : undefined;

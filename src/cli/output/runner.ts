@@ -111,23 +111,6 @@ export function targetLabel(config: ResolvedConfig, t: OpenedTarget): string {
   return describeConnection(t.target) + describeBastion(config.tunnel);
 }
 
-export interface WizardModule {
-  initWizard?: (ctx: CommandContext) => Promise<number>;
-  rollbackWizard?: (ctx: CommandContext) => Promise<number>;
-}
-
-/** The wizard (src/cli/wizard/init.ts) when this build has it, else null. */
-export async function loadWizard(): Promise<WizardModule | null> {
-  const spec = '../wizard/init.js';
-  try {
-    return (await import(spec)) as WizardModule;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('wizard')) return null;
-    throw e;
-  }
-}
-
 /** An unknown version given with --to / --version is fixed on the command line: exit 2. */
 export function asUsageError(err: unknown, codes: string[] = ['MIGRATION_UNKNOWN_VERSION']): unknown {
   if (err instanceof ChatgeniusError && codes.includes(err.code) && err.exitCode !== 2) {

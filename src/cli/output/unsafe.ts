@@ -9,10 +9,8 @@ import type { Emit } from '../../events.js';
 import type { MigrationFile } from '../../migrate/types.js';
 import type { CommandContext } from '../command.js';
 import type { Reporter } from './reporter.js';
-import { loadParser } from '../../lint/parser.js';
-import { findingsByVersion, unsafeFindings, tableStats } from '../../lint/index.js';
+import { findingsOf, unsafeFindings, tableStats } from '../../lint/index.js';
 import { unsafeLine } from './lock-plan.js';
-import { readMigrations } from '../../migrate/files.js';
 
 export interface AllowUnsafe {
   all: boolean;
@@ -32,7 +30,7 @@ export function allowUnsafeOf(ctx: Pick<CommandContext, 'flags'>): AllowUnsafe {
 
 /** The unsafe findings of the pending files (one extra round trip, for table sizes, only when a finding needs it). */
 export async function unsafeOf(client: pg.Client, schema: string, all: MigrationFile[], pending: MigrationFile[], allow: AllowUnsafe) {
-  const byVersion = findingsByVersion(await loadParser(), all);
+  const byVersion = await findingsOf(all);
   const perVersion = pending.map((f) => ({ version: f.version, findings: byVersion.get(f.version)?.findings ?? [] }));
   const candidates = unsafeFindings(
     perVersion,
@@ -61,16 +59,15 @@ export async function checkUnsafe(client: pg.Client, schema: string, all: Migrat
 
 /**
  * Development and test: an emit that, when the engine announces its plan, warns about the
- * pending files' error-level findings (no extra round trip: the files are read and parsed
- * before connecting). Undefined when the files cannot be read (the engine reports that).
+ * pending files' error-level findings (no extra round trip: the files were read and checked
+ * before connecting; lint results come from memory when these files were linted before).
+ * Undefined when linting fails (the run goes on without the warnings).
  */
-export async function warnUnsafe(dir: string, r: Reporter): Promise<Emit | undefined> {
+export async function warnUnsafe(files: MigrationFile[], r: Reporter): Promise<Emit | undefined> {
   try {
-    const files = await readMigrations(dir);
-    const parser = await loadParser();
+    const byVersion = await findingsOf(files);
     return (event) => {
       if (event.type === 'plan' && event.direction === 'up' && event.steps.length > 0) {
-        const byVersion = findingsByVersion(parser, files);
         for (const s of event.steps) {
           for (const f of byVersion.get(s.version)?.findings ?? []) {
             if (f.severity !== 'error') continue;
