@@ -11,7 +11,7 @@ import { freePort } from './helpers/ports.js';
 import { connectClient } from '../src/db/index.js';
 import { executeSchemaFile, closePool } from '../src/library/index.js';
 import { explain, knownCodes } from '../src/explain/index.js';
-import { codeFrame, codeFrameIn, positionToLineColumn } from '../src/explain/frame.js';
+import { codeFrame, codeFrameIn, positionToLineColumn } from '../src/code-frame.js';
 import { ChatgeniusError } from '../src/errors.js';
 import type { ConnectionConfig } from '../src/config/types.js';
 

@@ -23,7 +23,9 @@ import { SUPERSEDED_CHECKSUMS } from '../src/migrate/superseded.js';
 import { migrate } from '../src/migrate/index.js';
 import { snapshotCatalog } from '../src/migrate/catalog.js';
 import { diffCatalog } from '../src/migrate/catalog-diff.js';
-import { plainText, stepsOf, concurrentIndexName } from '../src/migrate/runner.js';
+import { concurrentIndexName } from '../src/migrate/concurrent-index.js';
+import { plainText } from '../src/migrate/files.js';
+import { stepsOf } from '../src/migrate/steps.js';
 
 const FIXTURES = new URL('./fixtures/sql-0.1.0/', import.meta.url).pathname;
 

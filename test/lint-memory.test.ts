@@ -15,7 +15,7 @@ import { analysisMemory, findingsOf } from '../src/lint/memory.js';
 import { findingsByVersion } from '../src/lint/plan.js';
 import { loadParser } from '../src/lint/parser.js';
 import { plainText, readMigrations } from '../src/migrate/files.js';
-import { lineColumn, lineColumnCursor } from '../src/explain/frame.js';
+import { lineColumn, lineColumnCursor } from '../src/code-frame.js';
 import { sqlDir } from './helpers/schema.js';
 
 let dir: string;

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeFrameIn } from '../explain/frame.js';
+import { codeFrameIn } from '../code-frame.js';
 import type { MigrationFailure, MigrationFile } from '../migrate/types.js';
 import { loadParser, parseSqlWith, SqlSyntaxError } from '../lint/parser.js';
 import { analysisMemory, memoryDir } from '../lint/memory.js';

@@ -4,21 +4,17 @@
  * Bad values from flags are usage errors (exit 2); from the environment or files, exit 1.
  * Errors name the flag, the variable and where the value came from; never a password.
  */
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import type { ConfigFlags } from './types.js';
 import { ChatgeniusError } from '../errors.js';
 import {
-  DEFAULT_KEEPALIVE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_LOCK_WAIT_MS,
   DEFAULT_PG_DATABASE,
   DEFAULT_PG_HOST,
   DEFAULT_PG_PORT,
   DEFAULT_PG_USER,
-  DEFAULT_SSH_PORT,
-  DEFAULT_SSH_READY_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
   defaultSslMode,
   ENV_DEFAULTS,
@@ -28,22 +24,12 @@ import { detectEnv } from './detect.js';
 import { personalEnvFile, readEnvFiles } from './env-files.js';
 import { pgpassLineFor, pgpassPath, readPgpass } from './pgpass.js';
 import { defaultMigrationsDir, findProjectRoot } from './project-root.js';
-import { describeFound, Layers, settingNames, type Found, type SettingSpec } from './layers.js';
+import { describeFound, Layers, type Found, type SettingSpec } from './layers.js';
+import { absolutePath, badValue, Reader } from './reader.js';
+import { resolveTunnel } from './resolve-tunnel.js';
 import { SETTINGS } from './settings.js';
-import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode, TunnelConfig } from './types.js';
-import {
-  badPort,
-  parseDuration,
-  parseFingerprint,
-  parseHostName,
-  parseInteger,
-  parsePort,
-  parsePostgresUrl,
-  parseSchemaName,
-  parseSslMode,
-  splitSshTarget,
-  type Parsed,
-} from './validate.js';
+import type { ConnectionConfig, EnvName, ResolvedConfig, RetryPolicy, SslMode } from './types.js';
+import { parseDuration, parseHostName, parseInteger, parsePort, parseSchemaName, parseSslMode, type Parsed } from './validate.js';
 
 export interface ResolveInput {
   flags: ConfigFlags;
@@ -54,6 +40,7 @@ export interface ResolveInput {
 }
 
 export { defaultMigrationsDir } from './project-root.js';
+export { absolutePath, badValue, missingValue } from './reader.js';
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const projectDir = findProjectRoot(input.cwd);
@@ -161,77 +148,6 @@ function checkFlagValues(layers: Layers, r: Reader): void {
   }
 }
 
-/** Reads settings, records their sources, turns parse problems into coded errors. */
-class Reader {
-  /** Each URL text is parsed once per resolve, however many checks read it. */
-  private readonly urls = new Map<string, ReturnType<typeof parsePostgresUrl>>();
-
-  parseUrl(text: string): ReturnType<typeof parsePostgresUrl> {
-    let parsed = this.urls.get(text);
-    if (!parsed) {
-      parsed = parsePostgresUrl(text);
-      this.urls.set(text, parsed);
-    }
-    return parsed;
-  }
-
-  constructor(
-    private readonly layers: Layers,
-    private readonly sources: Record<string, string>,
-  ) {}
-
-  get(spec: SettingSpec): Found | undefined {
-    const found = this.layers.get(spec);
-    if (found) this.sources[spec.vars[0] ?? found.name.replace(/^--/, '')] = found.source;
-    return found;
-  }
-
-  note(key: string, source: string): void {
-    this.sources[key] = source;
-  }
-
-  noteDefault(key: string, spec: SettingSpec): void {
-    if (!(key in this.sources) && !this.layers.get(spec)) this.sources[key] = 'default';
-  }
-
-  parse<T>(spec: SettingSpec, parser: (text: string) => Parsed<T>, code: string, showValue = true): T | undefined {
-    const found = this.get(spec);
-    if (!found) return undefined;
-    const p = parser(found.value);
-    if (p.ok) return p.value;
-    throw badValue(code, found, spec, p.problem, showValue);
-  }
-}
-
-export function badValue(code: string, found: Found, spec: SettingSpec, problem: string, showValue = true): ChatgeniusError {
-  const message = `${describeFound(found, showValue)} ${problem}; set it with ${settingNames(spec)}`;
-  const details: Record<string, unknown> = {
-    source: found.source,
-    name: found.name,
-    flag: spec.flag ? `--${spec.flag}` : undefined,
-    variable: spec.vars[0],
-    problem,
-  };
-  if (showValue) details.value = found.value;
-  return new ChatgeniusError(code, message, details, { exitCode: found.kind === 'flag' ? 2 : 1 });
-}
-
-export function missingValue(what: string, spec: SettingSpec, because: string, fromFlag: boolean, extra = '', env?: EnvName): ChatgeniusError {
-  return new ChatgeniusError(
-    'CONFIG_MISSING_VALUE',
-    `${what} is not set (${because}); set it with ${settingNames(spec)}${extra}`,
-    { what, flag: spec.flag ? `--${spec.flag}` : undefined, variable: spec.vars[0], variables: [...spec.vars], ...(env ? { env, file: personalEnvFile(env) } : {}) },
-    { exitCode: fromFlag ? 2 : 1 },
-  );
-}
-
-/** `~/x` -> `$HOME/x`; relative paths are taken from the project dir. */
-export function absolutePath(p: string, projectDir: string, home: string): string {
-  const t = p.trim();
-  const expanded = t === '~' ? home : t.startsWith('~/') ? join(home, t.slice(2)) : t;
-  return isAbsolute(expanded) ? expanded : resolvePath(projectDir, expanded);
-}
-
 // Long on purpose: URL or parts, then sslmode: one reading of the connection's settings with their sources.
 function resolveConnection(r: Reader, env: EnvName, projectDir: string, home: string, tunnelWanted: boolean): ConnectionConfig {
   const urlFound = r.get(SETTINGS.databaseUrl);
@@ -337,67 +253,4 @@ function lookUpPgpass(r: Reader, conn: ConnectionConfig, projectDir: string, hom
   // not the tunnel's local end).
   const line = pgpassLineFor(conn);
   conn.passwordFile = found.problem ? { path, problem: found.problem, line } : { path, line };
-}
-
-function resolveTunnel(r: Reader, layers: Layers, env: EnvName, projectDir: string, home: string, stateDir: string): TunnelConfig | null {
-  const hostFound = r.get(SETTINGS.sshHost);
-  if (!hostFound) return null;
-  if (layers.flagBool('no-tunnel')) return null;
-  const target = splitSshTarget(hostFound.value);
-  if (!target.ok) throw badValue('CONFIG_BAD_VALUE', hostFound, SETTINGS.sshHost, target.problem);
-
-  const portFound = r.get(SETTINGS.sshPort);
-  let port = DEFAULT_SSH_PORT;
-  if (portFound) {
-    const p = parsePort(portFound.value);
-    if (!p.ok) throw badValue('CONFIG_BAD_PORT', portFound, SETTINGS.sshPort, p.problem);
-    port = p.value;
-  } else if (target.value.port !== undefined) {
-    const p = parsePort(target.value.port);
-    if (!p.ok) throw badValue('CONFIG_BAD_PORT', hostFound, SETTINGS.sshHost, badPort(target.value.port));
-    port = p.value;
-  }
-
-  const userFound = r.get(SETTINGS.sshUser);
-  const username = userFound?.value ?? target.value.user;
-  if (!username) {
-    throw missingValue(
-      'The SSH user',
-      SETTINGS.sshUser,
-      `a tunnel is configured by ${describeFound(hostFound, false)}`,
-      hostFound.kind === 'flag',
-      ' (or give --ssh-host user@host)',
-      env,
-    );
-  }
-
-  const tunnel: TunnelConfig = {
-    host: target.value.host,
-    port,
-    username,
-    knownHostsPath: absolutePath(r.get(SETTINGS.sshKnownHosts)?.value ?? '~/.ssh/known_hosts', projectDir, home),
-    projectKnownHostsPath: join(stateDir, 'known_hosts'),
-    acceptNewHostKey: layers.flagBool('accept-new-host-key'),
-    keepaliveIntervalMs: DEFAULT_KEEPALIVE_MS,
-    readyTimeoutMs: DEFAULT_SSH_READY_TIMEOUT_MS,
-  };
-
-  const keyFound = r.get(SETTINGS.sshKey);
-  const defaultKey = ENV_DEFAULTS[env].sshKeyPath;
-  if (keyFound) {
-    if (keyFound.value.trim() === '') throw badValue('CONFIG_BAD_VALUE', keyFound, SETTINGS.sshKey, 'is empty');
-    tunnel.keyPath = absolutePath(keyFound.value, projectDir, home);
-  } else if (defaultKey && existsSync(absolutePath(defaultKey, projectDir, home))) {
-    tunnel.keyPath = absolutePath(defaultKey, projectDir, home);
-    r.noteDefault('SSH_KEY_PATH', SETTINGS.sshKey);
-  } else {
-    const agent = r.get(SETTINGS.sshAgent);
-    if (agent) tunnel.agentSocket = agent.value;
-    // Neither key nor agent: the tunnel reports SSH_NO_AUTH_METHOD (doctor shows it as a check).
-  }
-  const passphrase = r.get(SETTINGS.sshPassphrase);
-  if (passphrase) tunnel.passphrase = passphrase.value;
-  const fp = r.parse(SETTINGS.sshFingerprint, parseFingerprint, 'CONFIG_BAD_FINGERPRINT');
-  if (fp !== undefined) tunnel.hostFingerprint = fp;
-  return tunnel;
 }

@@ -213,6 +213,34 @@ export async function connectClient(conn: ConnectionConfig, opts: ConnectOptions
   return (await connectTuned(conn, opts)).client;
 }
 
+/**
+ * A refusal that connecting without one of our extras cures: TLS under sslmode prefer, the
+ * connection check (PostgreSQL < 14, macOS/Windows), startup options (a pooler). Drops that extra
+ * from `tuning` (said as a notice, except for prefer) and answers true: connect again, not counted
+ * as an attempt.
+ */
+function downgradeAfterRefusal(tuning: ConnectTuning, message: string, emit: ConnectOptions['emit']): boolean {
+  if (tuning.sslMode === 'prefer' && SSL_NOT_SUPPORTED.test(message)) {
+    tuning.sslMode = 'disable';
+    return true;
+  }
+  if (tuning.connectionCheck && CONNECTION_CHECK_REFUSED.test(message)) {
+    tuning.connectionCheck = false;
+    emit?.({
+      type: 'notice',
+      level: 'warn',
+      message: 'The server refused client_connection_check_interval (PostgreSQL < 14, or macOS/Windows); connecting without it',
+    });
+    return true;
+  }
+  if (tuning.startupOptions && STARTUP_OPTIONS_REFUSED.test(message)) {
+    tuning.startupOptions = false;
+    emit?.({ type: 'notice', level: 'warn', message: 'The server (a connection pooler?) refused startup options; connecting without them' });
+    return true;
+  }
+  return false;
+}
+
 export async function connectTuned(conn: ConnectionConfig, opts: ConnectOptions = {}): Promise<{ client: pg.Client; tuning: ConnectTuning; serverVersion?: string }> {
   const pgm = await loadPg();
   const policy = opts.retry ?? retryPolicyFromEnv();
@@ -251,29 +279,7 @@ export async function connectTuned(conn: ConnectionConfig, opts: ConnectOptions 
         } catch (err) {
           void client.end().catch(() => {});
           if (opts.signal?.aborted) throw new CancelledError();
-          const message = err instanceof Error ? err.message : String(err);
-          if (tuning.sslMode === 'prefer' && SSL_NOT_SUPPORTED.test(message)) {
-            tuning.sslMode = 'disable';
-            continue;
-          }
-          if (tuning.connectionCheck && CONNECTION_CHECK_REFUSED.test(message)) {
-            tuning.connectionCheck = false;
-            opts.emit?.({
-              type: 'notice',
-              level: 'warn',
-              message: 'The server refused client_connection_check_interval (PostgreSQL < 14, or macOS/Windows); connecting without it',
-            });
-            continue;
-          }
-          if (tuning.startupOptions && STARTUP_OPTIONS_REFUSED.test(message)) {
-            tuning.startupOptions = false;
-            opts.emit?.({
-              type: 'notice',
-              level: 'warn',
-              message: 'The server (a connection pooler?) refused startup options; connecting without them',
-            });
-            continue;
-          }
+          if (downgradeAfterRefusal(tuning, err instanceof Error ? err.message : String(err), opts.emit)) continue;
           throw connectError(err, conn);
         } finally {
           opts.signal?.removeEventListener('abort', onAbort);

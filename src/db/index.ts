@@ -11,7 +11,8 @@ export {
   CONNECTION_CHECK_INTERVAL_MS,
 } from './connect.js';
 export type { ClientConfigOptions, ConnectOptions, ConnectTuning } from './connect.js';
-export { executeWithRetry, retryPolicyFor, retryPolicyFromEnv, sleep } from './retry.js';
+export { executeWithRetry, retryPolicyFor, retryPolicyFromEnv } from './retry.js';
+export { sleep } from '../sleep.js';
 export type { RetryOptions } from './retry.js';
 export { isTransient, TRANSIENT_SQLSTATES, TRANSIENT_NODE_CODES } from './transient.js';
 export { requestCancel } from './cancel.js';

@@ -8,6 +8,7 @@ import type { Emit } from '../events.js';
 import { ENV_NAMES, type RetryPolicy } from '../config/types.js';
 import { ENV_DEFAULTS } from '../config/defaults.js';
 import { isTransient as defaultIsTransient } from './transient.js';
+import { sleep } from '../sleep.js';
 
 export interface RetryOptions {
   /** Base delay in ms; attempt n waits delayMs * n. Default: the environment's policy (config/defaults.ts). */
@@ -31,22 +32,6 @@ export function retryPolicyFor(envName: string | undefined): RetryPolicy {
 /** The policy of the environment named by CHATGENIUS_ENV (the spec's defaults). */
 export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
   return retryPolicyFor(env.CHATGENIUS_ENV);
-}
-
-/** Resolves after ms, or rejects with CancelledError when the signal aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

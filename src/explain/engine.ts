@@ -1,11 +1,8 @@
 import type { ErrorFacts, ExplainTable } from './types.js';
 import { dbTable } from './db.js';
+import { str } from './db-facts.js';
 
 /** explain() rows for the engine's and the command line's codes. */
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
 
 function list(v: unknown, max = 20): string | undefined {
   if (!Array.isArray(v) || v.length === 0) return undefined;

@@ -28,7 +28,7 @@ import { assertSimpleSchemaName, clientConfig, connectTuned, connectClient, desc
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../config/defaults.js';
 import { bundledMigrationsDir, defaultMigrationsDir as projectMigrationsDir, findProjectRoot } from '../config/project-root.js';
 import { retryPolicyFromEnv } from '../db/retry.js';
-import { positionToLineColumn } from '../explain/frame.js';
+import { positionToLineColumn } from '../code-frame.js';
 import type { MigrateResult } from '../migrate/types.js';
 import { activeTunnel } from './active-tunnel.js';
 import { failureError, migrate } from '../migrate/index.js';

@@ -10,32 +10,20 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { lineColumn } from '../explain/frame.js';
 import { ChatgeniusError } from '../errors.js';
 import { analyseSql, compareVersions, MIGRATION_FILE_NAME, NO_TRANSACTION_DIRECTIVE } from '../migrate/files.js';
-import { alterCmds, dropObjects, names, relOf } from './ast.js';
+import { lineColumn } from '../code-frame.js';
+import { alterCmds, relOf } from './ast.js';
+import { applyDirectives } from './directives.js';
+import { type Finding, findingOf } from './finding.js';
+import { undoneObjects } from './undo.js';
 import { byteToUtf16, loadParser, parseSqlWith, SqlSyntaxError, type ParsedStatement } from './parser.js';
 import { derivedLocks, strongest } from './locks.js';
-import { notNullCheckColumn, RULE_BY_ID, RULES, type LockMode, type Rule, type RuleContext, type Severity } from './rules.js';
+import { notNullCheckColumn, RULE_BY_ID, RULES, type LockMode, type RuleContext } from './rules.js';
 
-export interface Finding {
-  file: string;
-  line: number;
-  column: number;
-  rule: string;
-  severity: Severity;
-  /** What is wrong at this place. */
-  message: string;
-  /** The lock it takes and on what ("ShareLock on messages"), when it takes one. */
-  lock?: string;
-  mode?: LockMode;
-  table?: string;
-  why: string;
-  /** The safe rewrite. */
-  fix: string;
-  /** Set when the file acknowledges the rule (`-- chatgenius:allow <rule> <reason>`). */
-  acknowledged?: string;
-}
+export type { Finding } from './finding.js';
+export { parseDirectives } from './directives.js';
+export { undoneObjects } from './undo.js';
 
 export interface FileInput {
   /** The name findings carry (base name, or a path relative to the project). */
@@ -58,51 +46,6 @@ export interface LintResult {
   files: number;
   errors: number;
   warnings: number;
-}
-
-const DIRECTIVE = /^[ \t]*--[ \t]*chatgenius:allow\b(.*)$/gim;
-
-interface Directive {
-  rules: string[];
-  reason: string;
-  line: number;
-  column: number;
-}
-
-/** Pure: the `-- chatgenius:allow <rule>[,<rule>] <reason>` lines of a file. */
-export function parseDirectives(text: string): Directive[] {
-  const out: Directive[] = [];
-  for (const m of text.matchAll(DIRECTIVE)) {
-    const rest = m[1]!.trim();
-    const [list = '', ...reason] = rest.split(/\s+/);
-    const { line, column } = lineColumn(text, m.index! + m[0].indexOf('--'));
-    out.push({ rules: list.split(',').filter(Boolean), reason: reason.join(' ').trim(), line, column });
-  }
-  return out;
-}
-
-function findingOf(
-  rule: Rule,
-  file: string,
-  line: number,
-  column: number,
-  message: string,
-  extra: { table?: string; mode?: LockMode } = {},
-  direction: 'up' | 'down' = 'up',
-): Finding {
-  const severity: Severity = direction === 'down' && extra.mode ? 'warning' : rule.severity;
-  return {
-    file,
-    line,
-    column,
-    rule: rule.id,
-    severity,
-    message,
-    ...(extra.mode ? { mode: extra.mode, lock: `${extra.mode}${extra.table ? ` on ${extra.table}` : ''}` } : {}),
-    ...(extra.table ? { table: extra.table } : {}),
-    why: rule.why,
-    fix: rule.fix,
-  };
 }
 
 /** State carried from one up file to the next (a CHECK validated in 0007 makes SET NOT NULL in 0008 safe). */
@@ -210,174 +153,6 @@ function track(s: ParsedStatement, ctx: RuleContext, createdHere: Set<string>, n
     }
   }
   void ctx;
-}
-
-/** Objects a file creates (net of what it drops itself), and what it drops. Keys: `kind:name`. */
-interface ObjectEffects {
-  created: Map<string, { parent?: string; line: number }>;
-  dropped: Set<string>;
-  dropsSchemaCascade: boolean;
-}
-
-const DROP_KINDS: Record<string, string> = {
-  OBJECT_TABLE: 'table',
-  OBJECT_INDEX: 'index',
-  OBJECT_FUNCTION: 'function',
-  OBJECT_PROCEDURE: 'function',
-  OBJECT_TRIGGER: 'trigger',
-  OBJECT_TYPE: 'type',
-  OBJECT_DOMAIN: 'type',
-  OBJECT_VIEW: 'view',
-  OBJECT_MATVIEW: 'view',
-  OBJECT_SEQUENCE: 'sequence',
-  OBJECT_EXTENSION: 'extension',
-  OBJECT_SCHEMA: 'schema',
-};
-
-export function objectEffects(statements: ParsedStatement[]): ObjectEffects {
-  const created = new Map<string, { parent?: string; line: number }>();
-  const dropped = new Set<string>();
-  let dropsSchemaCascade = false;
-  const add = (key: string, line: number, parent?: string) => created.set(key, { line, ...(parent ? { parent } : {}) });
-  const drop = (key: string) => {
-    dropped.add(key);
-    created.delete(key);
-    // Dropping a table drops what hangs off it.
-    if (key.startsWith('table:')) for (const [k, v] of created) if (v.parent === key) created.delete(k);
-  };
-  for (const s of statements) {
-    const n = s.node;
-    switch (s.kind) {
-      case 'CreateStmt': {
-        const r = relOf(n.relation);
-        if (r) add(`table:${r.name}`, s.line);
-        break;
-      }
-      case 'CreateTableAsStmt': {
-        const r = relOf((n.into as { rel?: unknown } | undefined)?.rel);
-        if (r) add(`${n.objtype === 'OBJECT_MATVIEW' ? 'view' : 'table'}:${r.name}`, s.line);
-        break;
-      }
-      case 'IndexStmt': {
-        const r = relOf(n.relation);
-        if (typeof n.idxname === 'string') add(`index:${n.idxname}`, s.line, r ? `table:${r.name}` : undefined);
-        break;
-      }
-      case 'CreateFunctionStmt':
-        if (!n.replace) add(`function:${names(n.funcname).at(-1)}`, s.line);
-        break;
-      case 'CreateTrigStmt': {
-        const r = relOf(n.relation);
-        if (r && !n.replace) add(`trigger:${r.name}.${String(n.trigname)}`, s.line, `table:${r.name}`);
-        break;
-      }
-      case 'CreateEnumStmt':
-      case 'CompositeTypeStmt':
-      case 'CreateRangeStmt':
-        add(`type:${(s.kind === 'CompositeTypeStmt' ? relOf(n.typevar)?.name : names(n.typeName).at(-1)) ?? '?'}`, s.line);
-        break;
-      case 'CreateDomainStmt':
-        add(`type:${names(n.domainname).at(-1)}`, s.line);
-        break;
-      case 'ViewStmt':
-        if (!n.replace) add(`view:${relOf(n.view)?.name}`, s.line);
-        break;
-      case 'CreateSeqStmt':
-        add(`sequence:${relOf(n.sequence)?.name}`, s.line);
-        break;
-      case 'CreateExtensionStmt':
-        if (!n.if_not_exists) add(`extension:${String(n.extname)}`, s.line);
-        break;
-      case 'CreateSchemaStmt':
-        if (!n.if_not_exists) add(`schema:${String(n.schemaname)}`, s.line);
-        break;
-      case 'AlterTableStmt': {
-        const r = relOf(n.relation);
-        if (!r) break;
-        const parent = `table:${r.name}`;
-        for (const c of alterCmds(n)) {
-          if (c.subtype === 'AT_AddConstraint' && typeof c.constraint?.conname === 'string') add(`constraint:${r.name}.${c.constraint.conname}`, s.line, parent);
-          if (c.subtype === 'AT_AddColumn' && typeof c.column?.colname === 'string') add(`column:${r.name}.${c.column.colname}`, s.line, parent);
-          if (c.subtype === 'AT_DropConstraint' && c.name) drop(`constraint:${r.name}.${c.name}`);
-          if (c.subtype === 'AT_DropColumn' && c.name) drop(`column:${r.name}.${c.name}`);
-        }
-        break;
-      }
-      case 'DropStmt': {
-        const kind = DROP_KINDS[String(n.removeType)];
-        if (!kind) break;
-        if (kind === 'schema' && n.behavior === 'DROP_CASCADE') dropsSchemaCascade = true;
-        for (const o of dropObjects(n)) {
-          if (kind === 'trigger') drop(`trigger:${o.at(-2)}.${o.at(-1)}`);
-          else drop(`${kind}:${o.at(-1)}`);
-        }
-        break;
-      }
-      case 'RenameStmt':
-        // A renamed object is the down's business to rename back; do not guess.
-        break;
-    }
-  }
-  return { created, dropped, dropsSchemaCascade };
-}
-
-/** Pure: objects the up file creates that its down file neither drops nor drops with their table. */
-export function undoneObjects(up: ParsedStatement[], down: ParsedStatement[]): Array<{ object: string; line: number }> {
-  const u = objectEffects(up);
-  const d = objectEffects(down);
-  if (d.dropsSchemaCascade) return [];
-  // A DO block may drop with dynamic SQL: an object it names is taken as handled there.
-  const dynamic = down.filter((s) => s.kind === 'DoStmt').map((s) => s.text.toLowerCase());
-  const namedIn = (key: string) => {
-    const name = key
-      .slice(key.indexOf(':') + 1)
-      .split('.')
-      .at(-1)!
-      .toLowerCase();
-    return dynamic.some((t) => new RegExp(`(^|[^a-z0-9_])${name.replace(/[^a-z0-9_]/g, '')}([^a-z0-9_]|$)`).test(t));
-  };
-  const out: Array<{ object: string; line: number }> = [];
-  for (const [key, v] of u.created) {
-    if (d.dropped.has(key) || (v.parent && d.dropped.has(v.parent)) || namedIn(key)) continue;
-    if (v.parent && u.created.has(v.parent)) continue; // reported with its table
-    out.push({ object: key.replace(':', ' '), line: v.line });
-  }
-  return out;
-}
-
-/** Apply a file's directives: acknowledged findings move aside; bad directives become findings. */
-function applyDirectives(f: FileInput, findings: Finding[]): { active: Finding[]; acknowledged: Finding[] } {
-  const directives = parseDirectives(f.text);
-  const allow = new Map<string, string>();
-  const active: Finding[] = [];
-  const invalid = RULE_BY_ID.get('invalid-directive')!;
-  for (const d of directives) {
-    const unknown = d.rules.filter((r) => !RULE_BY_ID.has(r));
-    if (d.rules.length === 0 || unknown.length > 0) {
-      active.push(
-        findingOf(
-          invalid,
-          f.file,
-          d.line,
-          d.column,
-          d.rules.length === 0 ? 'chatgenius:allow names no rule' : `chatgenius:allow names unknown rule ${unknown.join(', ')}`,
-        ),
-      );
-      continue;
-    }
-    if (!d.reason) {
-      active.push(findingOf(invalid, f.file, d.line, d.column, `chatgenius:allow ${d.rules.join(',')} gives no reason`));
-      continue;
-    }
-    for (const r of d.rules) allow.set(r, d.reason);
-  }
-  const acknowledged: Finding[] = [];
-  for (const x of findings) {
-    const reason = allow.get(x.rule);
-    if (reason !== undefined && x.rule !== 'invalid-directive') acknowledged.push({ ...x, acknowledged: reason });
-    else active.push(x);
-  }
-  return { active, acknowledged };
 }
 
 const byPlace = (a: Finding, b: Finding) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column);

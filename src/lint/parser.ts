@@ -8,7 +8,7 @@
  * UTF-16 offsets so the rest of the tool (src/explain/frame.ts) can use them directly.
  */
 import { setFlagsFromString } from 'node:v8';
-import { lineColumn, lineColumnCursor, positionToOffset } from '../explain/frame.js';
+import { lineColumn, lineColumnCursor, positionToOffset } from '../code-frame.js';
 
 /** One parsed statement: its node (`{ IndexStmt: {...} }` and the like) and where it sits. */
 export interface ParsedStatement {

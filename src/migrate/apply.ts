@@ -4,18 +4,14 @@
  * migrations (plus one per statement of a file that cannot run in a transaction).
  */
 import type pg from 'pg';
+import type { Emit } from '../events.js';
+import { runDirection } from './direction.js';
+import { driftError, planUp } from './plan.js';
 import { checkRunPrivileges } from './privileges.js';
 import { pointAtOperator } from './runtime-location.js';
-import { CancelledError } from '../errors.js';
-import { noEmit, type Emit } from '../events.js';
-import { readMigrations } from './files.js';
-import { runIdentity } from './journal.js';
-import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
-import { driftError, planUp } from './plan.js';
-import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf, type Step } from './runner.js';
-import { validateSchemaName } from './sql-text.js';
-import { PROGRESS_PREFIX } from './online-steps.js';
+import { stepsOf, type Step } from './steps.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
+import { PROGRESS_PREFIX } from './online-steps.js';
 
 function warningsOf(plan: UpPlan): string[] {
   const w: string[] = [];
@@ -39,76 +35,26 @@ function emitPlan(emit: Emit, steps: Step[], applied: number): void {
   });
 }
 
-export async function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
-  const schema = validateSchemaName(opts.schema);
-  const emit = opts.emit ?? noEmit;
-  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
-  const who = runIdentity(opts.toolVersion);
-
-  if (opts.dryRun) {
-    const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
-    const plan = planUp(files, state.journal);
-    if (plan.drift.length) throw driftError(plan.drift);
-    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emitPlan(emit, steps, plan.applied.length);
-    const ctx = runContext(
-      client,
-      { ...opts, signal: undefined },
-      {
-        schema,
-        emit,
-        who,
-        createJournal: !state.journalExists,
-        serverVersionNum: state.serverVersionNum,
-        holdsLock: true,
-        journalRows: new Set(state.journal.map((r) => r.version)),
-      },
-    );
-    return {
-      ok: true,
-      dryRun: true,
-      schema,
-      plan,
-      results: plan.pending.map((f) => ({ version: f.version, name: f.name, file: f.file, direction: 'up', status: 'not-run' })),
-      lock: { waitedMs: 0, holder: null },
-      sql: steps.length ? scriptFor(ctx, steps) : '',
-      warnings: warningsOf(plan),
-    };
-  }
-
-  const { state, waitedMs, holder } = await acquireAndRead(client, schema, {
-    release: { kind: 'all-applied', versions: files.map((f) => f.version) },
-    emit,
-    ...waitOptions(opts),
+export function migrate(client: pg.Client, opts: EngineOptions): Promise<MigrateResult> {
+  return runDirection(client, opts, {
+    // Every file already applied: nothing to do, let go of the lock in the same trip.
+    release: (files) => ({ kind: 'all-applied', versions: files.map((f) => f.version) }),
+    async run(run) {
+      const { state, emit, schema, dryRun } = run;
+      const plan = planUp(run.files, state.journal);
+      if (plan.drift.length) throw driftError(plan.drift);
+      const warnings = warningsOf(plan);
+      if (!dryRun) for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
+      const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
+      emitPlan(emit, steps, plan.applied.length);
+      const base = { dryRun, schema, plan, lock: run.lock, warnings };
+      if (!dryRun && steps.length === 0) return { ok: true, ...base, results: [] };
+      if (!dryRun) checkRunPrivileges(state.privileges, schema, true);
+      const out = await run.runSteps(steps, { createJournal: !state.journalExists, journalRows: new Set(state.journal.map((r) => r.version)) });
+      // A run-time error has no server position: point at the operator that raised it when we can.
+      const failed = run.files.find((f) => f.version === out.failure?.version);
+      const failure = out.failure && failed ? await pointAtOperator(out.failure, failed.up) : out.failure;
+      return { ok: !failure, ...base, results: out.results, ...(failure ? { failure } : {}), sql: out.sql };
+    },
   });
-  let holds = state.locked;
-  try {
-    const plan = planUp(files, state.journal);
-    if (plan.drift.length) throw driftError(plan.drift);
-    const warnings = warningsOf(plan);
-    for (const w of warnings) emit({ type: 'notice', level: 'warn', message: w });
-    const steps = stepsOf(plan.pending, 'up', state.serverVersionNum, { fresh: plan.applied.length === 0 });
-    emitPlan(emit, steps, plan.applied.length);
-    const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings };
-    if (steps.length === 0) return { ok: true, ...base, results: [] };
-    checkRunPrivileges(state.privileges, schema, true);
-    const ctx = runContext(client, opts, {
-      schema,
-      emit,
-      who,
-      createJournal: !state.journalExists,
-      serverVersionNum: state.serverVersionNum,
-      holdsLock: holds,
-      journalRows: new Set(state.journal.map((r) => r.version)),
-    });
-    const out = await runSteps(ctx, steps);
-    holds = false; // the last trip released it (or the failure path did)
-    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
-    // A run-time error has no server position: point at the operator that raised it when we can.
-    const failed = files.find((f) => f.version === out.failure?.version);
-    const failure = out.failure && failed ? await pointAtOperator(out.failure, failed.up) : out.failure;
-    return { ok: !failure, ...base, results: out.results, ...(failure ? { failure } : {}), sql: out.sql };
-  } finally {
-    if (holds) await releaseLock(client, schema).catch(() => undefined);
-  }
 }

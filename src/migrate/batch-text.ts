@@ -3,7 +3,7 @@
  * (PostgreSQL counts characters from 1 in the whole string) maps back to file:line:column.
  * Pure: builds text, answers "where is this offset".
  */
-import { lineColumn, positionToOffset } from '../explain/frame.js';
+import { lineColumn, positionToOffset } from '../code-frame.js';
 import type { MigrationFile } from './types.js';
 
 export interface BatchSegment {

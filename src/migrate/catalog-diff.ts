@@ -21,6 +21,18 @@ function diffFields<T extends object>(out: string[], prefix: string, x: T, y: T,
   }
 }
 
+/** Objects matched by one identifying field (name, or a function's signature); every other field compared. */
+function diffByKey<K extends string, T extends Record<K, string>>(out: string[], label: string, a: readonly T[], b: readonly T[], key: K): void {
+  diffKeyed(
+    out,
+    label,
+    a,
+    b,
+    (x) => x[key],
+    (p, x, y) => diffFields(out, p, x, y, [key]),
+  );
+}
+
 /**
  * Human-readable differences from `a` (e.g. expected) to `b` (e.g. live); empty when equal.
  * Works for CatalogSnapshot and TablesSnapshot. The schema names are not compared.
@@ -41,81 +53,18 @@ export function diffCatalog(a: CatalogSnapshot | TablesSnapshot, b: CatalogSnaps
       const yo = y.columns.map((c) => c.name).join(',');
       const sameSet = [...x.columns.map((c) => c.name)].sort().join(',') === [...y.columns.map((c) => c.name)].sort().join(',');
       if (sameSet && xo !== yo) out.push(`${p}: column order (${xo}) -> (${yo})`);
-      diffKeyed(
-        out,
-        `${p} column`,
-        x.columns,
-        y.columns,
-        (c) => c.name,
-        (q, c, d) => diffFields(out, q, c, d, ['name']),
-      );
-      diffKeyed(
-        out,
-        `${p} constraint`,
-        x.constraints ?? [],
-        y.constraints ?? [],
-        (c) => c.name,
-        (q, c, d) => diffFields(out, q, c, d, ['name']),
-      );
-      diffKeyed(
-        out,
-        `${p} index`,
-        x.indexes ?? [],
-        y.indexes ?? [],
-        (c) => c.name,
-        (q, c, d) => diffFields(out, q, c, d, ['name']),
-      );
-      diffKeyed(
-        out,
-        `${p} trigger`,
-        x.triggers ?? [],
-        y.triggers ?? [],
-        (c) => c.name,
-        (q, c, d) => diffFields(out, q, c, d, ['name']),
-      );
+      diffByKey(out, `${p} column`, x.columns, y.columns, 'name');
+      diffByKey(out, `${p} constraint`, x.constraints ?? [], y.constraints ?? [], 'name');
+      diffByKey(out, `${p} index`, x.indexes ?? [], y.indexes ?? [], 'name');
+      diffByKey(out, `${p} trigger`, x.triggers ?? [], y.triggers ?? [], 'name');
     },
   );
   if ('extensions' in a && 'extensions' in b) {
-    diffKeyed(
-      out,
-      'extension',
-      a.extensions,
-      b.extensions,
-      (e) => e.name,
-      (p, x, y) => diffFields(out, p, x, y, ['name']),
-    );
-    diffKeyed(
-      out,
-      'view',
-      a.views,
-      b.views,
-      (v) => v.name,
-      (p, x, y) => diffFields(out, p, x, y, ['name']),
-    );
-    diffKeyed(
-      out,
-      'sequence',
-      a.sequences,
-      b.sequences,
-      (s) => s.name,
-      (p, x, y) => diffFields(out, p, x, y, ['name']),
-    );
-    diffKeyed(
-      out,
-      'function',
-      a.functions,
-      b.functions,
-      (f) => f.signature,
-      (p, x, y) => diffFields(out, p, x, y, ['signature']),
-    );
-    diffKeyed(
-      out,
-      'type',
-      a.types,
-      b.types,
-      (t) => t.name,
-      (p, x, y) => diffFields(out, p, x, y, ['name']),
-    );
+    diffByKey(out, 'extension', a.extensions, b.extensions, 'name');
+    diffByKey(out, 'view', a.views, b.views, 'name');
+    diffByKey(out, 'sequence', a.sequences, b.sequences, 'name');
+    diffByKey(out, 'function', a.functions, b.functions, 'signature');
+    diffByKey(out, 'type', a.types, b.types, 'name');
   }
   return out;
 }

@@ -12,7 +12,7 @@ export { verify } from './verify.js';
 export { baseline } from './baseline.js';
 export { repair } from './repair.js';
 export { splitStatements, validateSchemaName, quoteIdent, quoteLiteral } from './sql-text.js';
-export { codeFrameIn as codeFrame } from '../explain/frame.js';
+export { codeFrameIn as codeFrame } from '../code-frame.js';
 export { JOURNAL_TABLE } from './journal.js';
 export { MigrationFailedError, failureError } from './failure.js';
 export type * from './types.js';

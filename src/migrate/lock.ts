@@ -17,7 +17,7 @@ import { CancelledError, ChatgeniusError } from '../errors.js';
 import type { Emit, LockHolder } from '../events.js';
 import { journalName, parseJournalRows, selectJournalJsonSql } from './journal.js';
 import { quoteLiteral } from './sql-text.js';
-import { sleep } from '../db/retry.js';
+import { sleep } from '../sleep.js';
 import { loginPid, refuseTransactionPooler } from '../db/pooler.js';
 
 export { refuseTransactionPooler };
@@ -143,9 +143,21 @@ export function results(res: unknown): pg.QueryResult[] {
   return (Array.isArray(res) ? res : [res]) as pg.QueryResult[];
 }
 
-export async function readState(client: pg.Client, schema: string, opts: { tryLock: boolean; release: ReleaseWhen; expectPid?: number | null }): Promise<RunState> {
-  const res = results(await client.query(stateSql(schema, opts)));
-  const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as Record<string, unknown>;
+/** The attempt without the lock: what a dry run, status and verify read (the same one round trip). */
+export const PEEK: { tryLock: false; release: ReleaseWhen } = { tryLock: false, release: { kind: 'never' } };
+
+export async function readState(
+  client: pg.Client,
+  schema: string,
+  opts: { tryLock: boolean; release: ReleaseWhen; expectPid?: number | null } = PEEK,
+): Promise<RunState> {
+  return parseStateRows(results(await client.query(stateSql(schema, opts))))!;
+}
+
+/** The state among the results of a string that ran stateSql (undefined when it is not there). */
+export function parseStateRows(res: pg.QueryResult[]): RunState | undefined {
+  const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as Record<string, unknown> | undefined;
+  if (!row) return undefined;
   const st = JSON.parse(String(row.state)) as { locked: boolean; released: boolean; journal_exists: boolean; journal: unknown; holder: unknown; privileges: unknown };
   return {
     locked: st.locked,
@@ -161,11 +173,8 @@ export async function readState(client: pg.Client, schema: string, opts: { tryLo
 }
 
 /** acquireAndRead's waiting options (poll interval, give-up time, Ctrl-C) from the engine options. */
-export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: number; signal?: AbortSignal; connectAnother?: () => Promise<pg.Client> }): {
-  pollMs?: number;
+export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: number; signal?: AbortSignal; connectAnother?: () => Promise<pg.Client> }): WaitOptions & {
   waitTimeoutMs: number;
-  signal?: AbortSignal;
-  connectAnother?: () => Promise<pg.Client>;
 } {
   return {
     ...(opts.lockPollMs !== undefined ? { pollMs: opts.lockPollMs } : {}),
@@ -173,6 +182,14 @@ export function waitOptions(opts: { lockPollMs?: number; lockWaitTimeoutMs?: num
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.connectAnother ? { connectAnother: opts.connectAnother } : {}),
   };
+}
+
+/** How acquireAndRead waits for a lock another run holds. */
+export interface WaitOptions {
+  pollMs?: number;
+  waitTimeoutMs?: number;
+  signal?: AbortSignal;
+  connectAnother?: () => Promise<pg.Client>;
 }
 
 /**
@@ -191,7 +208,7 @@ export async function assertSessionConnection(client: pg.Client, backendPid: num
 export async function acquireAndRead(
   client: pg.Client,
   schema: string,
-  opts: { release: ReleaseWhen; emit: Emit; pollMs?: number; waitTimeoutMs?: number; signal?: AbortSignal; connectAnother?: () => Promise<pg.Client> },
+  opts: { release: ReleaseWhen; emit: Emit } & WaitOptions,
 ): Promise<{ state: RunState; waitedMs: number; holder: LockHolder | null }> {
   const t0 = Date.now();
   let firstHolder: LockHolder | null = null;
@@ -226,7 +243,7 @@ export async function acquireAndRead(
       opts.emit({ type: 'lock:wait', holder: state.holder });
     }
     if (opts.waitTimeoutMs !== undefined && Date.now() - t0 >= opts.waitTimeoutMs) {
-      const last = (await readState(client, schema, { tryLock: false, release: { kind: 'never' } }).catch(() => null))?.holder ?? firstHolder;
+      const last = (await readState(client, schema).catch(() => null))?.holder ?? firstHolder;
       throw new ChatgeniusError(
         'MIGRATION_LOCK_WAIT_TIMEOUT',
         `Another run still holds the migration lock on schema ${schema} after ${opts.waitTimeoutMs} ms (--lock-wait).`,
@@ -244,4 +261,44 @@ export async function acquireAndRead(
 
 export async function releaseLock(client: pg.Client, schema: string): Promise<void> {
   await client.query(unlockSql(schema));
+}
+
+/** What the lock's round trip found, handed to the body that runs under the lock. */
+export interface HeldLock {
+  state: RunState;
+  /** How long this run waited for another run's lock, and who held it then (0 and null when not waited). */
+  lock: { waitedMs: number; holder: LockHolder | null };
+  /** The lock is held now: false without `take`, or when the attempt let go at once (nothing to do). */
+  holding: boolean;
+  /** The body's last trip released the lock itself (its SQL ends with the unlock): nothing is left to let go. */
+  releasedByRun(): void;
+}
+
+/**
+ * The one place a run holds the migration lock: take it (lock + journal read + privileges, ONE
+ * round trip; waiting and the pooler check as acquireAndRead does), run `body`, and always let go,
+ * also when the body throws. A run whose last trip unlocks in the same string says so with
+ * `releasedByRun()`, so no extra round trip is spent. `take: false` (a dry run) reads the same
+ * state in the same one trip without taking anything.
+ */
+export async function withMigrationLock<T>(
+  client: pg.Client,
+  schema: string,
+  opts: { take: boolean; release: ReleaseWhen; emit: Emit } & WaitOptions,
+  body: (held: HeldLock) => Promise<T>,
+): Promise<T> {
+  const got = opts.take ? await acquireAndRead(client, schema, opts) : { state: await readState(client, schema), waitedMs: 0, holder: null };
+  let holds = got.state.locked;
+  try {
+    return await body({
+      state: got.state,
+      lock: { waitedMs: got.waitedMs, holder: got.holder },
+      holding: holds,
+      releasedByRun: () => {
+        holds = false;
+      },
+    });
+  } finally {
+    if (holds) await releaseLock(client, schema).catch(() => undefined);
+  }
 }

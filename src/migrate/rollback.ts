@@ -4,15 +4,12 @@
  * (empty) journal table.
  */
 import type pg from 'pg';
-import { CancelledError, ChatgeniusError } from '../errors.js';
-import { noEmit } from '../events.js';
-import { readMigrations } from './files.js';
-import { journalName, runIdentity } from './journal.js';
-import { acquireAndRead, readState, releaseLock, waitOptions } from './lock.js';
+import { ChatgeniusError } from '../errors.js';
+import { runDirection } from './direction.js';
+import { journalName } from './journal.js';
 import { planDown, type DownOptions } from './plan.js';
-import { cancelledMessage, runContext, runSteps, scriptFor, stepsOf } from './runner.js';
-import { validateSchemaName } from './sql-text.js';
-import type { DownPlan, EngineOptions, JournalRow, RollbackResult } from './types.js';
+import { stepsOf } from './steps.js';
+import type { EngineOptions, JournalRow, RollbackResult } from './types.js';
 
 function missingError(missing: JournalRow[]): ChatgeniusError {
   const r = missing[0]!;
@@ -23,71 +20,33 @@ function missingError(missing: JournalRow[]): ChatgeniusError {
   );
 }
 
-export async function rollback(client: pg.Client, opts: EngineOptions & DownOptions): Promise<RollbackResult> {
-  const schema = validateSchemaName(opts.schema);
-  const emit = opts.emit ?? noEmit;
-  const files = opts.files ?? (await readMigrations(opts.migrationsDir));
-  const who = runIdentity(opts.toolVersion);
+export function rollback(client: pg.Client, opts: EngineOptions & DownOptions): Promise<RollbackResult> {
   const down: DownOptions = {
     ...(opts.to !== undefined ? { to: opts.to } : {}),
     ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
     ...(opts.all ? { all: true } : {}),
   };
-  const finalSql = (journalExists: boolean) => (opts.all && journalExists ? `DELETE FROM ${journalName(schema)}` : undefined);
-  const planEvent = (plan: DownPlan, serverVersionNum: number, appliedCount: number) => {
-    const steps = stepsOf(plan.steps, 'down', serverVersionNum);
-    emit({
-      type: 'plan',
-      direction: 'down',
-      steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.downFile, direction: 'down', transactional: s.transactional })),
-      applied: appliedCount,
-    });
-    return steps;
-  };
-
-  if (opts.dryRun) {
-    const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
-    const plan = planDown(files, state.journal, down);
-    if (plan.missing.length) throw missingError(plan.missing);
-    const steps = planEvent(plan, state.serverVersionNum, state.journal.filter((r) => r.status === 'applied').length);
-    const ctx = runContext(
-      client,
-      { ...opts, signal: undefined },
-      { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: true },
-    );
-    const fin = finalSql(state.journalExists);
-    return {
-      ok: true,
-      dryRun: true,
-      schema,
-      plan,
-      results: plan.steps.map((f) => ({ version: f.version, name: f.name, file: f.downFile, direction: 'down', status: 'not-run' })),
-      lock: { waitedMs: 0, holder: null },
-      sql: steps.length || fin ? scriptFor(ctx, steps, fin) : '',
-      warnings: [],
-    };
-  }
-
-  const { state, waitedMs, holder } = await acquireAndRead(client, schema, {
+  return runDirection(client, opts, {
     // Nothing applied: nothing to do, let go at once. `all` also clears failed-run rows, so it keeps the lock.
-    release: opts.all ? { kind: 'never' } : { kind: 'none-applied' },
-    emit,
-    ...waitOptions(opts),
+    release: () => (opts.all ? { kind: 'never' } : { kind: 'none-applied' }),
+    async run(run) {
+      const { state, schema, dryRun } = run;
+      const plan = planDown(run.files, state.journal, down);
+      if (plan.missing.length) throw missingError(plan.missing);
+      const steps = stepsOf(plan.steps, 'down', state.serverVersionNum);
+      run.emit({
+        type: 'plan',
+        direction: 'down',
+        steps: steps.map((s) => ({ version: s.file.version, name: s.file.name, file: s.file.downFile, direction: 'down', transactional: s.transactional })),
+        applied: state.journal.filter((r) => r.status === 'applied').length,
+      });
+      // `all`: the journal's failed-run rows go too, in the run's last trip (the script shows it whenever the journal exists).
+      const clear = (journalExists: boolean) => (opts.all && journalExists ? `DELETE FROM ${journalName(schema)}` : undefined);
+      const finalSql = dryRun ? clear(state.journalExists) : run.holding ? clear(state.journalExists && state.journal.length > 0) : undefined;
+      const base = { dryRun, schema, plan, lock: run.lock, warnings: [] as string[] };
+      if (!dryRun && steps.length === 0 && !finalSql) return { ok: true, ...base, results: [] };
+      const out = await run.runSteps(steps, { createJournal: false, ...(finalSql ? { finalSql } : {}) });
+      return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
+    },
   });
-  let holds = state.locked;
-  try {
-    const plan = planDown(files, state.journal, down);
-    if (plan.missing.length) throw missingError(plan.missing);
-    const steps = planEvent(plan, state.serverVersionNum, state.journal.filter((r) => r.status === 'applied').length);
-    const base = { dryRun: false, schema, plan, lock: { waitedMs, holder }, warnings: [] as string[] };
-    const fin = holds ? finalSql(state.journalExists && state.journal.length > 0) : undefined;
-    if (steps.length === 0 && !fin) return { ok: true, ...base, results: [] };
-    const ctx = runContext(client, opts, { schema, emit, who, createJournal: false, serverVersionNum: state.serverVersionNum, holdsLock: holds });
-    const out = await runSteps(ctx, steps, fin ? { finalSql: fin } : {});
-    holds = false;
-    if (out.cancelled) throw new CancelledError(cancelledMessage(out.results));
-    return { ok: !out.failure, ...base, results: out.results, ...(out.failure ? { failure: out.failure } : {}), sql: out.sql };
-  } finally {
-    if (holds) await releaseLock(client, schema).catch(() => undefined);
-  }
 }

@@ -4,7 +4,8 @@
  * runner then points at the statement's start. For the errors an operator raises, the parse tree
  * (src/lint/parser.ts) knows where the operator is: point the caret there instead.
  */
-import { codeFrameIn, lineColumn } from '../explain/frame.js';
+import { codeFrameIn, lineColumn } from '../code-frame.js';
+import { byteToUtf16, parseSql } from '../lint/parser.js';
 import type { MigrationFailure } from './types.js';
 
 /** SQLSTATE -> the operators and functions that raise it. */
@@ -46,7 +47,6 @@ export async function pointAtOperator(failure: MigrationFailure, fileText: strin
   const raisedBy = failure.code ? RAISED_BY[failure.code] : undefined;
   if (!raisedBy || failure.phase !== 'runtime' || failure.line === undefined || failure.column === undefined) return failure;
   try {
-    const { parseSql, byteToUtf16 } = await import('../lint/parser.js');
     const stmt = (await parseSql(fileText)).find((s) => s.line === failure.line && s.column === failure.column);
     if (!stmt) return failure;
     const first = operatorLocations(stmt.node, raisedBy)[0];

@@ -9,7 +9,7 @@ import { ChatgeniusError } from '../errors.js';
 import { BatchText } from './batch-text.js';
 import { nonTransactionalReason, plainText } from './files.js';
 import { quoteIdent, quoteLiteral, splitStatements } from './sql-text.js';
-import { lineColumn } from '../explain/frame.js';
+import { lineColumn } from '../code-frame.js';
 import type { MigrationFile } from './types.js';
 
 /** The up text of a file as it can run inside a transaction. */

@@ -4,7 +4,7 @@
  * and code frames come from src/explain/frame.ts (the one implementation). No I/O.
  */
 import { ChatgeniusError } from '../errors.js';
-import { lineColumnCursor } from '../explain/frame.js';
+import { lineColumnCursor } from '../code-frame.js';
 
 export interface SqlStatement {
   /** The statement text without the trailing semicolon (comments before it included). */

@@ -9,7 +9,7 @@ import type { EngineOptions, StatusResult } from './types.js';
 export async function status(client: pg.Client, opts: EngineOptions): Promise<StatusResult> {
   const schema = validateSchemaName(opts.schema);
   const files = await readMigrations(opts.migrationsDir);
-  const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
+  const state = await readState(client, schema);
   const plan = planUp(files, state.journal);
   const fileOf = new Map(files.map((f) => [BigInt(f.version).toString(), f.file]));
   const outOfOrder = new Set(plan.outOfOrder.map((f) => f.version));

@@ -16,7 +16,7 @@ import type { EngineOptions, VerifyResult } from './types.js';
 export async function verify(client: pg.Client, opts: EngineOptions): Promise<VerifyResult> {
   const schema = validateSchemaName(opts.schema);
   const files = await readMigrations(opts.migrationsDir);
-  const state = await readState(client, schema, { tryLock: false, release: { kind: 'never' } });
+  const state = await readState(client, schema);
   const plan = planUp(files, state.journal);
   const problems: string[] = [];
   for (const d of plan.drift)

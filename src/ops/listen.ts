@@ -13,7 +13,7 @@ import type { OpenedTarget, TargetHooks } from '../run.js';
 import { CHANNEL_PREFIX, isForSchema, listenSql, normalizeChannel, parsePayload, type Received } from './notification.js';
 import { MODE_CHANNEL, publicationName, realtimeMode, realtimeTables, type RealtimeMode, checkPrerequisites, logicalFacts } from './realtime.js';
 import { openTarget } from '../run.js';
-import { sleep } from '../db/retry.js';
+import { sleep } from '../sleep.js';
 import { startLogicalStream } from './realtime-stream.js';
 import { clientConfig } from '../db/connect.js';
 import { refuseTransactionPooler } from '../db/pooler.js';
@@ -172,6 +172,48 @@ async function logicalSession(opts: ListenOptions, target: OpenedTarget, summary
   }
 }
 
+/** The first connection: the channels asked for, else every channel a trigger notifies on; a channel asked for that nothing notifies on is said. */
+async function chooseChannels(client: pg.Client, opts: ListenOptions, requested: string[]): Promise<string[]> {
+  const { schema } = opts.config;
+  const notifying = await notifyingChannels(client, schema);
+  const channels = requested.length > 0 ? requested : defaultChannels(notifying);
+  const silent = requested.filter((c) => !notifying.includes(c) && c !== SEED_CHANNEL);
+  if (silent.length > 0) opts.onStatus({ type: 'silent-channels', channels: silent });
+  if (channels.length === 0) throw new ChatgeniusError('LISTEN_NO_CHANNELS', `No notification triggers in schema ${schema}`, { schema });
+  return channels;
+}
+
+/**
+ * Notify mode: LISTEN on the channels, pass on each notification for this schema, until the
+ * connection drops (the error), Ctrl-C (null) or a switch to logical mode (ModeChanged).
+ */
+async function notifySession(opts: ListenOptions, client: pg.Client, summary: ListenSummary, reconnect: boolean, onListening: () => void): Promise<Error | null> {
+  // A switch to logical mode (realtime use logical) is announced on MODE_CHANNEL: follow it.
+  let switched: (e: Error) => void = () => {};
+  const modeChange = new Promise<Error>((resolve) => {
+    switched = resolve;
+  });
+  client.on('notification', (m: pg.Notification) => {
+    if (m.channel === MODE_CHANNEL) {
+      const p = parsePayload(m.payload);
+      if (typeof p === 'object' && p.schema === opts.config.schema && p.mode === 'logical') {
+        opts.onStatus({ type: 'mode-changed', mode: 'logical' });
+        switched(new ModeChanged());
+      }
+      return;
+    }
+    const payload = parsePayload(m.payload);
+    if (!isForSchema(payload, opts.config.schema)) return;
+    summary.received++;
+    opts.onNotification({ channel: m.channel, payload, senderPid: m.processId, receivedAt: new Date() });
+  });
+  const r = await client.query<{ pid: number }>(`${listenSql([...summary.channels, MODE_CHANNEL])} select pg_backend_pid() as pid`);
+  const rows = Array.isArray(r) ? (r.at(-1) as pg.QueryResult<{ pid: number }>).rows : r.rows;
+  opts.onStatus({ type: 'listening', channels: summary.channels, pid: Number(rows[0]!.pid), reconnect, mode: 'notify' });
+  onListening();
+  return Promise.race([waitForDrop(client, opts.signal, opts.heartbeatMs ?? 15_000), modeChange]);
+}
+
 export async function listen(opts: ListenOptions): Promise<ListenSummary> {
   const { config, signal } = opts;
   const open = opts.open ?? defaultOpen;
@@ -201,44 +243,15 @@ export async function listen(opts: ListenOptions): Promise<ListenSummary> {
       // LISTEN belongs to a server session: through a transaction-mode pooler it would land in
       // some other client's session and nothing would ever arrive here.
       await refuseTransactionPooler(client, 'LISTEN needs a session of its own, so nothing would be received');
-      if (summary.channels.length === 0) {
-        const notifying = await notifyingChannels(client, config.schema);
-        summary.channels = requested.length > 0 ? requested : defaultChannels(notifying);
-        const silent = requested.filter((c) => !notifying.includes(c) && c !== SEED_CHANNEL);
-        if (silent.length > 0) opts.onStatus({ type: 'silent-channels', channels: silent });
-        if (summary.channels.length === 0) {
-          throw new ChatgeniusError('LISTEN_NO_CHANNELS', `No notification triggers in schema ${config.schema}`, { schema: config.schema });
-        }
-      }
+      if (summary.channels.length === 0) summary.channels = await chooseChannels(client, opts, requested);
       const mode = await realtimeMode(client, config.schema);
       let lost: Error | null;
       if (mode === 'logical') {
         lost = await logicalSession(opts, target, summary, reconnecting);
       } else {
-        // A switch to logical mode (realtime use logical) is announced on MODE_CHANNEL: follow it.
-        let switched: (e: Error) => void = () => {};
-        const modeChange = new Promise<Error>((resolve) => {
-          switched = resolve;
+        lost = await notifySession(opts, client, summary, reconnecting, () => {
+          failuresInRow = 0;
         });
-        client.on('notification', (m: pg.Notification) => {
-          if (m.channel === MODE_CHANNEL) {
-            const p = parsePayload(m.payload);
-            if (typeof p === 'object' && p.schema === config.schema && p.mode === 'logical') {
-              opts.onStatus({ type: 'mode-changed', mode: 'logical' });
-              switched(new ModeChanged());
-            }
-            return;
-          }
-          const payload = parsePayload(m.payload);
-          if (!isForSchema(payload, config.schema)) return;
-          summary.received++;
-          opts.onNotification({ channel: m.channel, payload, senderPid: m.processId, receivedAt: new Date() });
-        });
-        const r = await client.query<{ pid: number }>(`${listenSql([...summary.channels, MODE_CHANNEL])} select pg_backend_pid() as pid`);
-        const rows = Array.isArray(r) ? (r.at(-1) as pg.QueryResult<{ pid: number }>).rows : r.rows;
-        opts.onStatus({ type: 'listening', channels: summary.channels, pid: Number(rows[0]!.pid), reconnect: reconnecting, mode: 'notify' });
-        failuresInRow = 0;
-        lost = await Promise.race([waitForDrop(client, signal, opts.heartbeatMs ?? 15_000), modeChange]);
       }
       if (lost instanceof ModeChanged) {
         // Not a failure: reconnect at once in the new mode.

@@ -82,7 +82,6 @@ export type ActivityRow = [ActivityTable, Row];
  */
 export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
   const { seed } = world.options;
-  const { t1 } = world;
   const curve = new ActivityCurve(world.t0, world.t1);
   const r = createRng(seed, 'activity');
   const heap = new StreamHeap();
@@ -133,55 +132,9 @@ export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
     const t = s.next;
     yield* receipts(s, t);
 
-    // Author: a Zipf-ranked member who had joined and was not deleted at t; else the owner.
-    let pos = 0;
-    for (let tries = 0; tries < 8; tries++) {
-      const p = zipfIndex(r, ch.members.length);
-      if (ch.joined[p]! <= t && live(ch.members[p]!, t)) {
-        pos = p;
-        break;
-      }
-    }
-    const author = ch.members[pos]!;
-    const id = ulidAt(t, r.u32);
-    const content = messageText(r, world);
-    let metadata: string | null = null;
-    let updated = t;
-    let deleted: number | null = null;
-    const x = r();
-    if (x < 0.05) metadata = JSON.stringify({ mentions: [userIds[ch.members[Math.floor(r() * ch.members.length)]!]] });
-    else if (x < 0.07) metadata = JSON.stringify({ links: [`https://example.com/docs/${int(r, 1, 999)}`] });
-    else if (x < 0.1) {
-      updated = Math.min(t1, Math.floor(t + exponential(r, 10 * MINUTE)));
-      metadata = JSON.stringify({ edited: true });
-    }
-    if (r() < 0.015) {
-      deleted = Math.min(t1, Math.floor(t + exponential(r, 6 * HOUR)));
-      updated = Math.max(updated, deleted);
-    }
-    yield ['messages', [id, ch.id, userIds[author]!, content, iso(t), iso(updated), deleted === null ? null : iso(deleted), metadata]];
-
-    if (r() < 0.03) {
-      const kind = pick(r, W.FILE_KINDS);
-      const fid = ulidAt(t, r.u32);
-      const name = `${pick(r, kind.base)}-${int(r, 1, 400)}.${kind.ext}`;
-      const size = Math.max(1, Math.round(logNormal(r, kind.mu, 1)));
-      yield ['files', [fid, id, name, kind.type, size, `https://files.example.com/${fid}/${name}`, iso(t)]];
-    }
-    if (r() < 0.15) {
-      const k = 1 + zipfIndex(r, 6);
-      const seen: string[] = [];
-      for (let j = 0; j < k; j++) {
-        const p = Math.floor(r() * ch.members.length);
-        const emoji = W.EMOJI[zipfIndex(r, W.EMOJI.length)]!;
-        const at = Math.min(t1, Math.floor(t + exponential(r, 30 * MINUTE)));
-        const u = ch.members[p]!;
-        const key = `${p}|${emoji}`;
-        if (seen.includes(key) || ch.joined[p]! > at || !live(u, at)) continue;
-        seen.push(key);
-        yield ['reactions', [ulidAt(at, r.u32), id, userIds[u]!, emoji, iso(at)]];
-      }
-    }
+    const { id, row } = messageRow(r, world, ch, t, live);
+    yield row;
+    yield* extrasOf(r, world, ch, t, id, live);
 
     s.tailIds[s.tailCount % READ_TAIL] = id;
     s.tailCount++;
@@ -192,6 +145,76 @@ export function* activityRows(world: SeedWorld): Generator<ActivityRow> {
     } else heap.fixTop(true);
   }
   for (const s of streams) yield* receipts(s, Infinity);
+}
+
+/** One message at `t`: a Zipf-ranked author who had joined and was not deleted (else the owner), its text, an edit or a deletion now and then. */
+function messageRow(
+  r: ReturnType<typeof createRng>,
+  world: SeedWorld,
+  ch: ChannelPlan,
+  t: number,
+  live: (u: number, at: number) => boolean,
+): { id: string; row: ActivityRow } {
+  const { t1, userIds } = world;
+  let pos = 0;
+  for (let tries = 0; tries < 8; tries++) {
+    const p = zipfIndex(r, ch.members.length);
+    if (ch.joined[p]! <= t && live(ch.members[p]!, t)) {
+      pos = p;
+      break;
+    }
+  }
+  const author = ch.members[pos]!;
+  const id = ulidAt(t, r.u32);
+  const content = messageText(r, world);
+  let metadata: string | null = null;
+  let updated = t;
+  let deleted: number | null = null;
+  const x = r();
+  if (x < 0.05) metadata = JSON.stringify({ mentions: [userIds[ch.members[Math.floor(r() * ch.members.length)]!]] });
+  else if (x < 0.07) metadata = JSON.stringify({ links: [`https://example.com/docs/${int(r, 1, 999)}`] });
+  else if (x < 0.1) {
+    updated = Math.min(t1, Math.floor(t + exponential(r, 10 * MINUTE)));
+    metadata = JSON.stringify({ edited: true });
+  }
+  if (r() < 0.015) {
+    deleted = Math.min(t1, Math.floor(t + exponential(r, 6 * HOUR)));
+    updated = Math.max(updated, deleted);
+  }
+  return { id, row: ['messages', [id, ch.id, userIds[author]!, content, iso(t), iso(updated), deleted === null ? null : iso(deleted), metadata]] };
+}
+
+/** A message's file (3%) and reactions (15%: a few members, each emoji once per member). */
+function* extrasOf(
+  r: ReturnType<typeof createRng>,
+  world: SeedWorld,
+  ch: ChannelPlan,
+  t: number,
+  id: string,
+  live: (u: number, at: number) => boolean,
+): Generator<ActivityRow> {
+  const { t1, userIds } = world;
+  if (r() < 0.03) {
+    const kind = pick(r, W.FILE_KINDS);
+    const fid = ulidAt(t, r.u32);
+    const name = `${pick(r, kind.base)}-${int(r, 1, 400)}.${kind.ext}`;
+    const size = Math.max(1, Math.round(logNormal(r, kind.mu, 1)));
+    yield ['files', [fid, id, name, kind.type, size, `https://files.example.com/${fid}/${name}`, iso(t)]];
+  }
+  if (r() < 0.15) {
+    const k = 1 + zipfIndex(r, 6);
+    const seen: string[] = [];
+    for (let j = 0; j < k; j++) {
+      const p = Math.floor(r() * ch.members.length);
+      const emoji = W.EMOJI[zipfIndex(r, W.EMOJI.length)]!;
+      const at = Math.min(t1, Math.floor(t + exponential(r, 30 * MINUTE)));
+      const u = ch.members[p]!;
+      const key = `${p}|${emoji}`;
+      if (seen.includes(key) || ch.joined[p]! > at || !live(u, at)) continue;
+      seen.push(key);
+      yield ['reactions', [ulidAt(at, r.u32), id, userIds[u]!, emoji, iso(at)]];
+    }
+  }
 }
 
 function messageText(r: Rng, world: SeedWorld): string {

@@ -81,14 +81,26 @@ export function gap(rng: Rng): number {
 /** Build the small part of the world (users, channels, memberships, message counts). */
 export function planWorld(input: GenerateOptions): SeedWorld {
   const options = normaliseOptions(input);
-  const { seed } = options;
   const t1 = options.endTime;
   const t0 = t1 - options.spanDays * DAY;
-  const span = t1 - t0;
-  const U = options.users;
-  const C = options.channels;
+  const users = planUsers(options.seed, options.users, t0, t1);
+  const { channels, weights } = planChannels(options, users, t0, t1);
+  assignMessageCounts(channels, weights, options.messages);
+  // First pass over each channel's gap sequence.
+  for (const ch of channels) {
+    const rg = createRng(options.seed, 'gaps', ch.index);
+    let s = 0;
+    for (let k = 0; k <= ch.messageCount; k++) s += gap(rg);
+    ch.gapSum = s;
+  }
+  return { options, t0, t1, ...users, channels };
+}
 
-  // Users: created mostly early (growth), ~1% soft-deleted later on.
+type UserPlan = Pick<SeedWorld, 'userIds' | 'userCreated' | 'userDeleted' | 'userFirst' | 'userLast'>;
+
+/** Users: created mostly early (growth), ~1% soft-deleted later on. */
+function planUsers(seed: Required<GenerateOptions>['seed'], U: number, t0: number, t1: number): UserPlan {
+  const span = t1 - t0;
   const ru = createRng(seed, 'users');
   const userIds: string[] = new Array(U);
   const userCreated = new Float64Array(U);
@@ -103,14 +115,20 @@ export function planWorld(input: GenerateOptions): SeedWorld {
     userLast[i] = Math.floor(ru() * W.LAST_NAMES.length);
     if (i > 0 && ru() < 0.01) userDeleted[i] = Math.floor(created + (0.3 + 0.65 * ru()) * (t1 - created));
   }
+  return { userIds, userCreated, userDeleted, userFirst, userLast };
+}
 
-  // Channels.
-  const rc = createRng(seed, 'channels');
+/** Channels, each with its members (when they joined, their role, how far they read) and its weight in the message share. */
+function planChannels(options: Required<GenerateOptions>, users: UserPlan, t0: number, t1: number): { channels: ChannelPlan[]; weights: number[] } {
+  const span = t1 - t0;
+  const U = options.users;
+  const { userCreated, userDeleted } = users;
+  const rc = createRng(options.seed, 'channels');
   const perm = new Int32Array(U);
   for (let i = 0; i < U; i++) perm[i] = i;
   const channels: ChannelPlan[] = [];
   const weights: number[] = [];
-  for (let c = 0; c < C; c++) {
+  for (let c = 0; c < options.channels; c++) {
     const createdMs = c === 0 ? t0 + HOUR : c === 1 ? t0 + 2 * HOUR : Math.floor(t0 + 3 * HOUR + Math.pow(rc(), 1.5) * span * 0.7);
     const deletedMs = c > 1 && rc() < 0.04 ? Math.floor(createdMs + (0.5 + 0.45 * rc()) * (t1 - createdMs)) : NaN;
     const endMs = Number.isNaN(deletedMs) ? t1 : deletedMs;
@@ -124,34 +142,8 @@ export function planWorld(input: GenerateOptions): SeedWorld {
       }
     }
     const size = c === 0 ? U : Math.min(U, Math.max(2, Math.floor(pareto(rc, Math.max(3, U / 60), 1.2))));
-    // Partial Fisher-Yates over a persistent permutation: `size` distinct users.
-    const members = new Int32Array(size);
-    members[0] = owner;
-    let filled = 1;
-    for (let k = 0; filled < size && k < U; k++) {
-      const j = k + Math.floor(rc() * (U - k));
-      const tmp = perm[k]!;
-      perm[k] = perm[j]!;
-      perm[j] = tmp;
-      if (perm[k] !== owner) members[filled++] = perm[k]!;
-    }
-    const joined = new Float64Array(size);
-    const roles: ChannelPlan['roles'] = new Array(size);
-    let admins = 0;
-    for (let p = 0; p < size; p++) {
-      const u = members[p]!;
-      if (p === 0) {
-        joined[p] = createdMs;
-        roles[p] = 'owner';
-        continue;
-      }
-      const earliest = Math.max(createdMs, userCreated[u]!);
-      let j = Math.floor(earliest + exponential(rc, 3 * DAY));
-      const limit = Math.min(endMs, Number.isNaN(userDeleted[u]!) ? t1 : userDeleted[u]!);
-      if (j >= limit) j = earliest;
-      joined[p] = j;
-      roles[p] = admins < 5 && rc() < 0.05 ? (admins++, 'admin') : 'member';
-    }
+    const members = pickMembers(rc, perm, owner, size);
+    const { joined, roles } = joinTimes(rc, members, users, createdMs, endMs, t1);
     const startMs = createdMs + 10 * MINUTE;
     const readUntil = new Float64Array(size);
     for (let p = 0; p < size; p++) {
@@ -180,29 +172,63 @@ export function planWorld(input: GenerateOptions): SeedWorld {
       gapSum: 0,
     });
   }
+  return { channels, weights };
+}
 
-  // Message counts: largest remainder over the weights (exact total).
+/** Partial Fisher-Yates over a persistent permutation: `size` distinct users, the owner first. */
+function pickMembers(rc: Rng, perm: Int32Array, owner: number, size: number): Int32Array {
+  const U = perm.length;
+  const members = new Int32Array(size);
+  members[0] = owner;
+  let filled = 1;
+  for (let k = 0; filled < size && k < U; k++) {
+    const j = k + Math.floor(rc() * (U - k));
+    const tmp = perm[k]!;
+    perm[k] = perm[j]!;
+    perm[j] = tmp;
+    if (perm[k] !== owner) members[filled++] = perm[k]!;
+  }
+  return members;
+}
+
+/** When each member joined (not before the channel or the user existed) and their role (a few admins). */
+function joinTimes(rc: Rng, members: Int32Array, users: UserPlan, createdMs: number, endMs: number, t1: number): Pick<ChannelPlan, 'joined' | 'roles'> {
+  const size = members.length;
+  const joined = new Float64Array(size);
+  const roles: ChannelPlan['roles'] = new Array(size);
+  let admins = 0;
+  for (let p = 0; p < size; p++) {
+    const u = members[p]!;
+    if (p === 0) {
+      joined[p] = createdMs;
+      roles[p] = 'owner';
+      continue;
+    }
+    const earliest = Math.max(createdMs, users.userCreated[u]!);
+    let j = Math.floor(earliest + exponential(rc, 3 * DAY));
+    const limit = Math.min(endMs, Number.isNaN(users.userDeleted[u]!) ? t1 : users.userDeleted[u]!);
+    if (j >= limit) j = earliest;
+    joined[p] = j;
+    roles[p] = admins < 5 && rc() < 0.05 ? (admins++, 'admin') : 'member';
+  }
+  return { joined, roles };
+}
+
+/** Message counts: largest remainder over the weights (exact total). */
+function assignMessageCounts(channels: ChannelPlan[], weights: number[], messages: number): void {
   const total = weights.reduce((a, b) => a + b, 0) || 1;
-  const exact = weights.map((w) => (w / total) * options.messages);
+  const exact = weights.map((w) => (w / total) * messages);
   let assigned = 0;
   channels.forEach((ch, c) => {
     ch.messageCount = ch.endMs > ch.startMs ? Math.floor(exact[c]!) : 0;
     assigned += ch.messageCount;
   });
   const order = channels.map((ch, c) => ({ c, rem: ch.endMs > ch.startMs ? exact[c]! - Math.floor(exact[c]!) : -1 })).sort((a, b) => b.rem - a.rem || a.c - b.c);
-  for (let k = 0; assigned < options.messages; k = (k + 1) % order.length) {
+  for (let k = 0; assigned < messages; k = (k + 1) % order.length) {
     const ch = channels[order[k]!.c]!;
     if (ch.endMs > ch.startMs || order.every((o) => o.rem < 0)) {
       ch.messageCount++;
       assigned++;
     }
   }
-  // First pass over each channel's gap sequence.
-  for (const ch of channels) {
-    const rg = createRng(seed, 'gaps', ch.index);
-    let s = 0;
-    for (let k = 0; k <= ch.messageCount; k++) s += gap(rg);
-    ch.gapSum = s;
-  }
-  return { options, t0, t1, userIds, userCreated, userDeleted, userFirst, userLast, channels };
 }

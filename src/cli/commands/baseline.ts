@@ -6,6 +6,7 @@ import { asUsageError, loadConfig, targetLabel, withTarget } from '../output/run
 import { checkConsent, engineOptions } from '../../run.js';
 import { plural } from '../output/format.js';
 import { baseline } from '../../migrate/index.js';
+import { readVersion } from '../version.js';
 
 export const summary = 'Adopt a database whose tables already exist';
 
@@ -36,7 +37,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   const config = await loadConfig(ctx, r);
   if (!config.dryRun) checkConsent(config, 'baseline', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { readVersion } = await import('../version.js');
     const label = targetLabel(config, t);
     const b = await baseline(t.client, { ...engineOptions(config, r.emit, ctx.signal, readVersion()), to }).catch((e: unknown) => {
       throw asUsageError(e);

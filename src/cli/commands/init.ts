@@ -2,19 +2,20 @@
 import type { ResolvedConfig } from '../../config/types.js';
 import { connectionOptions, type CommandContext, type OptionSpec } from '../command.js';
 import type { Reporter } from '../output/reporter.js';
-import type { TargetHooks } from '../../run.js';
+import type { OpenedTarget, TargetHooks } from '../../run.js';
 import { reporterFor } from '../output/reporter.js';
 import { loadConfig, registerSecrets, targetLabel, withTarget } from '../output/runner.js';
 import { checkConsent, engineOptions } from '../../run.js';
 import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
-import { migrate } from '../../migrate/index.js';
+import { migrate, type MigrateResult } from '../../migrate/index.js';
 import { checkUnsafe, allowUnsafeOf, warnUnsafe } from '../output/unsafe.js';
 import { RULE_BY_ID } from '../../lint/rules.js';
 import { usageError } from '../../errors.js';
 import { lockPlan } from '../../lint/index.js';
 import { lockPlanLines, lockPlanJson } from '../output/lock-plan.js';
 import { checkedFiles } from '../syntax-check.js';
+import { readVersion } from '../version.js';
 
 export const summary = 'Apply pending migrations';
 
@@ -64,6 +65,29 @@ export async function run(ctx: CommandContext): Promise<number> {
   return runInit(config, ctx, reporter);
 }
 
+/** A dry run's report: up to date, or what would run, the locks it would take, and the SQL. */
+async function printDryRun(r: Reporter, client: OpenedTarget['client'], config: ResolvedConfig, label: string, result: MigrateResult): Promise<void> {
+  if (result.plan.pending.length === 0) {
+    r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
+  } else {
+    r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
+    const plan = await lockPlan(client, {
+      schema: config.schema,
+      applied: result.plan.applied.map((a) => a.file),
+      pending: result.plan.pending,
+      all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
+    });
+    for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
+    r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
+    if (result.sql) {
+      r.out.line('');
+      r.out.line(r.out.colors.dim('-- The SQL it would run:'));
+      r.out.block(result.sql);
+    }
+    r.out.info('Nothing was changed (--dry-run).');
+  }
+}
+
 /**
  * The non-interactive run (the wizard calls it after filling in and confirming the config):
  * consent rules, open the target, migrate, print. Returns the exit code; throws errors to explain.
@@ -92,7 +116,6 @@ export async function runInit(
   }
 
   const started = Date.now();
-  const { readVersion } = await import('../version.js');
   // Files read, hashed and parsed before anything connects (a broken file: nothing is sent).
   const files = await checkedFiles(config.migrationsDir, 'up', readVersion());
   // Development and test: the pending files' lint errors are warned about before they run.
@@ -128,25 +151,7 @@ export async function runInit(
       });
 
       if (config.dryRun) {
-        if (result.plan.pending.length === 0) {
-          r.out.success(`Nothing to apply: ${label} (schema ${config.schema}) is up to date.`);
-        } else {
-          r.out.info(`Dry run: would apply ${plural(result.plan.pending.length, 'migration')} to ${label} (schema ${config.schema}):`);
-          const plan = await lockPlan(t.client, {
-            schema: config.schema,
-            applied: result.plan.applied.map((a) => a.file),
-            pending: result.plan.pending,
-            all: [...result.plan.applied.map((a) => a.file), ...result.plan.pending],
-          });
-          for (const l of lockPlanLines(plan)) r.out.line(`  ${l}`);
-          r.setResult({ lockPlan: lockPlanJson(plan), ...(plan.traceError ? { lockTraceError: plan.traceError } : {}) });
-          if (result.sql) {
-            r.out.line('');
-            r.out.line(r.out.colors.dim('-- The SQL it would run:'));
-            r.out.block(result.sql);
-          }
-          r.out.info('Nothing was changed (--dry-run).');
-        }
+        await printDryRun(r, t.client, config, label, result);
         if (result.sql) r.setResult({ sql: result.sql });
         return 0;
       }

@@ -68,6 +68,61 @@ async function askYesNo(ctx: CommandContext, question: string): Promise<boolean>
   }
 }
 
+type Reporter = ReturnType<typeof reporterFor>;
+
+/** `local status`: running or not, the URL (the password only when asked), the data directory and its size, the log. */
+async function showStatus(ctx: CommandContext, r: Reporter, stateDir: string): Promise<number> {
+  const action = 'status';
+  const reveal = ctx.flags['show-password'] === true;
+  const st = await local.localServerStatus(stateDir, { withPassword: reveal });
+  if (!st.initialised) {
+    r.out.info(`No local database yet (${st.dataDir}). \`chatgenius-db init --env local\` or \`local start\` creates it.`);
+  } else {
+    const state = st.running ? (st.answering ? 'running' : 'running, not answering yet') : 'stopped';
+    r.out.line(`Local PostgreSQL: ${state}${st.pid ? ` (pid ${st.pid})` : ''}`);
+    if (st.urlWithPassword && !r.json) ctx.io.stdout.write(`URL:       ${st.urlWithPassword}\n`);
+    else if (st.url) r.out.line(`URL:       ${st.url}${reveal ? '' : '   (--show-password, or `chatgenius-db local url`, shows the password)'}`);
+    r.out.line(`Data:      ${st.dataDir}${st.dataDirBytes !== undefined ? ` (${formatBytes(st.dataDirBytes)})` : ''}`);
+    r.out.line(`Log:       ${st.logFile}`);
+  }
+  r.setResult({
+    action,
+    initialised: st.initialised,
+    running: st.running,
+    answering: st.answering,
+    pid: st.pid,
+    port: st.port,
+    url: st.url,
+    dataDir: st.dataDir,
+    dataDirBytes: st.dataDirBytes,
+  });
+  return 0;
+}
+
+/** `local reset`: delete the local database, after --yes or a confirmation. */
+async function reset(ctx: CommandContext, r: Reporter, stateDir: string): Promise<number> {
+  const action = 'reset';
+  if (ctx.flags.yes !== true) {
+    if (!ctx.interactive) {
+      throw usageError('CONSENT_REQUIRED', 'local reset deletes the local database and needs --yes', {
+        command: 'local reset',
+        action: `local reset deletes the local database in ${join(STATE_DIR_NAME, 'pgdata')}`,
+      });
+    }
+    const yes = await askYesNo(ctx, `Delete the local database in ${join(stateDir, 'pgdata')}? All its data is lost.`);
+    if (!yes) {
+      r.out.info('Nothing deleted.');
+      r.setResult({ action, deleted: false, cancelled: true });
+      return ctx.signal.aborted ? 130 : 0;
+    }
+  }
+  const res = await local.resetLocalServer(stateDir, { emit: r.emit });
+  if (res.deleted) r.out.success(`Local database deleted${res.stopped ? ' (server stopped first)' : ''}.`);
+  else r.out.info('There was no local database to delete.');
+  r.setResult({ action, deleted: res.deleted, stopped: res.stopped });
+  return 0;
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
   const action = ctx.positionals[0];
   if (!action || !(ACTIONS as readonly string[]).includes(action) || ctx.positionals.length > 1) {
@@ -107,52 +162,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       r.setResult({ action, url: st.url, running: st.running });
       return 0;
     }
-    case 'status': {
-      const reveal = ctx.flags['show-password'] === true;
-      const st = await local.localServerStatus(stateDir, { withPassword: reveal });
-      if (!st.initialised) {
-        r.out.info(`No local database yet (${st.dataDir}). \`chatgenius-db init --env local\` or \`local start\` creates it.`);
-      } else {
-        const state = st.running ? (st.answering ? 'running' : 'running, not answering yet') : 'stopped';
-        r.out.line(`Local PostgreSQL: ${state}${st.pid ? ` (pid ${st.pid})` : ''}`);
-        if (st.urlWithPassword && !r.json) ctx.io.stdout.write(`URL:       ${st.urlWithPassword}\n`);
-        else if (st.url) r.out.line(`URL:       ${st.url}${reveal ? '' : '   (--show-password, or `chatgenius-db local url`, shows the password)'}`);
-        r.out.line(`Data:      ${st.dataDir}${st.dataDirBytes !== undefined ? ` (${formatBytes(st.dataDirBytes)})` : ''}`);
-        r.out.line(`Log:       ${st.logFile}`);
-      }
-      r.setResult({
-        action,
-        initialised: st.initialised,
-        running: st.running,
-        answering: st.answering,
-        pid: st.pid,
-        port: st.port,
-        url: st.url,
-        dataDir: st.dataDir,
-        dataDirBytes: st.dataDirBytes,
-      });
-      return 0;
-    }
-    case 'reset': {
-      if (ctx.flags.yes !== true) {
-        if (!ctx.interactive) {
-          throw usageError('CONSENT_REQUIRED', 'local reset deletes the local database and needs --yes', {
-            command: 'local reset',
-            action: `local reset deletes the local database in ${join(STATE_DIR_NAME, 'pgdata')}`,
-          });
-        }
-        const yes = await askYesNo(ctx, `Delete the local database in ${join(stateDir, 'pgdata')}? All its data is lost.`);
-        if (!yes) {
-          r.out.info('Nothing deleted.');
-          r.setResult({ action, deleted: false, cancelled: true });
-          return ctx.signal.aborted ? 130 : 0;
-        }
-      }
-      const res = await local.resetLocalServer(stateDir, { emit: r.emit });
-      if (res.deleted) r.out.success(`Local database deleted${res.stopped ? ' (server stopped first)' : ''}.`);
-      else r.out.info('There was no local database to delete.');
-      r.setResult({ action, deleted: res.deleted, stopped: res.stopped });
-      return 0;
-    }
+    case 'status':
+      return showStatus(ctx, r, stateDir);
+    case 'reset':
+      return reset(ctx, r, stateDir);
   }
 }

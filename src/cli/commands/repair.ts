@@ -7,6 +7,7 @@ import { checkConsent, engineOptions } from '../../run.js';
 import { lineDiff } from '../output/engine-results.js';
 import { plural } from '../output/format.js';
 import { repair } from '../../migrate/index.js';
+import { readVersion } from '../version.js';
 
 export const summary = 'Re-record an applied file deliberately changed; clear a failed-run record';
 
@@ -42,7 +43,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   // Production: a wrong or missing name is refused before anything connects.
   if (apply) checkConsent(config, 'repair', config.connection?.database, { interactive: ctx.interactive });
   return withTarget(ctx, config, r, async (t) => {
-    const { readVersion } = await import('../version.js');
     const label = targetLabel(config, t);
     const res = await repair(t.client, {
       ...engineOptions(config, r.emit, ctx.signal, readVersion()),

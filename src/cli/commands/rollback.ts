@@ -11,6 +11,7 @@ import { appliedSummary, failureError } from '../output/engine-results.js';
 import { formatDuration, plural } from '../output/format.js';
 import { rollback } from '../../migrate/index.js';
 import { checkedFiles } from '../syntax-check.js';
+import { readVersion } from '../version.js';
 
 export const summary = 'Roll back migrations';
 
@@ -94,7 +95,6 @@ export async function runRollback(
     checkConsent(config, 'rollback', config.connection?.database, { interactive: ctx.interactive, destructive: true });
   }
   const started = Date.now();
-  const { readVersion } = await import('../version.js');
   const files = await checkedFiles(config.migrationsDir, 'down', readVersion());
   return withTarget(
     ctx,

@@ -20,13 +20,9 @@ import { chooseTarget } from './target.js';
 import { unsafeFindings } from '../../lint/index.js';
 import { allowUnsafeOf } from '../output/unsafe.js';
 import { unsafeLine } from '../output/lock-plan.js';
+import { readVersion } from '../version.js';
 
 export { rollbackWizard } from './rollback.js';
-
-async function toolVersion(): Promise<string> {
-  const { readVersion } = await import('../version.js');
-  return readVersion();
-}
 
 const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
 
@@ -34,7 +30,7 @@ export async function initWizard(ctx: CommandContext): Promise<number> {
   const p = await createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: set up the ChatGenius database');
   return guarded(p, async () => {
-    const target = await chooseTarget(p, ctx, await toolVersion());
+    const target = await chooseTarget(p, ctx, readVersion());
     if ('quit' in target) return target.quit;
     const { answers, config, probe } = target;
     showPlan(p, { label: probe.label, env: config.env, schema: config.schema, status: probe.status, ...(probe.lockPlan ? { lockPlan: probe.lockPlan } : {}) });

@@ -17,6 +17,7 @@ import { runRollbackStep } from './run.js';
 import { chooseTarget, type Target } from './target.js';
 import { engineOptions, openTarget } from '../../run.js';
 import { quoteIdent, rollback } from '../../migrate/index.js';
+import { readVersion } from '../version.js';
 
 /** Pure: the tables a down file drops (`DROP TABLE [IF EXISTS] a, s.b CASCADE;`), unqualified. */
 export function droppedTables(sql: string): string[] {
@@ -113,7 +114,6 @@ export async function rollbackWizard(ctx: CommandContext): Promise<number> {
   const p = await createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: roll back migrations');
   return guarded(p, async () => {
-    const { readVersion } = await import('../version.js');
     // One connection (one tunnel) for the whole wizard: checked, previewed, rolled back, closed.
     const target = await chooseTarget(p, ctx, readVersion(), { keep: true });
     if ('quit' in target) return target.quit;

@@ -1,0 +1,88 @@
+/**
+ * What the server's catalogs say about real-time: the publication that means logical mode, the
+ * tables with a notify trigger (and the id columns it names), the logical replication slots.
+ */
+import type pg from 'pg';
+
+/** The publication that means "logical mode" for `schema` (the trigger function computes the same name). */
+export function publicationName(schema: string): string {
+  return `chatgenius_realtime_${schema}`.slice(0, 63);
+}
+
+/** A table the notify trigger covers, with the id columns its trigger names (the payload's `ids`). */
+export interface RealtimeTable {
+  table: string;
+  idColumns: string[];
+}
+
+/** Tables of `schema` with a chatgenius_notify trigger, and the id columns its arguments name. */
+export async function realtimeTables(client: pg.Client, schema: string): Promise<RealtimeTable[]> {
+  const r = await client.query<{ relname: string; tgargs: Buffer; tgnargs: number }>(
+    `select c.relname, t.tgargs, t.tgnargs
+       from pg_catalog.pg_trigger t
+       join pg_catalog.pg_class c on c.oid = t.tgrelid
+       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       join pg_catalog.pg_proc p on p.oid = t.tgfoid
+      where n.nspname = $1 and not t.tgisinternal and p.proname = 'chatgenius_notify'
+      order by c.relname, t.tgname`,
+    [schema],
+  );
+  const byTable = new Map<string, string[]>();
+  for (const row of r.rows) {
+    if (byTable.has(row.relname)) continue;
+    byTable.set(row.relname, splitTriggerArgs(row.tgargs, row.tgnargs));
+  }
+  return [...byTable].map(([table, idColumns]) => ({ table, idColumns }));
+}
+
+/** pg_trigger.tgargs: the arguments, each ended by a NUL byte. */
+export function splitTriggerArgs(raw: Buffer | string, n: number): string[] {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  return text.split('\0').slice(0, n);
+}
+
+export interface SlotInfo {
+  name: string;
+  plugin: string | null;
+  temporary: boolean;
+  active: boolean;
+  activePid: number | null;
+  /** WAL the server keeps for this slot (bytes behind the current position from restart_lsn). */
+  retainedBytes: number | null;
+  /** How far the consumer's confirmed position is behind the current WAL position (bytes). */
+  lagBytes: number | null;
+  /** `SELECT pg_drop_replication_slot('name');` */
+  dropSql: string;
+}
+
+/** Logical slots of the current database (ours and others': a forgotten one fills the disk). */
+export async function logicalSlots(client: pg.Client): Promise<SlotInfo[]> {
+  const r = await client.query<{
+    slot_name: string;
+    plugin: string | null;
+    temporary: boolean;
+    active: boolean;
+    active_pid: number | null;
+    retained: string | null;
+    lag: string | null;
+  }>(
+    `select slot_name, plugin, temporary, active, active_pid,
+            case when pg_catalog.pg_is_in_recovery() then null
+                 else pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn)::bigint end as retained,
+            case when pg_catalog.pg_is_in_recovery() then null
+                 else pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::bigint end as lag
+       from pg_catalog.pg_replication_slots
+      where slot_type = 'logical' and database = pg_catalog.current_database()
+      order by slot_name`,
+  );
+  return r.rows.map((s) => ({
+    name: s.slot_name,
+    plugin: s.plugin,
+    temporary: s.temporary,
+    active: s.active,
+    activePid: s.active_pid,
+    retainedBytes: s.retained === null ? null : Number(s.retained),
+    lagBytes: s.lag === null ? null : Number(s.lag),
+    dropSql: `SELECT pg_drop_replication_slot('${s.slot_name.replace(/'/g, "''")}');`,
+  }));
+}
