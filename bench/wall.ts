@@ -114,6 +114,7 @@ interface Sample {
 const server = await startPostgres();
 const results = new Map<string, Sample[]>();
 const nodeStart: number[] = [];
+const helpWall: number[] = [];
 try {
   for (const delay of delays) {
     const proxy = await startTimingProxy({ host: server.host, port: server.port }, delay);
@@ -139,6 +140,8 @@ try {
       const schema = `w${delay}_${i}`;
       const n = await spawnTimed(['-e', '0']);
       if (!warm) nodeStart.push(n.exit - n.start);
+      const h = await spawnTimed([bin, '--help']);
+      if (!warm) helpWall.push(h.exit - h.start);
       const cli = (cmd: string[]) => spawnTimed([bin, ...cmd, '--env', 'development', '--yes', '--database-url', url, '--schema', `c${schema}`]);
       const min = (mode: string) => spawnTimed([minimal, mode, url, `m${schema}`, sqlDir]);
       const steps: Array<[string, () => ReturnType<typeof spawnTimed>]> = [
@@ -166,7 +169,8 @@ try {
 const f = (ms: number) => `${ms.toFixed(0)} ms`;
 const med = (key: string, pick: (s: Sample) => number) => median(results.get(key)!.map(pick));
 console.log(`\nWall time, median of ${runs} interleaved runs per row (whole processes; node -e 0: ${f(median(nodeStart))}).`);
-console.log(`The project's sql/: ${(sqlBytes / 1024).toFixed(1)} kB of up SQL.\n`);
+console.log(`The project's sql/: ${(sqlBytes / 1024).toFixed(1)} kB of up SQL.`);
+console.log(`--help: ${f(median(helpWall))} beside node -e 0: ${f(median(nodeStart))} (${(median(helpWall) / median(nodeStart)).toFixed(2)}x; target <= 1.2x)\n`);
 console.log('| one way | scenario | chatgenius-db | minimal pg script | ratio | round trips (after login) | bytes sent (CLI / minimal / SQL) |');
 console.log('|---:|---|---:|---:|---:|---|---|');
 for (const delay of delays) {

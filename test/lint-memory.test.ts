@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { analysisMemory, findingsOf } from '../src/lint/memory.js';
 import { findingsByVersion } from '../src/lint/plan.js';
 import { loadParser } from '../src/lint/parser.js';
-import { readMigrations } from '../src/migrate/files.js';
+import { plainText, readMigrations } from '../src/migrate/files.js';
 import { lineColumn, lineColumnCursor } from '../src/code-frame.js';
 import { sqlDir } from './helpers/schema.js';
 
@@ -75,6 +75,13 @@ test('remembered file analyses give the same migration files, and are used on th
   };
   assert.deepEqual(await readMigrations(migrations, { analyses: counting }), plain);
   assert.equal(hits, plain.length * 2, 'every up and down file came from memory');
+  // The remembered CONCURRENTLY offsets blank the same words as splitting the file again.
+  const online = plain.filter((f) => f.upConcurrentlyAt?.length);
+  assert.ok(online.length > 0, 'sql/ has an online file with CREATE INDEX CONCURRENTLY');
+  for (const f of online) {
+    assert.equal(plainText(f.up, f.upConcurrentlyAt), plainText(f.up), f.file);
+    assert.doesNotMatch(plainText(f.up, f.upConcurrentlyAt), /INDEX\s+CONCURRENTLY/i);
+  }
 
   // A file whose BEGIN makes it invalid is never remembered as good: it is analysed and refused every time.
   await writeFile(join(migrations, '0101_bad.up.sql'), 'BEGIN;\nSELECT 1;\nCOMMIT;\n');

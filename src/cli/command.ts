@@ -73,6 +73,8 @@ export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Whether stdin is a terminal, answered without setting up the stdin stream (the process's own IO). */
+  stdinIsTTY?: () => boolean;
 }
 
 export interface CommandContext {

@@ -4,6 +4,7 @@
  * context (flags, env, io, interactive, an AbortSignal for Ctrl-C), explain any failure.
  * Exit codes: 0 done, 1 failed (explained), 2 usage error, 130 cancelled.
  */
+import { isatty } from 'node:tty';
 import { parseArgs } from 'node:util';
 import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
 import { connectionOptions, type CliIO, type CommandContext, type CommandModule, type Flags, type OptionSpec } from './command.js';
@@ -86,12 +87,24 @@ Exit codes: 0 done, 1 failed (explained), 2 usage error, 130 cancelled.
 }
 
 function defaultIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  // stderr and stdin are streams Node sets up on first touch (3-6 ms each): --help needs neither,
+  // and a run without a person never reads stdin (whether it is a terminal is asked of the fd).
+  return {
+    stdout: process.stdout,
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
+    stdinIsTTY: () => isatty(0),
+  };
 }
 
 export function isInteractive(io: CliIO, flags: Flags, env: NodeJS.ProcessEnv): boolean {
   const ci = env.CI === 'true' || env.CI === '1';
-  return io.stdin.isTTY === true && io.stdout.isTTY === true && flags.yes !== true && flags.json !== true && !ci;
+  const stdinIsTTY = io.stdinIsTTY ? io.stdinIsTTY() : io.stdin.isTTY === true;
+  return stdinIsTTY && io.stdout.isTTY === true && flags.yes !== true && flags.json !== true && !ci;
 }
 
 /** Turn node's parseArgs errors into usage errors with a "did you mean" hint. */

@@ -59,6 +59,15 @@ export const ENV_DEFAULTS: Readonly<Record<EnvName, Readonly<EnvDefaults>>> = {
  */
 export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
 /**
+ * A statement run on its own on a table that holds rows (an online migration on an adopted
+ * database) and that takes a lock the app's reads or writes queue behind (ALTER TABLE, CREATE
+ * TRIGGER ...): its first attempt waits at most this long for the lock, each next one twice as
+ * long up to ONLINE_STEP_LOCK_TIMEOUT_MAX_MS (never more than --lock-timeout), so the app's
+ * queries queued behind an attempt stall at most that long; tried again within --lock-wait.
+ */
+export const ONLINE_STEP_LOCK_TIMEOUT_MS = 200;
+export const ONLINE_STEP_LOCK_TIMEOUT_MAX_MS = 800;
+/**
  * --lock-wait: the most a run spends waiting for locks in all: for another run's migration
  * lock, and for table locks (attempts of one lock_timeout each, with pauses between them).
  * Then it gives up and names the holder.

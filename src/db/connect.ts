@@ -6,13 +6,16 @@
  */
 import type pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { ConnectionOptions } from 'node:tls';
 import { ChatgeniusError, CancelledError, errorCode } from '../errors.js';
 import type { Emit } from '../events.js';
 import type { ConnectionConfig, RetryPolicy, SslMode } from '../config/types.js';
 import { executeWithRetry, retryPolicyFromEnv } from './retry.js';
 import { rememberSibling } from './pooler.js';
 import { loadPg } from './driver.js';
+
+const require = createRequire(import.meta.url);
 
 export const DEFAULT_APPLICATION_NAME = 'chatgenius-db';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -81,7 +84,9 @@ export function sslOptions(conn: Pick<ConnectionConfig, 'sslMode' | 'sslRootCert
   const verify: ConnectionOptions = { rejectUnauthorized: true };
   if (ca !== undefined) verify.ca = ca;
   if (mode === 'verify-ca' || mode === 'require') verify.checkServerIdentity = () => undefined;
-  else if (tlsServerName) verify.checkServerIdentity = (_host, cert) => checkServerIdentity(tlsServerName, cert);
+  // node:tls is required when the handshake calls this (pg has loaded it by then), not at the top:
+  // the CLI's bundle would load it at start for every command.
+  else if (tlsServerName) verify.checkServerIdentity = (_host, cert) => (require('node:tls') as typeof import('node:tls')).checkServerIdentity(tlsServerName, cert);
   if (tlsServerName && !/^[\d.:]+$/.test(tlsServerName)) verify.servername = tlsServerName;
   return verify;
 }

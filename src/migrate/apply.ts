@@ -11,6 +11,7 @@ import { checkRunPrivileges } from './privileges.js';
 import { pointAtOperator } from './runtime-location.js';
 import { stepsOf, type Step } from './steps.js';
 import type { EngineOptions, MigrateResult, UpPlan } from './types.js';
+import { PROGRESS_PREFIX } from './online-steps.js';
 
 function warningsOf(plan: UpPlan): string[] {
   const w: string[] = [];
@@ -18,7 +19,8 @@ function warningsOf(plan: UpPlan): string[] {
   for (const r of plan.missing) w.push(`The journal lists ${r.version}_${r.name} as applied, but its file is not in the migrations directory.`);
   if (plan.lastFailure) {
     const f = plan.lastFailure;
-    w.push(`A previous run failed at ${f.version}_${f.name}${f.errorCode ? ` (${f.errorCode})` : ''}; it is retried now.`);
+    if (!f.errorCode && f.errorMessage?.startsWith(PROGRESS_PREFIX)) w.push(`A previous run stopped in ${f.version}_${f.name} (${f.errorMessage}).`);
+    else w.push(`A previous run failed at ${f.version}_${f.name}${f.errorCode ? ` (${f.errorCode})` : ''}; it is retried now.`);
   }
   return w;
 }

@@ -9,6 +9,7 @@ import { unlockSql } from './lock.js';
 import type { RunContext } from './run-context.js';
 import { quoteIdent, quoteLiteral, splitStatements } from './sql-text.js';
 import { fileOf, groupSteps, needsPrepared, stepId, textOf, type Step } from './steps.js';
+import { stepsScript } from './online-steps.js';
 
 /** Prefix of the engine's own NOTICEs (short: one pair per migration travels in every batch). */
 export const MARK = 'cgdb:';
@@ -113,7 +114,7 @@ export function scriptFor(ctx: RunContext, steps: Step[], finalSql?: string): st
     } else {
       if (first) parts.push(prefixSql(ctx, prepared));
       parts.push(`-- ${fileOf(g.step)} runs outside a transaction, one statement at a time:\n`);
-      for (const s of splitStatements(textOf(g.step))) parts.push(`${s.text.trim()};\n`);
+      parts.push(stepsScript(ctx, g.step, splitStatements(textOf(g.step)), g.step.direction === 'up'));
       parts.push(`${journalSql(ctx, g.step, 0)};\n`);
       if (last) parts.push(finishSql(ctx, finalSql, prepared));
     }

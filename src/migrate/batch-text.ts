@@ -46,8 +46,10 @@ export class BatchText {
 
   raw(text: string, owner?: Omit<BatchSegment, 'start' | 'end'>): this {
     const start = this.length;
-    const chars = { start: this.chars, length: codePoints(text) };
-    const bytes = { start: this.bytes, length: Buffer.byteLength(text, 'utf8') };
+    const byteLength = Buffer.byteLength(text, 'utf8');
+    // As many bytes as UTF-16 units: all ASCII, so as many code points (no loop over the text).
+    const chars = { start: this.chars, length: byteLength === text.length ? text.length : codePoints(text) };
+    const bytes = { start: this.bytes, length: byteLength };
     this.parts.push(text);
     this.length += text.length;
     this.chars += chars.length;

@@ -37,6 +37,8 @@ export interface FileAnalysis {
    * statement at a time, each in a transaction of its own.
    */
   online: boolean;
+  /** For an online file: where plainText() blanks CONCURRENTLY (kept so a run need not split the file again). */
+  concurrentlyAt?: number[];
 }
 
 /** CREATE [UNIQUE] INDEX CONCURRENTLY. */
@@ -45,22 +47,29 @@ export function isConcurrentIndex(s: SqlStatement): boolean {
   return k[0] === 'CREATE' && (k[1] === 'INDEX' || (k[1] === 'UNIQUE' && k[2] === 'INDEX')) && s.words.includes('CONCURRENTLY');
 }
 
-/**
- * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
- * with spaces (same length, so error positions still map to file:line:column).
- */
-export function plainText(text: string): string {
-  let out = text;
-  for (const s of splitStatements(text)) {
+/** Offsets of the CONCURRENTLY keyword of each CREATE INDEX among `statements` (never a comment's word). */
+export function concurrentlyOffsets(statements: SqlStatement[]): number[] {
+  const at: number[] = [];
+  for (const s of statements) {
     if (!isConcurrentIndex(s)) continue;
     const start = s.end - s.text.length;
     // Comments blanked (same length) so a CONCURRENTLY in a comment is not taken for the keyword.
     const code = s.text.replace(/--[^\n]*/g, (c) => ' '.repeat(c.length));
     const m = /\bINDEX\s+(CONCURRENTLY)\b/i.exec(code);
-    if (!m) continue;
-    const at = start + m.index + m[0].length - m[1]!.length;
-    out = out.slice(0, at) + ' '.repeat(m[1]!.length) + out.slice(at + m[1]!.length);
+    if (m) at.push(start + m.index + m[0].length - m[1]!.length);
   }
+  return at;
+}
+
+/**
+ * Pure: an online file's text for a plain run: CONCURRENTLY of each CREATE INDEX blanked out
+ * with spaces (same length, so error positions still map to file:line:column). `at`: the
+ * keywords' offsets when known (readMigrations keeps them), else found by splitting the text.
+ */
+export function plainText(text: string, at: number[] = concurrentlyOffsets(splitStatements(text))): string {
+  let out = text;
+  const word = 'CONCURRENTLY'.length;
+  for (const i of at) out = out.slice(0, i) + ' '.repeat(word) + out.slice(i + word);
   return out;
 }
 
@@ -124,7 +133,13 @@ export function analyseSql(sql: string, fileName: string): FileAnalysis {
     statements.some((s) => isConcurrentIndex(s) || isValidateConstraint(s)) &&
     statements.every((s) => isConcurrentIndex(s) || nonTransactionalReason(s) === null) &&
     !statements.some(isAddEnumValue);
-  return { transactional: !reason, addsEnumValue: statements.some(isAddEnumValue), online, ...(reason ? { reason } : {}) };
+  return {
+    transactional: !reason,
+    addsEnumValue: statements.some(isAddEnumValue),
+    online,
+    ...(reason ? { reason } : {}),
+    ...(online ? { concurrentlyAt: concurrentlyOffsets(statements) } : {}),
+  };
 }
 
 function bad(message: string, details: Record<string, unknown>): ChatgeniusError {
@@ -217,6 +232,8 @@ export async function readMigrations(dir: string, opts: { analyses?: AnalysisMem
       downAddsEnumValue: da.addsEnumValue,
       upOnline: ua.online,
       downOnline: da.online,
+      ...(ua.concurrentlyAt ? { upConcurrentlyAt: ua.concurrentlyAt } : {}),
+      ...(da.concurrentlyAt ? { downConcurrentlyAt: da.concurrentlyAt } : {}),
     });
   }
   return out;

@@ -13,7 +13,9 @@ export function journalName(schema: string): string {
 }
 
 /**
- * CREATE SCHEMA/TABLE IF NOT EXISTS, as one string (no trailing semicolon needed). The schema is
+ * CREATE SCHEMA/TABLE IF NOT EXISTS, as one string (no trailing semicolon needed). steps_done /
+ * steps_checksum: progress of an up migration run one statement at a time (online-steps.ts, which
+ * also adds them to a journal made before them). The schema is
  * created only when it is missing: CREATE SCHEMA IF NOT EXISTS checks CREATE on the database
  * even when the schema exists, which a role with CREATE on its schema alone does not have.
  */
@@ -36,7 +38,9 @@ export function createJournalSql(schema: string): string {
   error_message text,
   error_statement text,
   error_line integer,
-  error_column integer
+  error_column integer,
+  steps_done integer,
+  steps_checksum text
 )`,
   ].join(';\n');
 }

@@ -48,12 +48,16 @@ export interface RunState {
   released: boolean;
   journalExists: boolean;
   journal: JournalRow[];
+  /** Who holds the lock when this run does not (read only then). */
   holder: LockHolder | null;
   serverVersionNum: number;
   dbUser: string;
   /** pg_backend_pid() of the session that answered. */
   backendPid: number;
-  /** What this role may do here (read in the same round trip; checked before anything runs). */
+  /**
+   * What this role may do here (read in the same round trip; checked before anything runs).
+   * Not read when the lock was released for having nothing to do (then all false, and unused).
+   */
   privileges: PrivilegeFacts;
 }
 
@@ -71,6 +75,16 @@ function releaseCondition(r: ReleaseWhen): string {
   }
 }
 
+/** Another session holding the migration lock (pid, application, address, since, user, state), as json. */
+function holderSql(k1: string, k2: string): string {
+  return `SELECT row_to_json(h) FROM (
+     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename, a.state
+     FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+       AND l.classid = (${k1})::oid AND l.objid = (${k2})::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid()
+     LIMIT 1) h`;
+}
+
 /** The one-round-trip attempt: lock (optional) + journal read (+ release when nothing to do). */
 export function stateSql(schema: string, opts: { tryLock: boolean; release: ReleaseWhen; expectPid?: number | null }): string {
   // The lock is only tried in the backend that answered our login: through a pooler (which
@@ -83,6 +97,8 @@ DECLARE
   got boolean := false;
   released boolean := false;
   has_journal boolean;
+  holder json := NULL;
+  priv json := NULL;
 BEGIN
   IF ${opts.tryLock ? 'true' : 'false'} AND ${pidOk} THEN got := pg_try_advisory_lock(${k1}, ${k2}); END IF;
   has_journal := to_regclass(${quoteLiteral(journalName(schema))}) IS NOT NULL;
@@ -94,17 +110,18 @@ BEGIN
     got := false;
     released := true;
   END IF;
-  PERFORM set_config('chatgenius_db.state', json_build_object('locked', got, 'released', released, 'journal_exists', has_journal, 'journal', j)::text, false);
+  -- Planned only when needed (dynamic SQL): the views behind the holder (pg_locks, pg_stat_activity)
+  -- cost a fresh session ~10 ms to plan, and a run that holds the lock has no holder to name.
+  IF NOT got AND NOT released THEN
+    EXECUTE ${quoteLiteral(holderSql(k1, k2))} INTO holder;
+  END IF;
+  IF NOT released THEN
+    EXECUTE ${quoteLiteral(`SELECT row_to_json(p) FROM (${privilegeFactsSql(quoteLiteral(schema))}) p`)} INTO priv;
+  END IF;
+  PERFORM set_config('chatgenius_db.state', json_build_object('locked', got, 'released', released, 'journal_exists', has_journal, 'journal', j, 'holder', holder, 'privileges', priv)::text, false);
 END
 $chatgenius_db$;
-SELECT current_setting('chatgenius_db.state') AS state, pg_backend_pid() AS backend_pid, current_setting('server_version_num')::int AS server_version, current_user AS db_user,
-  (SELECT row_to_json(p) FROM (${privilegeFactsSql(quoteLiteral(schema))}) p) AS privileges,
-  (SELECT row_to_json(h) FROM (
-     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, coalesce(a.state_change, a.backend_start) AS since, a.usename, a.state
-     FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-       AND l.classid = (${k1})::oid AND l.objid = (${k2})::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid()
-     LIMIT 1) h) AS holder;
+SELECT current_setting('chatgenius_db.state') AS state, pg_backend_pid() AS backend_pid, current_setting('server_version_num')::int AS server_version, current_user AS db_user;
 SELECT set_config('chatgenius_db.state', '', false)`;
 }
 
@@ -141,17 +158,17 @@ export async function readState(
 export function parseStateRows(res: pg.QueryResult[]): RunState | undefined {
   const row = res.find((r) => r.rows?.[0] && 'state' in r.rows[0])?.rows[0] as Record<string, unknown> | undefined;
   if (!row) return undefined;
-  const st = JSON.parse(String(row.state)) as { locked: boolean; released: boolean; journal_exists: boolean; journal: unknown };
+  const st = JSON.parse(String(row.state)) as { locked: boolean; released: boolean; journal_exists: boolean; journal: unknown; holder: unknown; privileges: unknown };
   return {
     locked: st.locked,
     released: st.released,
     journalExists: st.journal_exists,
     journal: parseJournalRows(st.journal),
-    holder: parseHolder(row.holder),
+    holder: parseHolder(st.holder),
     serverVersionNum: Number(row.server_version),
     dbUser: String(row.db_user),
     backendPid: Number(row.backend_pid),
-    privileges: parsePrivilegeFacts((row.privileges ?? {}) as Record<string, unknown>),
+    privileges: parsePrivilegeFacts((st.privileges ?? {}) as Record<string, unknown>),
   };
 }
 

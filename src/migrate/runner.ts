@@ -16,6 +16,7 @@ import type { RunContext, RunOutcome } from './run-context.js';
 import { diagnose, failureFor, settleCancel, settleFailure } from './run-failure.js';
 import { RunProgress } from './run-progress.js';
 import { splitStatements } from './sql-text.js';
+import { runStepStatement, startSteps, stepAttempts } from './online-steps.js';
 import { fileOf, groupSteps, needsPrepared, textOf, type Step } from './steps.js';
 
 /** How one group of steps ended: on to the next group, or the run's outcome. */
@@ -122,19 +123,31 @@ async function runOneByOne(run: Run, step: Step, last: boolean): Promise<GroupEn
   progress.started(step);
   const t0 = Date.now();
   const text = textOf(step);
-  const delays = lockRetryDelays(ctx.lockTimeoutMs, ctx.lockBudgetMs);
+  const statements = splitStatements(text);
+  // Progress in the journal (up only): resume after the statements an earlier run finished.
+  const journal = step.direction === 'up';
+  const doneBefore = journal ? await startSteps(ctx, step, statements, progress.query) : 0;
   let retries = 0;
-  for (const s of splitStatements(text)) {
+  let waitedMs = 0; // lock waits and pauses of this file: together at most --lock-wait
+  for (const [i, s] of statements.entries()) {
+    if (i < doneBefore) continue;
+    const { timeoutsMs, delaysMs: delays } = stepAttempts(s, ctx.lockTimeoutMs, Math.max(0, ctx.lockBudgetMs - waitedMs), lockRetryDelays);
+    let attempts = 0;
     for (;;) {
+      const tryAt = Date.now();
       try {
         // A CREATE INDEX CONCURRENTLY that failed or was killed left an INVALID index: drop it first.
         if (isConcurrentIndex(s)) await dropInvalidIndex(s.text, progress.query);
-        await progress.query(s.text);
+        await runStepStatement(ctx, step, statements, i, timeoutsMs[attempts]!, journal, progress.query);
         break;
       } catch (err) {
-        if (lockRace(err) && retries < delays.length && !ctx.signal?.aborted) {
+        if (lockRace(err) && attempts < delays.length && !ctx.signal?.aborted) {
+          // The statement alone was rolled back (no transaction around it): retry it.
+          const tried = { ...ctx, lockTimeoutMs: timeoutsMs[attempts]! };
           retries++;
-          await backOffAfterRace(ctx, err, `${fileOf(step)}: ${raceLabel(ctx, err)}`, retries, delays);
+          attempts++;
+          await backOffAfterRace(tried, err, `${fileOf(step)}: ${raceLabel(tried, err)}`, attempts, delays);
+          waitedMs += Date.now() - tryAt;
           continue;
         }
         progress.quiet = true;

@@ -51,7 +51,7 @@ export function needsPrepared(steps: Step[]): boolean {
 /** The SQL a step sends (an online file run plainly: CONCURRENTLY left out). */
 export function textOf(step: Step): string {
   const text = step.direction === 'up' ? step.file.up : step.file.down;
-  return step.plain ? plainText(text) : text;
+  return step.plain ? plainText(text, step.direction === 'up' ? step.file.upConcurrentlyAt : step.file.downConcurrentlyAt) : text;
 }
 
 export function fileOf(step: Step): string {

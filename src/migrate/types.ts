@@ -42,6 +42,9 @@ export interface MigrationFile {
   /** Written in online forms only (see FileAnalysis.online): plain in the batch on a fresh database, one statement at a time elsewhere. */
   upOnline?: boolean;
   downOnline?: boolean;
+  /** Where plainText() blanks CONCURRENTLY in an online file (see files.ts). */
+  upConcurrentlyAt?: number[];
+  downConcurrentlyAt?: number[];
   downTransactional: boolean;
   /** ALTER TYPE ... ADD VALUE: cannot run in a transaction before PostgreSQL 12. */
   upAddsEnumValue: boolean;

@@ -29,6 +29,8 @@ export interface TrafficResult {
 export interface Writers {
   stop(): Promise<TrafficResult>;
   writes(): number;
+  /** Each client's longest operation since the last call (or the start), then start a new period. */
+  period(): number[];
 }
 
 /**
@@ -56,6 +58,7 @@ export async function startWriters(
     clients.push(c);
   }
   const stalls = clients.map(() => 0);
+  let periodStalls = clients.map(() => 0);
   const loops = clients.map(async (c, i) => {
     let k = 0;
     while (running) {
@@ -75,6 +78,7 @@ export async function startWriters(
             writes++;
             writeTimes.push(Date.now());
             stalls[i] = Math.max(stalls[i]!, Date.now() - t1, t1 - t0);
+            periodStalls[i] = Math.max(periodStalls[i]!, Date.now() - t1, t1 - t0);
             continue;
           }
         } else {
@@ -85,10 +89,16 @@ export async function startWriters(
         errors.push(`${(e as { code?: string }).code}: ${(e as Error).message}`);
       }
       stalls[i] = Math.max(stalls[i]!, Date.now() - t0);
+      periodStalls[i] = Math.max(periodStalls[i]!, Date.now() - t0);
     }
   });
   return {
     writes: () => writes,
+    period() {
+      const out = periodStalls;
+      periodStalls = clients.map(() => 0);
+      return out;
+    },
     async stop() {
       running = false;
       await Promise.all(loops);
