@@ -1,11 +1,35 @@
 #!/usr/bin/env node
-// Shim: the CLI is written in TypeScript and built to dist/ by `npm run build` (run by `npm ci`).
-// Commands run the one-file bundle dist/bundle/cli.js (scripts/bundle.mjs); help and version,
-// which only print, load the few unbundled modules they need instead of the whole bundle. Both
-// are built from the same source, so the choice changes only how fast it starts.
+// Shim (CommonJS: bin/package.json). The CLI is written in TypeScript and built to dist/ by
+// `npm run build` (run by `npm ci`). A command runs the one-file bundle dist/bundle/cli.js
+// (scripts/bundle.mjs). Help and version only print: `--help`, `-h`, `--version`, `-V`,
+// `<command> --help` and `help [command]` print the text the build wrote from the same source
+// (dist/bundle/help.json) without loading any module of ours, so they start about as fast as
+// node itself; anything else, however close, goes through main().
+'use strict';
 const args = process.argv.slice(2);
-const printsOnly = args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V') || args[0] === 'help';
-const { main } = await import(printsOnly ? '../dist/cli/main.js' : '../dist/bundle/cli.js');
-main(args).then((code) => {
-  process.exitCode = code;
-});
+const printed = printOnly(args);
+if (printed !== undefined) {
+  process.stdout.write(printed);
+} else {
+  import('../dist/bundle/cli.js').then(async ({ main }) => {
+    process.exitCode = await main(args);
+  });
+}
+
+function printOnly(a) {
+  if (a.length === 0 || a.length > 2) return undefined;
+  const version = () => require('../package.json').version;
+  if (a.length === 1 && (a[0] === '--version' || a[0] === '-V')) return `${version()}\n`;
+  let help;
+  try {
+    help = require('../dist/bundle/help.json');
+  } catch {
+    return undefined; // not built with it: main() prints
+  }
+  const top = () => help.top.replace('{{version}}', version());
+  const [x, y] = a;
+  if (a.length === 1) return x === '--help' || x === '-h' || x === 'help' ? top() : undefined;
+  if ((y === '--help' || y === '-h') && Object.hasOwn(help.commands, x)) return help.commands[x];
+  if (x === 'help') return Object.hasOwn(help.commands, y) ? help.commands[y] : top();
+  return undefined;
+}

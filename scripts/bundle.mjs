@@ -35,3 +35,14 @@ writeFileSync('dist/bundle/sources.json', `${JSON.stringify(sources, null, 1)}\n
 
 // The lint memory's key part for this build (src/lint/memory.ts): computed once here, not on every run.
 writeFileSync(`dist/bundle/${LINT_STAMP_FILE}`, `${lintCodeHash('dist/lint')}\n`);
+
+// What help prints, for the bin's fast path (bin/chatgenius-db.js): `--help`, `<command> --help`,
+// `help [command]` print this text without loading any module of ours. Written from the same
+// registry and command modules that main() prints from (a test compares the two).
+const { registry, topLevelHelp } = await import('../dist/cli/main.js');
+const commands = {};
+for (const [name, entry] of Object.entries(registry)) {
+  const { help } = await entry.load();
+  commands[name] = help.endsWith('\n') ? help : `${help}\n`;
+}
+writeFileSync('dist/bundle/help.json', `${JSON.stringify({ top: topLevelHelp('{{version}}'), commands })}\n`);
