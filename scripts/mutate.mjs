@@ -92,7 +92,7 @@ const MUTATIONS = [
   },
   {
     id: 'host-not-found-explained-as-refused',
-    file: 'src/explain/db.ts',
+    file: 'src/explain/network.ts',
     search: "title: 'Host not found',",
     replace: "title: 'Connection refused',",
     tests: [['test/db-explain.test.ts', 'explain ENOTFOUND']],
@@ -129,7 +129,7 @@ const MUTATIONS = [
   },
   {
     id: 'engine-no-lock-timeout',
-    file: 'src/migrate/runner.ts',
+    file: 'src/migrate/batch-sql.ts',
     search: '`SET lock_timeout = ${ms(ctx.lockTimeoutMs)}`,',
     replace: '`SET lock_timeout = 0`,',
     tests: [['test/engine-apply.test.ts', 'retries in lockTimeoutMs slices']],

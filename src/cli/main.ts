@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { CancelledError, ChatgeniusError, usageError } from '../errors.js';
 import { connectionOptions, type CliIO, type CommandContext, type CommandModule, type Flags, type OptionSpec } from './command.js';
 import { readVersion } from './version.js';
+import { didYouMean } from './output/format.js';
+import { attachReporter, createReporter, startupErrorOf } from './output/reporter.js';
 
 interface RegistryEntry {
   summary: string;
@@ -127,7 +129,6 @@ export async function parseFlags(command: string, args: string[], options: Optio
   } catch (e) {
     const code = (e as { code?: string }).code;
     const message = e instanceof Error ? e.message : String(e);
-    const { didYouMean } = await import('./output/format.js');
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const m = /'(-{1,2}[^']+)'/.exec(message);
       const flag = m?.[1] ?? message;
@@ -202,7 +203,6 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 
   const entry = registry[name];
   if (!entry) {
-    const { didYouMean } = await import('./output/format.js');
     const suggestion = didYouMean(name, Object.keys(registry));
     return reportEarly(usageError('USAGE_UNKNOWN_COMMAND', `Unknown command ${name}`, { command: name, suggestion, commands: Object.keys(registry) }), {
       argv,
@@ -230,7 +230,6 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   // that word as its value; report the flag, unless the command itself has that switch.
   const suspect = argv === typed ? undefined : flagBeforeCommand(typed);
   if (suspect && !isSwitchOf(options, suspect)) {
-    const { didYouMean } = await import('./output/format.js');
     const bare = suspect.replace(/^-+/, '');
     const names = Object.keys(connectionOptions);
     const guess = bare.length === 1 ? names.find((n) => n.startsWith(bare)) : didYouMean(bare, names);
@@ -265,7 +264,6 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     interactive: isInteractive(io, parsed.flags, env),
     signal: controller.signal,
   };
-  const { createReporter, attachReporter, startupErrorOf } = await import('./output/reporter.js');
   const reporter = createReporter({ flags: parsed.flags, env, io, command: name, streamsLines: entry.streamsLines === true });
   attachReporter(ctx, reporter);
 
@@ -302,7 +300,6 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 
 /** Errors before a command runs (unknown command or flag): stderr, and a result line under --json. */
 async function reportEarly(err: unknown, o: { argv: string[]; io: CliIO; env: NodeJS.ProcessEnv; command: string }): Promise<number> {
-  const { createReporter } = await import('./output/reporter.js');
   const json = o.argv.includes('--json');
   const logFile = rawFlagValue(o.argv, 'log-file');
   const r = createReporter({ flags: { json, ...(logFile ? { 'log-file': logFile } : {}) }, env: o.env, io: o.io, command: o.command });
