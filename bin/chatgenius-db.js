@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Shim (CommonJS: bin/package.json). The CLI is written in TypeScript and built to dist/ by
-// `npm run build` (run by `npm ci`). A command runs the one-file bundle dist/bundle/cli.js
+// `npm run build` (run by `npm ci`). A command runs the one-file bundle dist/bundle/cli.cjs
 // (scripts/bundle.mjs). Help and version only print: `--help`, `-h`, `--version`, `-V`,
 // `<command> --help` and `help [command]` print the text the build wrote from the same source
 // (dist/bundle/help.json) without loading any module of ours, so they start about as fast as
@@ -11,9 +11,11 @@ const printed = printOnly(args);
 if (printed !== undefined) {
   process.stdout.write(printed);
 } else {
-  import('../dist/bundle/cli.js').then(async ({ main }) => {
-    process.exitCode = await main(args);
-  });
+  require('../dist/bundle/cli.cjs')
+    .main(args)
+    .then((code) => {
+      process.exitCode = code;
+    });
 }
 
 function printOnly(a) {

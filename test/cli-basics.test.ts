@@ -29,7 +29,23 @@ export async function resolve(specifier, context, next) {
 }
 `,
   );
-  await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hookFile).href)});\n`);
+  // ES modules through the resolve hook; CommonJS (the bundle, pg) through Module._load.
+  await writeFile(
+    join(dir, 'register.mjs'),
+    `import Module, { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+register(${JSON.stringify(pathToFileURL(hookFile).href)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    const file = Module._resolveFilename(request, parent, isMain);
+    appendFileSync(process.env.TRACE_FILE, request + ' ' + (file.startsWith('/') ? pathToFileURL(file).href : file) + '\\n');
+  } catch {}
+  return load.apply(this, arguments);
+};
+`,
+  );
 });
 
 after(async () => {
@@ -58,7 +74,7 @@ const rootUrl = pathToFileURL(repoRoot).href.replace(/\/$/, '');
 
 /**
  * The built modules (dist/...) behind the loaded files. Help runs the unbundled dist/cli/; a
- * command runs the bundle dist/bundle/cli.js, which holds the modules sources.json lists.
+ * command runs the bundle dist/bundle/cli.cjs, which holds the modules sources.json lists.
  */
 async function builtModules(loaded: string[]): Promise<string[]> {
   const sources = JSON.parse(await readFile(join(repoRoot, 'dist/bundle/sources.json'), 'utf8')) as Record<string, string[]>;
@@ -135,7 +151,7 @@ test('the trace hook would catch a driver: `status` on a bad URL does load pg', 
   assert.ok(heavyIn(r.loaded).length > 0, `expected pg among ${r.loaded.length} loaded modules`);
   // A command runs the one-file bundle: no other file of ours is loaded.
   const ours = r.loaded.map((l) => l.split(rootUrl)[1]).filter((p) => p?.startsWith('/dist/'));
-  assert.deepEqual([...new Set(ours)], ['/dist/bundle/cli.js']);
+  assert.deepEqual([...new Set(ours)], ['/dist/bundle/cli.cjs']);
 });
 
 test('--version prints the package version', async () => {

@@ -2,7 +2,6 @@
 import { formatBytes } from '../../ops/units.js';
 import { ChatgeniusError, usageError } from '../../errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
-import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { STATE_DIR_NAME } from '../../config/defaults.js';
 import * as local from '../../local/index.js';
@@ -54,6 +53,8 @@ type Action = (typeof ACTIONS)[number];
 
 /** A y/N question on the terminal; anything but y/yes is no. */
 async function askYesNo(ctx: CommandContext, question: string): Promise<boolean> {
+  // Loaded here, not at the top: the CLI's bundle would load readline for every command.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
   const onAbort = () => rl.close();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
