@@ -10,12 +10,11 @@
  * warm up) for files it has seen; a changed file is parsed again.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeFrameIn } from '../code-frame.js';
 import type { MigrationFailure, MigrationFile } from '../migrate/types.js';
 import { loadParser, parseSqlWith, SqlSyntaxError } from '../lint/parser.js';
-import { analysisMemory, memoryDir } from '../lint/memory.js';
+import { analysisMemory, memoryDir, recall, remember } from '../lint/memory.js';
 import { loadPg } from '../db/driver.js';
 import { readMigrations } from '../migrate/files.js';
 import { failureError } from './output/engine-results.js';
@@ -38,26 +37,12 @@ function sha256(text: string): string {
 }
 
 function readRemembered(file: string | null): Set<string> {
-  if (!file) return new Set();
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  } catch {
-    return new Set();
-  }
+  const v = file ? recall(file) : undefined;
+  return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 }
 
-function remember(file: string | null, known: Set<string>, added: string[]): void {
-  if (!file || added.length === 0) return;
-  try {
-    const all = [...known, ...added].slice(-MAX_REMEMBERED);
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    /* a cache that cannot be written only costs time */
-  }
+function rememberAccepted(file: string | null, known: Set<string>, added: string[]): void {
+  if (file && added.length > 0) remember(file, [...known, ...added].slice(-MAX_REMEMBERED));
 }
 
 /**
@@ -94,7 +79,7 @@ export async function findSyntaxError(files: MigrationFile[], direction: 'up' | 
     }
     return null;
   } finally {
-    remember(cacheFile, known, accepted);
+    rememberAccepted(cacheFile, known, accepted);
   }
 }
 

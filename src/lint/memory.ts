@@ -69,23 +69,24 @@ function keyOf(files: MigrationFile[]): string {
 
 type Stored = Array<[string, Array<[string, VersionFindings]>]>;
 
-function read(file: string): Stored {
+/** A remembered value (parsed JSON), or undefined when there is none or it cannot be read. */
+export function recall(file: string): unknown {
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return Array.isArray(v) ? (v as Stored) : [];
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch {
-    return [];
+    return undefined;
   }
 }
 
-function write(file: string, entries: Stored): void {
+/** Remember `value` in `file` (this user's 0700 directory, a 0600 file, replaced whole); a memory that cannot be written only costs time. */
+export function remember(file: string, value: unknown): void {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(entries.slice(-KEEP)), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
-    /* a memory that cannot be written only costs time */
+    /* only costs time */
   }
 }
 
@@ -95,11 +96,12 @@ function write(file: string, entries: Stored): void {
  */
 export async function findingsOf(files: MigrationFile[], memoryFile: string | null = join(memoryDir(), 'findings.json')): Promise<Map<string, VersionFindings>> {
   const key = memoryFile ? keyOf(files) : '';
-  const stored = memoryFile ? read(memoryFile) : [];
+  const v = memoryFile ? recall(memoryFile) : undefined;
+  const stored = Array.isArray(v) ? (v as Stored) : [];
   const hit = stored.find(([k]) => k === key);
   if (hit) return new Map(hit[1]);
   const result = findingsByVersion(await loadParser(), files);
-  if (memoryFile) write(memoryFile, [...stored.filter(([k]) => k !== key), [key, [...result]]]);
+  if (memoryFile) remember(memoryFile, [...stored.filter(([k]) => k !== key), [key, [...result]]].slice(-KEEP));
   return result;
 }
 
@@ -111,13 +113,8 @@ const KEEP_ANALYSES = 500;
  * writes what was added.
  */
 export function analysisMemory(file: string = join(memoryDir(), 'analyses.json')): AnalysisMemory & { save(): void } {
-  let entries = new Map<string, FileAnalysis>();
-  try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as { stamp?: string; entries?: Array<[string, FileAnalysis]> };
-    if (v.stamp === codeStamp() && Array.isArray(v.entries)) entries = new Map(v.entries);
-  } catch {
-    /* none yet */
-  }
+  const v = recall(file) as { stamp?: string; entries?: Array<[string, FileAnalysis]> } | undefined;
+  const entries = new Map<string, FileAnalysis>(v?.stamp === codeStamp() && Array.isArray(v.entries) ? v.entries : []);
   let added = false;
   return {
     get: (key) => entries.get(key),
@@ -126,15 +123,7 @@ export function analysisMemory(file: string = join(memoryDir(), 'analyses.json')
       added = true;
     },
     save: () => {
-      if (!added) return;
-      try {
-        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-        const tmp = `${file}.${process.pid}`;
-        writeFileSync(tmp, JSON.stringify({ stamp: codeStamp(), entries: [...entries].slice(-KEEP_ANALYSES) }), { mode: 0o600 });
-        renameSync(tmp, file);
-      } catch {
-        /* a memory that cannot be written only costs time */
-      }
+      if (added) remember(file, { stamp: codeStamp(), entries: [...entries].slice(-KEEP_ANALYSES) });
     },
   };
 }
