@@ -102,7 +102,7 @@ describe('the wizard', () => {
 
   test('at 80 columns a spinner with a long message leaves no frame on screen, while spinning or after', async () => {
     const term = streamTerminal({ columns: 80 });
-    const p = await createPrompter({ stdin: term.stdin, stdout: term.stdout, stderr: term.stdout }, { NO_COLOR: '1' });
+    const p = createPrompter({ stdin: term.stdin, stdout: term.stdout, stderr: term.stdout }, { NO_COLOR: '1' });
     const long = `Connecting through bastion deploy@${'very-long-host-name.'.repeat(4)}example.com:22 to postgres://app:****@db.internal:5432/chatgenius`;
     const frames = /[◒◐◓◑]/;
     await p.spin(long, async (s) => {

@@ -85,7 +85,7 @@ export function sslOptions(conn: Pick<ConnectionConfig, 'sslMode' | 'sslRootCert
   if (ca !== undefined) verify.ca = ca;
   if (mode === 'verify-ca' || mode === 'require') verify.checkServerIdentity = () => undefined;
   // node:tls is required when the handshake calls this (pg has loaded it by then), not at the top:
-  // the CLI's bundle would load it at start for every command.
+  // every connecting run would load it (~3 ms) though only a TLS connection uses it.
   else if (tlsServerName) verify.checkServerIdentity = (_host, cert) => (require('node:tls') as typeof import('node:tls')).checkServerIdentity(tlsServerName, cert);
   if (tlsServerName && !/^[\d.:]+$/.test(tlsServerName)) verify.servername = tlsServerName;
   return verify;

@@ -48,8 +48,9 @@ let loaded: Promise<Parser> | undefined;
  * is far too little work for the optimised code ever to pay that back.
  */
 export function loadParser(): Promise<Parser> {
-  // node:v8 is loaded here too, not at the top: the CLI's bundle hoists static imports to its
-  // start, and node:v8 pulls in the heap and profiler bindings (~3 ms) for every command.
+  // node:v8 is loaded here too, not at the top: this module is loaded by every init and rollback
+  // (the lint memory uses it), while the parser itself rarely is, and node:v8 pulls in the heap
+  // and profiler bindings (~3 ms).
   loaded ??= import('node:v8').then(async ({ setFlagsFromString }) => {
     setFlagsFromString('--liftoff-only');
     const m = await import('libpg-query');

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { ChatgeniusError } from '../errors.js';
 import { withLock } from './lock.js';
 
-/** execFile, promised; node:child_process is loaded here, on first use (the CLI's bundle would otherwise load it at start for every command). */
+/** execFile, promised; node:child_process is loaded here, on first use: every run that opens a target loads this module, only --env local as root runs a command. */
 async function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   const { execFile } = await import('node:child_process');
   return promisify(execFile)(cmd, args);

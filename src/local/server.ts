@@ -63,7 +63,7 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** node:child_process's spawn, loaded on first use (the CLI's bundle would otherwise load it at start for every command). */
+/** node:child_process's spawn, loaded on first use: every run that opens a target loads this module, only --env local spawns. */
 async function childSpawn(): Promise<typeof import('node:child_process').spawn> {
   return (await import('node:child_process')).spawn;
 }

@@ -7,6 +7,7 @@ import { STATE_DIR_NAME } from '../../config/defaults.js';
 import * as local from '../../local/index.js';
 import { reporterFor } from '../output/reporter.js';
 import { findProjectRoot } from '../../config/project-root.js';
+import { createInterface } from 'node:readline/promises';
 
 export const summary = 'Manage the embedded PostgreSQL of --env local: start | stop | status | url | reset';
 
@@ -53,8 +54,6 @@ type Action = (typeof ACTIONS)[number];
 
 /** A y/N question on the terminal; anything but y/yes is no. */
 async function askYesNo(ctx: CommandContext, question: string): Promise<boolean> {
-  // Loaded here, not at the top: the CLI's bundle would load readline for every command.
-  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
   const onAbort = () => rl.close();
   ctx.signal.addEventListener('abort', onAbort, { once: true });

@@ -27,7 +27,7 @@ export { rollbackWizard } from './rollback.js';
 const homeOf = (env: NodeJS.ProcessEnv): string => (env.HOME && env.HOME !== '' ? env.HOME : homedir());
 
 export async function initWizard(ctx: CommandContext): Promise<number> {
-  const p = await createPrompter(ctx.io, ctx.env);
+  const p = createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: set up the ChatGenius database');
   return guarded(p, async () => {
     const target = await chooseTarget(p, ctx, readVersion());

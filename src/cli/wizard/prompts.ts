@@ -4,10 +4,10 @@
  * our own. clack's spinner is not used: in raw mode its Ctrl-C handler calls process.exit(0),
  * which would skip closing the tunnel and releasing the lock and report success. Ours turns
  * Ctrl-C / Esc into an abort of the step's AbortSignal, so the step cleans up and we exit 130.
- * clack is loaded by createPrompter(), not at the top: the CLI's bundle hoists a module's static
- * package imports to its start, which would load clack for every command.
+ * This module is only loaded by the wizard (itself loaded lazily), so clack stays off --help and
+ * off every run without a person (the bundle build checks that loading the CLI starts no clack).
  */
-import type * as Clack from '@clack/prompts';
+import * as clack from '@clack/prompts';
 import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../../errors.js';
 import type { CliIO } from '../command.js';
@@ -63,8 +63,6 @@ export interface Prompter {
 
 /** How long a cancelled step may take to close its connections before the wizard stops waiting. */
 export const ABORT_GRACE_MS = 2000;
-
-let clack: typeof Clack;
 
 type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
 
@@ -211,8 +209,7 @@ function spinWith(input: TtyInput, output: TtyOutput, colors: Colors): Prompter[
   };
 }
 
-export async function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Promise<Prompter> {
-  clack ??= await import('@clack/prompts');
+export function createPrompter(io: CliIO, env: NodeJS.ProcessEnv): Prompter {
   const input = io.stdin as unknown as TtyInput;
   const output = io.stdout as unknown as TtyOutput;
   const colors = createColors(output, env);

@@ -111,7 +111,7 @@ export function previewLines(label: string, schema: string, pv: RollbackPreview)
 }
 
 export async function rollbackWizard(ctx: CommandContext): Promise<number> {
-  const p = await createPrompter(ctx.io, ctx.env);
+  const p = createPrompter(ctx.io, ctx.env);
   p.intro('chatgenius-db: roll back migrations');
   return guarded(p, async () => {
     // One connection (one tunnel) for the whole wizard: checked, previewed, rolled back, closed.
