@@ -104,6 +104,15 @@ test('logical mode: the same script reaches listen in the same shape, streamed f
   const use = await realtime(['use', 'logical']);
   assert.equal(use.code, 0, use.stderr);
   assert.deepEqual([resultOf(use.stdout).data.mode, resultOf(use.stdout).data.changed], ['logical', true]);
+  // The publication carries the id columns (and the key) only: message content never leaves the server.
+  const published = await client.query<{ tablename: string; attnames: string[] }>(
+    `select tablename, attnames::text[] from pg_publication_tables where tablename in ('messages', 'reactions', 'channel_members') order by 1`,
+  );
+  assert.deepEqual(published.rows, [
+    { tablename: 'channel_members', attnames: ['channel_id', 'user_id'] },
+    { tablename: 'messages', attnames: ['id', 'channel_id', 'user_id'] },
+    { tablename: 'reactions', attnames: ['id', 'message_id', 'user_id'] },
+  ]);
   // A plain LISTEN sees nothing now: the triggers stand aside in logical mode.
   const spy = await db.client();
   const heard: string[] = [];
@@ -167,6 +176,23 @@ test('switching modes back and forth is idempotent and leaves no slot, publicati
     (await client.query(`select count(*)::int as n from pg_trigger t join pg_proc p on p.oid = t.tgfoid where p.proname = 'chatgenius_notify'`)).rows[0].n,
     18,
   );
+});
+
+test('a notify trigger turned on by hand in logical mode: status names it, and use logical turns it off again', async () => {
+  assert.equal((await realtime(['use', 'logical'])).code, 0);
+  try {
+    await client.query('alter table messages enable trigger messages_notify');
+    const text = await runCli(['realtime', 'status', ...conn()], { env: cliEnv(), cwd: home });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout + text.stderr, /Notify triggers on in logical mode: messages_notify: .*realtime use logical/);
+    assert.deepEqual(resultOf((await realtime(['status'])).stdout).data.enabledTriggers, ['messages_notify']);
+    const again = await realtime(['use', 'logical']);
+    assert.deepEqual([resultOf(again.stdout).data.changed, resultOf(again.stdout).data.triggersSwitched], [false, 1], again.stderr);
+    const after = resultOf((await realtime(['status'])).stdout).data;
+    assert.deepEqual([after.enabledTriggers, after.disabledTriggers], [[], []], 'logical mode as it should be: nothing to report');
+  } finally {
+    assert.equal((await realtime(['use', 'notify'])).code, 0);
+  }
 });
 
 test('listen killed with SIGKILL in logical mode leaves no slot holding WAL', async () => {

@@ -17,6 +17,7 @@ import { sleep } from '../sleep.js';
 import { startLogicalStream } from './realtime-stream.js';
 import { clientConfig } from '../db/connect.js';
 import { refuseTransactionPooler } from '../db/pooler.js';
+import { clientSocket, coalesceReads } from '../db/coalesce-reads.js';
 
 export type ListenStatus =
   /** mode: how changes arrive (the schema's real-time mode); slot: logical mode's temporary slot. */
@@ -211,7 +212,12 @@ async function notifySession(opts: ListenOptions, client: pg.Client, summary: Li
   const rows = Array.isArray(r) ? (r.at(-1) as pg.QueryResult<{ pid: number }>).rows : r.rows;
   opts.onStatus({ type: 'listening', channels: summary.channels, pid: Number(rows[0]!.pid), reconnect, mode: 'notify' });
   onListening();
-  return Promise.race([waitForDrop(client, opts.signal, opts.heartbeatMs ?? 15_000), modeChange]);
+  const readNow = coalesceReads(clientSocket(client));
+  try {
+    return await Promise.race([waitForDrop(client, opts.signal, opts.heartbeatMs ?? 15_000), modeChange]);
+  } finally {
+    readNow();
+  }
 }
 
 export async function listen(opts: ListenOptions): Promise<ListenSummary> {

@@ -35,6 +35,36 @@ export async function realtimeTables(client: pg.Client, schema: string): Promise
   return [...byTable].map(([table, idColumns]) => ({ table, idColumns }));
 }
 
+/**
+ * The columns logical mode publishes per table: the id columns the payload names and the
+ * replica identity's (UPDATE and DELETE carry it; PostgreSQL requires it in a column list), in
+ * table order. Nothing else, so message content and every other column never leave the server
+ * through the stream, and the WAL sender and the listener decode three values a row instead of
+ * eight. null for a table published whole: a server before PostgreSQL 15 (no column lists) or a
+ * table with REPLICA IDENTITY FULL (its identity is every column).
+ */
+export async function publicationColumns(client: pg.Client, schema: string, tables: RealtimeTable[]): Promise<Map<string, string[] | null>> {
+  const r = await client.query<{ relname: string; v: number; replident: string; cols: string[]; identity: string[] }>(
+    `select c.relname, pg_catalog.current_setting('server_version_num')::int as v, c.relreplident as replident,
+            array(select a.attname::text from pg_catalog.pg_attribute a
+                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as cols,
+            array(select a.attname::text from pg_catalog.pg_index i
+                    join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey::int2[])
+                   where i.indexrelid = pg_catalog.pg_get_replica_identity_index(c.oid)) as identity
+       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relname = any($2::text[])`,
+    [schema, tables.map((t) => t.table)],
+  );
+  const ids = new Map(tables.map((t) => [t.table, t.idColumns]));
+  return new Map(
+    r.rows.map((x): [string, string[] | null] => {
+      if (x.v < 150000 || x.replident === 'f') return [x.relname, null];
+      const keep = new Set([...(ids.get(x.relname) ?? []), ...x.identity]);
+      return [x.relname, x.cols.filter((c) => keep.has(c))];
+    }),
+  );
+}
+
 /** pg_trigger.tgargs: the arguments, each ended by a NUL byte. */
 export function splitTriggerArgs(raw: Buffer | string, n: number): string[] {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');

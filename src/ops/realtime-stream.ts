@@ -15,6 +15,7 @@ import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { CHANNEL_PREFIX, type NotificationPayload, type Received } from './notification.js';
 import type { RealtimeTable } from './realtime.js';
+import { clientSocket, coalesceReads } from '../db/coalesce-reads.js';
 
 /** A decoded pgoutput message, as far as we read it. */
 export interface DecodedChange {
@@ -107,6 +108,8 @@ export async function startLogicalStream(opts: LogicalStreamOptions): Promise<Lo
       const r = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       pid = Number(r.rows[0]!.pid);
       await client.query(`CREATE_REPLICATION_SLOT "${slot}" TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+      // A message per commit arrives on this socket: read it in gulps (src/db/coalesce-reads.ts).
+      coalesceReads(clientSocket(client));
       return [client, connection];
     }
   }

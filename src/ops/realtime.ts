@@ -2,8 +2,8 @@
  * The real-time mode of a schema: `notify` (the triggers of sql/0005 send pg_notify) or
  * `logical` (a publication carries the changes through logical decoding; the triggers stand
  * aside, sql/0007). The mode is recorded in the database itself, as the publication
- * `chatgenius_realtime_<schema>`: every tool and app sees the same answer with one query, and
- * the trigger function reads the same fact (pg_publication_rel) before doing anything.
+ * `chatgenius_realtime_<schema>`: every tool and app sees the same answer with one query. The
+ * notify triggers are disabled in logical mode, in the same transaction that creates it.
  *
  * Reading the mode, checking the prerequisites of logical decoding, switching: functions over a
  * pg client that return results; the CLI prints (src/cli/commands/realtime.ts).
@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { quoteIdent, validateSchemaName } from '../migrate/sql-text.js';
-import { logicalSlots, publicationName, realtimeTables, type SlotInfo } from './realtime-catalog.js';
+import { logicalSlots, publicationColumns, publicationName, realtimeTables, type SlotInfo } from './realtime-catalog.js';
 import { checkPrerequisites, logicalFacts, type Prerequisite } from './realtime-prerequisites.js';
 
 export { logicalSlots, publicationName, realtimeTables, splitTriggerArgs, type RealtimeTable, type SlotInfo } from './realtime-catalog.js';
@@ -30,8 +30,13 @@ export interface RealtimeStatus {
   tables: string[];
   /** Tables with a notify trigger that the publication is missing (logical mode; a new table since the switch). */
   missing: string[];
-  /** Notify triggers that are disabled (ALTER TABLE ... DISABLE TRIGGER): those tables do not notify in notify mode. */
+  /** Notify mode: notify triggers that are disabled (ALTER TABLE ... DISABLE TRIGGER): those tables do not notify. */
   disabledTriggers: string[];
+  /**
+   * Logical mode: notify triggers that are enabled (by hand, or created since the switch): those
+   * tables notify beside the stream, and their writers pay for both.
+   */
+  enabledTriggers: string[];
   /** When and by whom the mode was last switched (the publication's comment), logical mode only. */
   since?: string;
   slots: SlotInfo[];
@@ -41,6 +46,16 @@ export interface RealtimeStatus {
 export async function realtimeMode(client: pg.Client, schema: string): Promise<RealtimeMode> {
   const r = await client.query('select 1 from pg_catalog.pg_publication where pubname = $1', [publicationName(schema)]);
   return r.rowCount ? 'logical' : 'notify';
+}
+
+/** The publication's tables and, on PostgreSQL 15 and newer, the columns it publishes of each. */
+async function publishedColumnLists(client: pg.Client, schema: string): Promise<Map<string, string[] | null>> {
+  const v = Number((await client.query<{ v: string }>(`select pg_catalog.current_setting('server_version_num') as v`)).rows[0]!.v);
+  const r = await client.query<{ tablename: string; attnames: string[] | null }>(
+    `select tablename, ${v >= 150000 ? 'attnames::text[]' : 'null::text[]'} as attnames from pg_catalog.pg_publication_tables where pubname = $1 and schemaname = $2`,
+    [publicationName(schema), schema],
+  );
+  return new Map(r.rows.map((x) => [x.tablename, x.attnames]));
 }
 
 async function publishedTables(client: pg.Client, schema: string): Promise<string[]> {
@@ -55,11 +70,11 @@ export async function realtimeStatus(client: pg.Client, schema: string): Promise
   const mode = await realtimeMode(client, schema);
   const tables = (await realtimeTables(client, schema)).map((t) => t.table);
   const published = mode === 'logical' ? await publishedTables(client, schema) : [];
-  const disabled = await client.query<{ tgname: string }>(
-    `select t.tgname from pg_catalog.pg_trigger t
+  const triggers = await client.query<{ tgname: string; disabled: boolean }>(
+    `select t.tgname, t.tgenabled = 'D' as disabled from pg_catalog.pg_trigger t
        join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        join pg_catalog.pg_proc p on p.oid = t.tgfoid
-      where n.nspname = $1 and p.proname = 'chatgenius_notify' and t.tgenabled = 'D' order by 1`,
+      where n.nspname = $1 and p.proname = 'chatgenius_notify' order by 1`,
     [schema],
   );
   let since: string | undefined;
@@ -76,7 +91,8 @@ export async function realtimeStatus(client: pg.Client, schema: string): Promise
     publication: publicationName(schema),
     tables: mode === 'logical' ? published : tables,
     missing: mode === 'logical' ? tables.filter((t) => !published.includes(t)) : [],
-    disabledTriggers: disabled.rows.map((x) => x.tgname),
+    disabledTriggers: mode === 'notify' ? triggers.rows.filter((x) => x.disabled).map((x) => x.tgname) : [],
+    enabledTriggers: mode === 'logical' ? triggers.rows.filter((x) => !x.disabled).map((x) => x.tgname) : [],
     ...(since ? { since } : {}),
     slots: await logicalSlots(client),
     prerequisites: checkPrerequisites(await logicalFacts(client, schema)),
@@ -86,8 +102,10 @@ export async function realtimeStatus(client: pg.Client, schema: string): Promise
 export interface SwitchResult {
   schema: string;
   mode: RealtimeMode;
-  /** false when the database already was in that mode (nothing done). */
+  /** false when the database already was in that mode. */
   changed: boolean;
+  /** When the schema already was in the mode: notify triggers that did not match it (switched by hand) and were switched back. */
+  triggersSwitched: number;
   publication: string;
   tables: string[];
   /** Permanent logical slots of this database other consumers own: they may read the dropped publication. */
@@ -103,7 +121,8 @@ export interface SwitchResult {
  */
 export async function useLogical(client: pg.Client, schema: string, who: string): Promise<SwitchResult> {
   validateSchemaName(schema);
-  const tables = (await realtimeTables(client, schema)).map((t) => t.table);
+  const realtime = await realtimeTables(client, schema);
+  const tables = realtime.map((t) => t.table);
   if (tables.length === 0) {
     throw new ChatgeniusError('REALTIME_NO_TABLES', `No real-time (notify) triggers in schema ${schema}`, { schema });
   }
@@ -114,9 +133,21 @@ export async function useLogical(client: pg.Client, schema: string, who: string)
     throw new ChatgeniusError(first.code, first.message, { ...first.details, unmet: unmet.map((p) => p.found), schema });
   }
   const pub = publicationName(schema);
-  const current = (await realtimeMode(client, schema)) === 'logical' ? await publishedTables(client, schema) : null;
-  const list = tables.map((t) => `${quoteIdent(schema)}.${quoteIdent(t)}`).join(', ');
-  const same = current !== null && current.length === tables.length && tables.every((t) => current.includes(t));
+  const current = (await realtimeMode(client, schema)) === 'logical' ? await publishedColumnLists(client, schema) : null;
+  // The id columns and the replica identity only (PostgreSQL 15+): message content never leaves the server.
+  const columns = await publicationColumns(client, schema, realtime);
+  const list = tables
+    .map((t) => {
+      const cols = columns.get(t);
+      return `${quoteIdent(schema)}.${quoteIdent(t)}${cols ? ` (${cols.map(quoteIdent).join(', ')})` : ''}`;
+    })
+    .join(', ');
+  const sameColumns = (t: string) => {
+    const want = columns.get(t);
+    const have = current?.get(t);
+    return !want || (!!have && have.length === want.length && want.every((c) => have.includes(c)));
+  };
+  const same = current !== null && current.size === tables.length && tables.every((t) => current.has(t) && sameColumns(t));
   if (!same) {
     const comment = `ChatGenius real-time: logical mode for schema ${schema}, set ${new Date().toISOString()} by ${who}`;
     await inTransaction(client, async () => {
@@ -130,10 +161,9 @@ export async function useLogical(client: pg.Client, schema: string, who: string)
       await client.query(setNotifyTriggersSql(schema, false));
       await client.query('select pg_catalog.pg_notify($1, $2)', [MODE_CHANNEL, JSON.stringify({ schema, mode: 'logical' })]);
     });
-  } else {
-    await client.query(setNotifyTriggersSql(schema, false));
   }
-  return { schema, mode: 'logical', changed: !same, publication: pub, tables, otherSlots: [] };
+  const switched = same ? await setNotifyTriggers(client, schema, false) : 0;
+  return { schema, mode: 'logical', changed: !same, triggersSwitched: switched, publication: pub, tables, otherSlots: [] };
 }
 
 /**
@@ -141,8 +171,9 @@ export async function useLogical(client: pg.Client, schema: string, who: string)
  * so (no lock taken for nothing). Logical mode switches them off: the writers then pay nothing
  * for real-time (even the trigger function's own check of the mode, one plpgsql call and a
  * catalog probe per statement, ~20 µs, is gone); notify mode switches them back on. The record
- * of the mode stays the publication; the function's own check remains the safety net for a
- * trigger someone enables by hand.
+ * of the mode stays the publication. The function no longer checks the mode itself (sql/0009: that
+ * check was a catalog query on every statement); a notify trigger enabled by hand in logical mode
+ * notifies, and `realtime status` and `doctor` name it.
  */
 function setNotifyTriggersSql(schema: string, on: boolean): string {
   return `do $cgdb$ declare t record; begin
@@ -159,6 +190,20 @@ function setNotifyTriggersSql(schema: string, on: boolean): string {
 end $cgdb$`;
 }
 
+/** The notify triggers of `schema` switched on or off where they are not already; how many were. */
+async function setNotifyTriggers(client: pg.Client, schema: string, on: boolean): Promise<number> {
+  const r = await client.query<{ n: string }>(
+    `select pg_catalog.count(*) as n from pg_catalog.pg_trigger tg
+       join pg_catalog.pg_class c on c.oid = tg.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       join pg_catalog.pg_proc p on p.oid = tg.tgfoid
+      where n.nspname = $1 and not tg.tgisinternal and p.proname = 'chatgenius_notify' and (tg.tgenabled = 'D') = $2`,
+    [schema, on],
+  );
+  const n = Number(r.rows[0]!.n);
+  if (n > 0) await client.query(setNotifyTriggersSql(schema, on));
+  return n;
+}
+
 /** Switch to notify mode: drop what logical mode made (the publication); the triggers notify again at once. */
 export async function useNotify(client: pg.Client, schema: string): Promise<SwitchResult> {
   validateSchemaName(schema);
@@ -172,11 +217,10 @@ export async function useNotify(client: pg.Client, schema: string): Promise<Swit
       await client.query(setNotifyTriggersSql(schema, true));
       await client.query('select pg_catalog.pg_notify($1, $2)', [MODE_CHANNEL, JSON.stringify({ schema, mode: 'notify' })]);
     });
-  } else {
-    await client.query(setNotifyTriggersSql(schema, true));
   }
+  const switched = was === 'logical' ? 0 : await setNotifyTriggers(client, schema, true);
   const otherSlots = was === 'logical' ? (await logicalSlots(client)).filter((s) => !s.temporary) : [];
-  return { schema, mode: 'notify', changed: was === 'logical', publication: pub, tables, otherSlots };
+  return { schema, mode: 'notify', changed: was === 'logical', triggersSwitched: switched, publication: pub, tables, otherSlots };
 }
 
 async function inTransaction(client: pg.Client, fn: () => Promise<void>): Promise<void> {

@@ -81,7 +81,11 @@ export async function run(ctx: CommandContext): Promise<number> {
       r.out.line(`${c.bold('Tables:')} ${s.tables.join(', ') || '(none)'}`);
       if (s.missing.length > 0) r.out.warn(`Not in the publication: ${s.missing.join(', ')}: run \`chatgenius-db realtime use logical\` again to add them.`);
       if (s.disabledTriggers.length > 0)
-        r.out.warn(`Disabled notify triggers: ${s.disabledTriggers.join(', ')} (ALTER TABLE ... ENABLE TRIGGER ... to turn them back on).`);
+        r.out.warn(`Disabled notify triggers: ${s.disabledTriggers.join(', ')}: those tables do not notify; \`chatgenius-db realtime use notify\` enables them.`);
+      if (s.enabledTriggers.length > 0)
+        r.out.warn(
+          `Notify triggers on in logical mode: ${s.enabledTriggers.join(', ')}: their writers pay for NOTIFY and the stream both; \`chatgenius-db realtime use logical\` disables them.`,
+        );
       r.out.line(c.bold('Logical decoding prerequisites:'));
       for (const p of s.prerequisites) r.out.line(`  ${p.ok ? c.green('✔') : c.red('✖')} ${p.found}`);
       const unmet = s.prerequisites.find((p) => !p.ok);
@@ -105,7 +109,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     const who = `${t.connection.user}@${ctx.env.HOSTNAME ?? 'chatgenius-db'}`;
     const res = action === 'use logical' ? await rt.useLogical(t.client, config.schema, who) : await rt.useNotify(t.client, config.schema);
-    if (!res.changed) r.out.info(`Schema ${config.schema} already is in ${res.mode} mode: nothing to do.`);
+    if (!res.changed && res.triggersSwitched > 0)
+      r.out.success(
+        `Schema ${config.schema} already is in ${res.mode} mode; ${res.triggersSwitched} notify trigger(s) were ${res.mode === 'logical' ? 'enabled' : 'disabled'} by hand and are ${res.mode === 'logical' ? 'disabled' : 'enabled'} again.`,
+      );
+    else if (!res.changed) r.out.info(`Schema ${config.schema} already is in ${res.mode} mode: nothing to do.`);
     else if (res.mode === 'logical') {
       r.out.success(`Logical mode on for schema ${config.schema}: publication ${res.publication} (${res.tables.join(', ')}); the notify triggers are disabled.`);
       r.out.info('listen now streams from a temporary replication slot; a broker (Debezium, any pgoutput consumer) can use the same publication with its own slot.');
@@ -121,6 +129,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       schema: res.schema,
       mode: res.mode,
       changed: res.changed,
+      triggersSwitched: res.triggersSwitched,
       publication: res.publication,
       tables: res.tables,
       otherSlots: res.otherSlots.map((s) => s.name),
