@@ -1,7 +1,8 @@
 /**
  * A listener's socket read in gulps (src/db/coalesce-reads.ts), on real TCP sockets: a stream of
  * small messages, one a millisecond like a busy chat's commits, arrives whole and in order in
- * far fewer reads; stopping reads at once again; a socket the trick cannot reach is left alone.
+ * far fewer reads; a quiet stream is read at once; stopping reads at once again; a socket the
+ * trick cannot reach is left alone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +64,7 @@ test('300 messages a millisecond apart arrive whole and in order, in a few gulps
   assert.ok(plain.reads > gulped.reads * 3, `plain ${plain.reads} vs gulped ${gulped.reads}`);
 });
 
-test('stopping the gulps reads at once again, and a socket without a reachable handle is left alone', async () => {
+test('a read after a quiet spell is at once; stopping the gulps reads at once again; a socket without a reachable handle is left alone', async () => {
   const server = createServer((sock) => {
     sock.on('data', (d) => sock.write(d)); // echo
     sock.on('error', () => {});
@@ -79,10 +80,17 @@ test('stopping the gulps reads at once again, and a socket without a reachable h
     });
   try {
     const stop = coalesceReads(sock, 2_000);
-    await echo('a'); // the first read after the start is at once; the socket is now unread for 2 s
+    assert.ok((await echo('a')) < 1_000, 'a read after a quiet spell: at once');
+    // A second read soon after the first: the stream is busy, the socket is now unread for 2 s.
+    await echo('b');
+    let arrived = false;
+    const c = echo('c').then(() => (arrived = true));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(arrived, false, 'held by the kernel while the gulp waits');
+    const t0 = Date.now();
     stop();
-    const ms = await echo('b');
-    assert.ok(ms < 1_000, `read ${ms} ms after stop()`);
+    await c;
+    assert.ok(Date.now() - t0 < 1_000, `read ${Date.now() - t0} ms after stop()`);
   } finally {
     sock.destroy();
     server.close();

@@ -301,6 +301,10 @@ test('a decoded change becomes the notify payload: ids only, DELETE with its key
   const rel = { schema: 'public', name: 'messages' };
   const at = isoMicros(1767225600123456n);
   assert.equal(at, '2026-01-01T00:00:00.123456+00:00');
+  // The next second, a microsecond before the one after, and one before 1970 (negative: floor, not truncation).
+  assert.equal(isoMicros(1767225601000001n), '2026-01-01T00:00:01.000001+00:00');
+  assert.equal(isoMicros(1767225601999999n), '2026-01-01T00:00:01.999999+00:00');
+  assert.equal(isoMicros(-1n), '1969-12-31T23:59:59.999999+00:00');
   assert.deepEqual(changeToPayload({ tag: 'insert', relation: rel, new: { id: 'A', channel_id: 'C', user_id: 'U', content: 'secret' } }, tables, at), {
     schema: 'public',
     table: 'messages',

@@ -6,6 +6,7 @@
  * Read as they come, each one wakes the process: the wake-up, not the message, was most of
  * `listen`'s CPU, and on a machine with few cores that CPU is taken from the writers. Read every
  * 10 ms, thousands of wake-ups a second become at most a hundred, for at most 10 ms of delay.
+ * The gulps start only when reads come closer together than that: a quiet stream is read at once.
  *
  * Node's sockets have no public "read later": this stops and restarts the libuv handle's reads
  * (`readStop` / `readStart`), and leaves the handle's `reading` flag set while stopped, so that
@@ -42,8 +43,15 @@ export function coalesceReads(socket: Socket | null, ms = READ_GULP_MS): () => v
     // The stream itself may have stopped reading meanwhile (it was paused or closed): leave that be.
     if (!socket.destroyed && handle.reading) handle.readStart!();
   };
+  let lastRead = Number.NEGATIVE_INFINITY;
   const onData = () => {
-    if (timer || socket.destroyed || !handle.reading) return;
+    const now = performance.now();
+    const busy = now - lastRead < ms;
+    lastRead = now;
+    // A read after a quiet spell is followed at once by the next: a lone change, or the three
+    // messages of one logical-mode commit, is printed without waiting. Only reads that come
+    // close together (a busy stream) start the gulps.
+    if (!busy || timer || socket.destroyed || !handle.reading) return;
     handle.readStop!();
     timer = setTimeout(resume, ms);
   };

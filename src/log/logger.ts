@@ -131,14 +131,13 @@ export class JsonLogger {
   }
 }
 
-/** How long a line of a streaming command may wait to share a write with the next ones. */
-export const LINE_BATCH_MS = 10;
-
 /**
- * A sink for a command that prints a stream of lines (`listen`: thousands a second): lines are
- * written together at most LINE_BATCH_MS after the first of them, one write for all, instead of
+ * A sink for a command that prints a stream of lines (`listen`: thousands a second): the lines
+ * produced in one turn of the event loop are written together, once that turn ends, instead of
  * one write each (the write was half of listen's CPU per notification, and each one also wakes
- * whatever reads the output). Flushed at exit too.
+ * whatever reads the output). listen reads its socket in gulps (src/db/coalesce-reads.ts), so a
+ * turn holds every notification of a gulp: one write per gulp, and no line waits for a timer.
+ * Flushed at exit too.
  */
 export function batchedStreamSink(stream: NodeJS.WritableStream): LogSink {
   let pending: string[] = [];
@@ -150,7 +149,7 @@ export function batchedStreamSink(stream: NodeJS.WritableStream): LogSink {
   };
   process.once('exit', flush);
   return (line) => {
-    if (pending.length === 0) setTimeout(flush, LINE_BATCH_MS);
+    if (pending.length === 0) setImmediate(flush);
     pending.push(`${line}\n`);
   };
 }

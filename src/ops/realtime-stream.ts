@@ -27,12 +27,20 @@ export interface DecodedChange {
   commitTime?: bigint;
 }
 
+/** The last second isoMicros formatted, and its text: a commit stream stays within one second for thousands of commits. */
+let lastSecond = Number.NaN;
+let lastPrefix = '';
+
 /** PostgreSQL's commit time (microseconds since 1970) as to_json(timestamptz) writes it in UTC. */
 export function isoMicros(us: bigint): string {
-  const ms = us / 1000n;
-  const iso = new Date(Number(ms)).toISOString(); // 2026-01-10T12:00:00.123Z
-  const micros = String(((us % 1_000_000n) + 1_000_000n) % 1_000_000n).padStart(6, '0');
-  return `${iso.slice(0, 19)}.${micros}+00:00`;
+  // Microseconds since 1970 stay far below 2^53 until the year 2255: Number arithmetic is exact.
+  const n = Number(us);
+  const second = Math.floor(n / 1_000_000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastPrefix = new Date(second * 1000).toISOString().slice(0, 19); // 2026-01-10T12:00:00
+  }
+  return `${lastPrefix}.${String(n - second * 1_000_000).padStart(6, '0')}+00:00`;
 }
 
 const OPS: Record<string, string> = { insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
