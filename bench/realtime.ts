@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { startPostgres, type TestPostgres } from '../test/helpers/pg.js';
@@ -36,6 +37,19 @@ const { values: args } = parseArgs({
     commit: { type: 'string', default: 'sync,async' },
     /** Statements per trigger-CPU sample (0: skip that section). */
     statements: { type: 'string', default: '5000' },
+    /**
+     * Seconds of the interleaved notify-vs-off measurement per writer count (0: skip): the
+     * trigger switched on and off every --slice-ms while the same writers insert and one
+     * listener stays attached, so a drift of the disk's fsync time falls on both sides alike.
+     */
+    'ab-seconds': { type: 'string', default: '20' },
+    'slice-ms': { type: 'string', default: '500' },
+    /**
+     * Attach bench/floor-consumer.mjs instead of `listen`: a consumer that receives the changes
+     * and does nothing with them. What the writers lose then is delivery's own cost on this
+     * machine, below which no listener can go.
+     */
+    floor: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(args.seconds);
@@ -86,13 +100,23 @@ class Listener {
   private carry = Buffer.alloc(0);
   private readonly file: string;
   private stderr = '';
-  constructor(env: Record<string, string>) {
+  private stopped = false;
+  private finalCpu = 0;
+  /** CPU (ms) used so far by the consumer process and its server process (the LISTEN backend or the WAL sender); as at its stop once stopped. */
+  cpu(): number {
+    return this.stopped ? this.finalCpu : cpuMs(this.serverPid) + cpuMs(this.child.pid!);
+  }
+  /** floor: bench/floor-consumer.mjs in this mode instead of `listen` (--floor). */
+  constructor(
+    env: Record<string, string>,
+    private readonly floor: { url: string; mode: 'notify' | 'logical' } | null = null,
+  ) {
     this.file = join(mkdtempSync(join(tmpdir(), 'cgdb-rt-')), 'listen.jsonl');
     const out = openSync(this.file, 'w');
-    this.child = spawn(process.execPath, [binPath, 'listen', 'messages', '--json', '--env', 'development', '--schema', 'public'], {
-      env,
-      stdio: ['ignore', out, 'pipe'],
-    });
+    const argv = floor
+      ? [join(dirname(fileURLToPath(import.meta.url)), 'floor-consumer.mjs'), floor.url, floor.mode]
+      : [binPath, 'listen', 'messages', '--json', '--env', 'development', '--schema', 'public'];
+    this.child = spawn(process.execPath, argv, { env, stdio: ['ignore', out, 'pipe'] });
     closeSync(out);
     this.fd = openSync(this.file, 'r');
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -121,6 +145,10 @@ class Listener {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       for (const line of this.read(true).split('\n')) {
+        if (this.floor && line.startsWith('ready ')) {
+          this.serverPid = Number(line.slice(6));
+          return this.floor.mode;
+        }
         if (!line.includes('"event":"listening"')) continue;
         const d = (JSON.parse(line) as { data: { mode: string; pid: number } }).data;
         this.serverPid = d.pid; // the LISTEN backend (notify) or the WAL sender (logical)
@@ -131,18 +159,31 @@ class Listener {
     throw new Error(`listen did not start: ${this.stderr}`);
   }
   async drain(expected: number, timeoutMs = 60_000): Promise<number> {
+    if (this.floor) {
+      // It counts without printing: give the last changes a moment, stop it, read its count.
+      await new Promise((r) => setTimeout(r, 500));
+      await this.stop(false);
+      const m = /received (\d+)/.exec(readFileSync(this.file, 'utf8'));
+      this.delivered = m ? Number(m[1]) : 0;
+      rmSync(dirname(this.file), { recursive: true, force: true });
+      return this.delivered;
+    }
     const deadline = Date.now() + timeoutMs;
     for (this.read(); this.delivered < expected && Date.now() < deadline; this.read()) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200)); // and nothing more
     this.read();
     return this.delivered;
   }
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child.on('close', r));
-    this.child.kill('SIGINT');
-    await exited;
-    closeSync(this.fd);
-    rmSync(dirname(this.file), { recursive: true, force: true });
+  async stop(cleanUp = true): Promise<void> {
+    if (!this.stopped) {
+      this.finalCpu = this.cpu();
+      this.stopped = true;
+      const exited = new Promise((r) => this.child.on('close', r));
+      this.child.kill('SIGINT');
+      await exited;
+      closeSync(this.fd);
+    }
+    if (cleanUp) rmSync(dirname(this.file), { recursive: true, force: true });
   }
 }
 const NOTIFICATION = Buffer.from('"event":"notification"');
@@ -215,6 +256,57 @@ async function triggerCpu(admin: pg.Client, fns: { f0005: string; f0007: string;
   log('');
 }
 
+/**
+ * Notify mode against triggers off, interleaved: `writers` clients insert without a pause for
+ * `ms` while the notify trigger of messages is switched on and off every `sliceMs` (ALTER TABLE
+ * ... ENABLE/DISABLE TRIGGER: a catalog update, a millisecond), a real `listen` attached
+ * throughout. Each insert counts for the state it completed in. With durable commits one writer
+ * is bound by the fsync time, which drifts by 30% from minute to minute on this disk: cells run
+ * seconds apart compare different disks, slices half a second apart the same one.
+ */
+async function interleaved(
+  db: TestPostgres,
+  admin: pg.Client,
+  env: Record<string, string>,
+  writers: number,
+  ms: number,
+  sliceMs: number,
+  ids: { channel: string; user: string }[],
+): Promise<{ off: number; notify: number; notifyRows: number; delivered: number }> {
+  await useNotify(admin, 'public');
+  const listener = new Listener(env, args.floor ? { url: db.url, mode: 'notify' } : null);
+  if ((await listener.started()) !== 'notify') throw new Error('listen is not in notify mode');
+  const clients = await Promise.all(Array.from({ length: writers }, () => db.client()));
+  let on = true;
+  const rows = { off: 0, notify: 0 };
+  const time = { off: 0, notify: 0 };
+  let stop = false;
+  const work = Promise.all(
+    clients.map(async (c, w) => {
+      const who = ids[w % ids.length]!;
+      while (!stop) {
+        await c.query({ name: 'ins', text: 'insert into messages (channel_id, user_id, content) values ($1, $2, $3)', values: [who.channel, who.user, 'bench message'] });
+        rows[on ? 'notify' : 'off']++;
+      }
+    }),
+  );
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, sliceMs));
+    time[on ? 'notify' : 'off'] += performance.now() - t0;
+    await admin.query(`alter table messages ${on ? 'disable' : 'enable'} trigger messages_notify`);
+    on = !on;
+  }
+  stop = true;
+  await work;
+  await Promise.all(clients.map((c) => c.end()));
+  await admin.query('alter table messages enable trigger messages_notify');
+  const delivered = await listener.drain(rows.notify, 10_000);
+  await listener.stop();
+  return { off: (rows.off * 1000) / time.off, notify: (rows.notify * 1000) / time.notify, notifyRows: rows.notify, delivered };
+}
+
 async function main(): Promise<void> {
   const db = await startPostgres({ postgresFlags: ['-c', 'wal_level=logical', '-c', 'max_connections=60', '-c', 'track_functions=pl'] });
   const admin = await db.client();
@@ -233,6 +325,11 @@ async function main(): Promise<void> {
       `PostgreSQL ${v}, ${cores} cores (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}); single-row autocommit inserts into messages, ${seconds} s per cell, best of ${rounds} rounds`,
     );
     // The function as each migration left it: 0005's (0007's down file), 0007's (0009's down file), 0009's (what ships).
+    log(
+      args.floor
+        ? 'consumer attached: bench/floor-consumer.mjs, which receives every change and does nothing with it (the floor: what delivery itself costs here)'
+        : 'consumer attached: a real `chatgenius-db listen messages --json`',
+    );
     const oldFn = readFileSync(join(sqlDir, '0007_realtime.down.sql'), 'utf8');
     const fn0007 = readFileSync(join(sqlDir, '0009_notify_lean.down.sql'), 'utf8');
     const newFn = readFileSync(join(sqlDir, '0009_notify_lean.up.sql'), 'utf8');
@@ -250,17 +347,16 @@ async function main(): Promise<void> {
             else await useNotify(admin, 'public');
             if (mode === 'off') await admin.query('alter table messages disable trigger messages_notify');
             await admin.query('checkpoint');
-            const listener = mode === 'off' ? null : new Listener(env);
+            const listener = mode === 'off' ? null : new Listener(env, args.floor ? { url: db.url, mode: mode === 'logical' ? 'logical' : 'notify' } : null);
             if (listener) {
               const got = await listener.started();
               if (got !== (mode === 'logical' ? 'logical' : 'notify')) throw new Error(`listen is in ${got} mode, expected ${mode}`);
             }
             await admin.query('select pg_stat_reset()');
-            const deliveryPids = listener ? [listener.serverPid, listener.child.pid!] : [];
-            const d0 = deliveryPids.reduce((a, p) => a + cpuMs(p), 0);
+            const d0 = listener?.cpu() ?? 0;
             const { total: inserted, cpuMs: wCpu } = await insertFor(db, writers, seconds * 1000, ids, commit);
             const delivered = listener ? await listener.drain(inserted) : null;
-            const dCpu = deliveryPids.reduce((a, p) => a + cpuMs(p), 0) - d0;
+            const dCpu = (listener?.cpu() ?? 0) - d0;
             await listener?.stop();
             await new Promise((r) => setTimeout(r, 600)); // backends report their function stats at most every 500 ms... and at exit
             const fs = await admin.query<{ calls: string; total: number }>(
@@ -286,7 +382,7 @@ async function main(): Promise<void> {
         }
     }
     // Best of the rounds per cell (the machine is shared: the best is the least disturbed).
-    for (const commit of commitKinds) {
+    for (const commit of rounds > 0 ? commitKinds : []) {
       const cell = (mode: Mode, writers: number) => runs.filter((r) => r.commit === commit && r.mode === mode && r.writers === writers);
       const best = (mode: Mode, writers: number) => cell(mode, writers).sort((a, b) => b.rowsPerSec - a.rowsPerSec)[0]!;
       const allDelivered = (mode: Mode, writers: number) => cell(mode, writers).every((r) => r.delivered === null || r.delivered === r.inserted);
@@ -358,6 +454,21 @@ async function main(): Promise<void> {
       log(
         `target logical >= 0.85 x off at ${wMax} writers: best of rounds ${(best('logical', wMax).rowsPerSec / best('off', wMax).rowsPerSec).toFixed(2)}, within rounds (median) ${paired('logical', wMax).toFixed(2)}, every row delivered: ${writerCounts.every((w) => allDelivered('logical', w))}`,
       );
+    }
+    const abSeconds = Number(args['ab-seconds']);
+    if (abSeconds > 0) {
+      log('');
+      log(
+        `Notify mode against triggers off, interleaved (durable commits; the trigger switched every ${args['slice-ms']} ms for ${abSeconds} s, the same writers and one listen attached throughout), rows/s:`,
+      );
+      log('');
+      log('| writers | triggers off | notify (0009) | ratio | printed / inserted while on |');
+      log('|---|---|---|---|---|');
+      for (const w of writerCounts) {
+        const r = await interleaved(db, admin, env, w, abSeconds * 1000, Number(args['slice-ms']), ids);
+        // A row that completed during a switch may count for either side (one per switch and writer at most).
+        log(`| ${w} | ${fmt(r.off)} | ${fmt(r.notify)} | ${(r.notify / r.off).toFixed(2)}x | ${fmt(r.delivered)} / ${fmt(r.notifyRows)} |`);
+      }
     }
     await useNotify(admin, 'public');
     await admin.query('alter table messages enable trigger messages_notify');
