@@ -615,3 +615,37 @@ test('on PostgreSQL 14 `listen` prints a line per notification and stops cleanly
   assert.equal(await closed, 0, out);
   assert.ok(!out.includes(server.password));
 });
+
+test('on PostgreSQL 14 (no column lists) logical mode publishes whole rows, listen still prints the ids only, and a second switch changes nothing', {
+  skip,
+}, async () => {
+  const url = server.urlFor('compat_repair');
+  const env = { PATH: process.env.PATH, HOME: cwd, CI: 'true', NO_COLOR: '1', DATABASE_URL: url };
+  const realtime = async (args: string[]) => {
+    const r = await runCli(['realtime', ...args, '--json', '--env', 'development'], { env, cwd });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!).data as Record<string, unknown>;
+  };
+  assert.deepEqual([(await realtime(['use', 'logical'])).changed, (await realtime(['use', 'logical'])).changed], [true, false]);
+  const child = spawn(process.execPath, [binPath, 'listen', 'channels', '--json', '--env', 'development'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const until = async (re: RegExp) => {
+    const deadline = Date.now() + 15_000;
+    while (!re.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, re);
+  };
+  try {
+    await until(/"event":"listening".*"mode":"logical"/);
+    const id = (
+      await server.query<{ id: string }>(`INSERT INTO channels (name, description) VALUES ('whole rows', 'not for listeners') RETURNING id`, [], 'compat_repair')
+    ).rows[0]!.id;
+    await until(new RegExp(`"ids":\\{"id":"${id}"\\}`));
+    assert.ok(!out.includes('not for listeners'), 'the decoded row has the description; the printed event does not');
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await closed, 0, out);
+  assert.equal((await realtime(['use', 'notify'])).mode, 'notify');
+});

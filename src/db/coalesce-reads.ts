@@ -38,12 +38,14 @@ export function coalesceReads(socket: Socket | null, ms = READ_GULP_MS): () => v
   const handle = (socket as unknown as { _handle?: ReadHandle } | null)?._handle;
   if (!socket || !handle || typeof handle.readStop !== 'function' || typeof handle.readStart !== 'function') return () => {};
   let timer: NodeJS.Timeout | null = null;
+  let lastRead = Number.NEGATIVE_INFINITY;
   const resume = () => {
     timer = null;
+    // What arrived during the pause is read now: that read belongs to the busy spell.
+    lastRead = performance.now();
     // The stream itself may have stopped reading meanwhile (it was paused or closed): leave that be.
     if (!socket.destroyed && handle.reading) handle.readStart!();
   };
-  let lastRead = Number.NEGATIVE_INFINITY;
   const onData = () => {
     const now = performance.now();
     const busy = now - lastRead < ms;

@@ -38,11 +38,26 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        out[k] = /pass(word|phrase)?|secret|private_?key/i.test(k) && typeof v === 'string' ? '****' : this.redactValue(v);
+      for (const k in value as Record<string, unknown>) {
+        if (!Object.hasOwn(value as object, k)) continue;
+        const v = (value as Record<string, unknown>)[k];
+        out[k] = typeof v === 'string' && isSecretKey(k) ? '****' : this.redactValue(v);
       }
       return out as T;
     }
     return value;
   }
+}
+
+const SECRET_KEY = /pass(word|phrase)?|secret|private_?key/i;
+/** Keys seen so far and whether they name a secret: a `listen` logs the same dozen keys thousands of times a second. */
+const secretKeys = new Map<string, boolean>();
+
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < 1000) secretKeys.set(key, secret);
+  }
+  return secret;
 }
