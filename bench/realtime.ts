@@ -259,8 +259,8 @@ async function triggerCpu(admin: pg.Client, fns: { f0005: string; f0007: string;
 /**
  * Notify mode against triggers off, interleaved: `writers` clients insert without a pause for
  * `ms` while the notify trigger of messages is switched on and off every `sliceMs` (ALTER TABLE
- * ... ENABLE/DISABLE TRIGGER: a catalog update, a millisecond), a real `listen` attached
- * throughout. Each insert counts for the state it completed in. With durable commits one writer
+ * ... ENABLE/DISABLE TRIGGER: a catalog update, a millisecond), with no listener (what the
+ * trigger and NOTIFY's commit cost the writers) or a real `listen` attached throughout. Each insert counts for the state it completed in. With durable commits one writer
  * is bound by the fsync time, which drifts by 30% from minute to minute on this disk: cells run
  * seconds apart compare different disks, slices half a second apart the same one.
  */
@@ -272,10 +272,11 @@ async function interleaved(
   ms: number,
   sliceMs: number,
   ids: { channel: string; user: string }[],
-): Promise<{ off: number; notify: number; notifyRows: number; delivered: number }> {
+  attached: boolean,
+): Promise<{ off: number; notify: number; notifyRows: number; delivered: number | null }> {
   await useNotify(admin, 'public');
-  const listener = new Listener(env, args.floor ? { url: db.url, mode: 'notify' } : null);
-  if ((await listener.started()) !== 'notify') throw new Error('listen is not in notify mode');
+  const listener = attached ? new Listener(env, args.floor ? { url: db.url, mode: 'notify' } : null) : null;
+  if (listener && (await listener.started()) !== 'notify') throw new Error('listen is not in notify mode');
   const clients = await Promise.all(Array.from({ length: writers }, () => db.client()));
   let on = true;
   const rows = { off: 0, notify: 0 };
@@ -302,8 +303,8 @@ async function interleaved(
   await work;
   await Promise.all(clients.map((c) => c.end()));
   await admin.query('alter table messages enable trigger messages_notify');
-  const delivered = await listener.drain(rows.notify, 10_000);
-  await listener.stop();
+  const delivered = listener ? await listener.drain(rows.notify, 10_000) : null;
+  await listener?.stop();
   return { off: (rows.off * 1000) / time.off, notify: (rows.notify * 1000) / time.notify, notifyRows: rows.notify, delivered };
 }
 
@@ -459,15 +460,19 @@ async function main(): Promise<void> {
     if (abSeconds > 0) {
       log('');
       log(
-        `Notify mode against triggers off, interleaved (durable commits; the trigger switched every ${args['slice-ms']} ms for ${abSeconds} s, the same writers and one listen attached throughout), rows/s:`,
+        `Notify mode against triggers off, interleaved (durable commits; the trigger switched every ${args['slice-ms']} ms for ${abSeconds} s while the same writers insert), rows/s. Without a listener: what the trigger and NOTIFY's commit cost the writers; with one attached throughout: delivery's cost too.`,
       );
       log('');
-      log('| writers | triggers off | notify (0009) | ratio | printed / inserted while on |');
-      log('|---|---|---|---|---|');
+      log('| writers | consumer | triggers off | notify (0009) | ratio | printed / inserted while on |');
+      log('|---|---|---|---|---|---|');
       for (const w of writerCounts) {
-        const r = await interleaved(db, admin, env, w, abSeconds * 1000, Number(args['slice-ms']), ids);
-        // A row that completed during a switch may count for either side (one per switch and writer at most).
-        log(`| ${w} | ${fmt(r.off)} | ${fmt(r.notify)} | ${(r.notify / r.off).toFixed(2)}x | ${fmt(r.delivered)} / ${fmt(r.notifyRows)} |`);
+        for (const attached of [false, true]) {
+          const r = await interleaved(db, admin, env, w, abSeconds * 1000, Number(args['slice-ms']), ids, attached);
+          // A row that completed during a switch may count for either side (one per switch and writer at most).
+          log(
+            `| ${w} | ${attached ? (args.floor ? 'floor consumer' : 'listen') : 'none'} | ${fmt(r.off)} | ${fmt(r.notify)} | ${(r.notify / r.off).toFixed(2)}x | ${r.delivered === null ? 'n/a' : `${fmt(r.delivered)} / ${fmt(r.notifyRows)}`} |`,
+          );
+        }
       }
     }
     await useNotify(admin, 'public');
