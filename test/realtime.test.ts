@@ -178,7 +178,7 @@ test('switching modes back and forth is idempotent and leaves no slot, publicati
   );
 });
 
-test('a notify trigger turned on by hand in logical mode: status names it, and use logical turns it off again', async () => {
+test('a notify trigger turned on by hand in logical mode: status names it, and use logical turns it off again; a whole-row publication gets its column lists', async () => {
   assert.equal((await realtime(['use', 'logical'])).code, 0);
   try {
     await client.query('alter table messages enable trigger messages_notify');
@@ -190,6 +190,11 @@ test('a notify trigger turned on by hand in logical mode: status names it, and u
     assert.deepEqual([resultOf(again.stdout).data.changed, resultOf(again.stdout).data.triggersSwitched], [false, 1], again.stderr);
     const after = resultOf((await realtime(['status'])).stdout).data;
     assert.deepEqual([after.enabledTriggers, after.disabledTriggers], [[], []], 'logical mode as it should be: nothing to report');
+    // A publication as an earlier version made it (whole rows) is brought to the id columns.
+    await client.query('alter publication chatgenius_realtime_public set table public.messages');
+    assert.equal(resultOf((await realtime(['use', 'logical'])).stdout).data.changed, true);
+    const cols = await client.query<{ attnames: string[] }>(`select attnames::text[] from pg_publication_tables where tablename = 'messages'`);
+    assert.deepEqual(cols.rows[0]!.attnames, ['id', 'channel_id', 'user_id']);
   } finally {
     assert.equal((await realtime(['use', 'notify'])).code, 0);
   }
