@@ -48,7 +48,8 @@ export function raceLabel(ctx: RunContext, err: pg.DatabaseError): string {
  */
 export async function backOffAfterRace(ctx: RunContext, err: pg.DatabaseError, operation: string, attempt: number, delays: number[]): Promise<void> {
   const delayMs = delays[attempt - 1]!;
-  ctx.emit({ type: 'retry', operation, attempt, maxRetries: delays.length, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
+  // maxRetries counts attempts in all, as executeWithRetry's does: the first try and one per pause.
+  ctx.emit({ type: 'retry', operation, attempt, maxRetries: delays.length + 1, delayMs, code: err.code!, message: 'rolled back, the app is not kept waiting' });
   await sleep(delayMs, ctx.signal).catch(() => undefined);
 }
 
