@@ -15,10 +15,19 @@ export interface RealtimeTable {
   idColumns: string[];
 }
 
-/** Tables of `schema` with a chatgenius_notify trigger, and the id columns its arguments name. */
-export async function realtimeTables(client: pg.Client, schema: string): Promise<RealtimeTable[]> {
-  const r = await client.query<{ relname: string; tgargs: Buffer; tgnargs: number }>(
-    `select c.relname, t.tgargs, t.tgnargs
+/** A chatgenius_notify trigger: its table, its name, whether it fires, and the id columns its arguments name. */
+export interface NotifyTrigger {
+  table: string;
+  name: string;
+  /** false after ALTER TABLE ... DISABLE TRIGGER (logical mode disables them all). */
+  enabled: boolean;
+  idColumns: string[];
+}
+
+/** The chatgenius_notify triggers of `schema` (three per table), by table then name: the one query for them. */
+export async function notifyTriggers(client: pg.Client, schema: string): Promise<NotifyTrigger[]> {
+  const r = await client.query<{ relname: string; tgname: string; enabled: boolean; tgargs: Buffer; tgnargs: number }>(
+    `select c.relname, t.tgname, t.tgenabled <> 'D' as enabled, t.tgargs, t.tgnargs
        from pg_catalog.pg_trigger t
        join pg_catalog.pg_class c on c.oid = t.tgrelid
        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -27,12 +36,19 @@ export async function realtimeTables(client: pg.Client, schema: string): Promise
       order by c.relname, t.tgname`,
     [schema],
   );
+  return r.rows.map((x) => ({ table: x.relname, name: x.tgname, enabled: x.enabled, idColumns: splitTriggerArgs(x.tgargs, x.tgnargs) }));
+}
+
+/** Pure: the tables the triggers cover, each with the id columns of its first trigger. */
+export function tablesOf(triggers: NotifyTrigger[]): RealtimeTable[] {
   const byTable = new Map<string, string[]>();
-  for (const row of r.rows) {
-    if (byTable.has(row.relname)) continue;
-    byTable.set(row.relname, splitTriggerArgs(row.tgargs, row.tgnargs));
-  }
+  for (const t of triggers) if (!byTable.has(t.table)) byTable.set(t.table, t.idColumns);
   return [...byTable].map(([table, idColumns]) => ({ table, idColumns }));
+}
+
+/** Tables of `schema` with a chatgenius_notify trigger, and the id columns its arguments name. */
+export async function realtimeTables(client: pg.Client, schema: string): Promise<RealtimeTable[]> {
+  return tablesOf(await notifyTriggers(client, schema));
 }
 
 /**

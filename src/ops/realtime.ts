@@ -11,10 +11,19 @@
 import type pg from 'pg';
 import { ChatgeniusError } from '../errors.js';
 import { quoteIdent, validateSchemaName } from '../migrate/sql-text.js';
-import { logicalSlots, publicationColumns, publicationName, realtimeTables, type SlotInfo } from './realtime-catalog.js';
+import { logicalSlots, notifyTriggers, publicationColumns, publicationName, realtimeTables, tablesOf, type SlotInfo } from './realtime-catalog.js';
 import { checkPrerequisites, logicalFacts, type Prerequisite } from './realtime-prerequisites.js';
 
-export { logicalSlots, publicationName, realtimeTables, splitTriggerArgs, type RealtimeTable, type SlotInfo } from './realtime-catalog.js';
+export {
+  logicalSlots,
+  notifyTriggers,
+  publicationName,
+  realtimeTables,
+  splitTriggerArgs,
+  type NotifyTrigger,
+  type RealtimeTable,
+  type SlotInfo,
+} from './realtime-catalog.js';
 export { checkPrerequisites, logicalFacts, type LogicalFacts, type Prerequisite, type Provider } from './realtime-prerequisites.js';
 
 export type RealtimeMode = 'notify' | 'logical';
@@ -68,15 +77,9 @@ async function publishedTables(client: pg.Client, schema: string): Promise<strin
 
 export async function realtimeStatus(client: pg.Client, schema: string): Promise<RealtimeStatus> {
   const mode = await realtimeMode(client, schema);
-  const tables = (await realtimeTables(client, schema)).map((t) => t.table);
+  const triggers = await notifyTriggers(client, schema);
+  const tables = tablesOf(triggers).map((t) => t.table);
   const published = mode === 'logical' ? await publishedTables(client, schema) : [];
-  const triggers = await client.query<{ tgname: string; disabled: boolean }>(
-    `select t.tgname, t.tgenabled = 'D' as disabled from pg_catalog.pg_trigger t
-       join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       join pg_catalog.pg_proc p on p.oid = t.tgfoid
-      where n.nspname = $1 and p.proname = 'chatgenius_notify' order by 1`,
-    [schema],
-  );
   let since: string | undefined;
   if (mode === 'logical') {
     const c = await client.query<{ d: string | null }>(
@@ -91,8 +94,8 @@ export async function realtimeStatus(client: pg.Client, schema: string): Promise
     publication: publicationName(schema),
     tables: mode === 'logical' ? published : tables,
     missing: mode === 'logical' ? tables.filter((t) => !published.includes(t)) : [],
-    disabledTriggers: mode === 'notify' ? triggers.rows.filter((x) => x.disabled).map((x) => x.tgname) : [],
-    enabledTriggers: mode === 'logical' ? triggers.rows.filter((x) => !x.disabled).map((x) => x.tgname) : [],
+    disabledTriggers: mode === 'notify' ? triggers.filter((t) => !t.enabled).map((t) => t.name) : [],
+    enabledTriggers: mode === 'logical' ? triggers.filter((t) => t.enabled).map((t) => t.name) : [],
     ...(since ? { since } : {}),
     slots: await logicalSlots(client),
     prerequisites: checkPrerequisites(await logicalFacts(client, schema)),
@@ -158,7 +161,7 @@ export async function useLogical(client: pg.Client, schema: string, who: string)
         await client.query(`alter publication ${quoteIdent(pub)} set table ${list}`);
       }
       await client.query(`comment on publication ${quoteIdent(pub)} is ${literal(comment)}`);
-      await client.query(setNotifyTriggersSql(schema, false));
+      await setNotifyTriggers(client, schema, false);
       await client.query('select pg_catalog.pg_notify($1, $2)', [MODE_CHANNEL, JSON.stringify({ schema, mode: 'logical' })]);
     });
   }
@@ -167,41 +170,21 @@ export async function useLogical(client: pg.Client, schema: string, who: string)
 }
 
 /**
- * The notify triggers of `schema` switched on or off, in one statement, only those not already
- * so (no lock taken for nothing). Logical mode switches them off: the writers then pay nothing
- * for real-time (even the trigger function's own check of the mode, one plpgsql call and a
- * catalog probe per statement, ~20 µs, is gone); notify mode switches them back on. The record
- * of the mode stays the publication. The function no longer checks the mode itself (sql/0009: that
- * check was a catalog query on every statement); a notify trigger enabled by hand in logical mode
- * notifies, and `realtime status` and `doctor` name it.
+ * The notify triggers of `schema` switched on or off where they are not already (no lock taken
+ * for nothing), in one round trip after reading them; returns how many were switched. Logical
+ * mode switches them off: the writers then pay nothing for real-time; notify mode switches them
+ * back on. The record of the mode stays the publication. The function does not check the mode
+ * itself (sql/0009: that check was a catalog query on every statement): a notify trigger enabled
+ * by hand in logical mode notifies, and `realtime status` and `doctor` name it.
  */
-function setNotifyTriggersSql(schema: string, on: boolean): string {
-  return `do $cgdb$ declare t record; begin
-  for t in select c.relname, tg.tgname from pg_catalog.pg_trigger tg
-             join pg_catalog.pg_class c on c.oid = tg.tgrelid
-             join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-             join pg_catalog.pg_proc p on p.oid = tg.tgfoid
-            where n.nspname = ${literal(schema)} and not tg.tgisinternal and p.proname = 'chatgenius_notify'
-              and (tg.tgenabled = 'D') = ${on ? 'true' : 'false'}
-            order by c.relname, tg.tgname
-  loop
-    execute pg_catalog.format('alter table %I.%I ${on ? 'enable' : 'disable'} trigger %I', ${literal(schema)}, t.relname, t.tgname);
-  end loop;
-end $cgdb$`;
-}
-
-/** The notify triggers of `schema` switched on or off where they are not already; how many were. */
 async function setNotifyTriggers(client: pg.Client, schema: string, on: boolean): Promise<number> {
-  const r = await client.query<{ n: string }>(
-    `select pg_catalog.count(*) as n from pg_catalog.pg_trigger tg
-       join pg_catalog.pg_class c on c.oid = tg.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       join pg_catalog.pg_proc p on p.oid = tg.tgfoid
-      where n.nspname = $1 and not tg.tgisinternal and p.proname = 'chatgenius_notify' and (tg.tgenabled = 'D') = $2`,
-    [schema, on],
-  );
-  const n = Number(r.rows[0]!.n);
-  if (n > 0) await client.query(setNotifyTriggersSql(schema, on));
-  return n;
+  const wrong = (await notifyTriggers(client, schema)).filter((t) => t.enabled !== on);
+  if (wrong.length > 0) {
+    await client.query(
+      wrong.map((t) => `alter table ${quoteIdent(schema)}.${quoteIdent(t.table)} ${on ? 'enable' : 'disable'} trigger ${quoteIdent(t.name)}`).join(';\n'),
+    );
+  }
+  return wrong.length;
 }
 
 /** Switch to notify mode: drop what logical mode made (the publication); the triggers notify again at once. */
@@ -214,7 +197,7 @@ export async function useNotify(client: pg.Client, schema: string): Promise<Swit
     await inTransaction(client, async () => {
       await client.query(`set local lock_timeout = '5s'`);
       await client.query(`drop publication if exists ${quoteIdent(pub)}`);
-      await client.query(setNotifyTriggersSql(schema, true));
+      await setNotifyTriggers(client, schema, true);
       await client.query('select pg_catalog.pg_notify($1, $2)', [MODE_CHANNEL, JSON.stringify({ schema, mode: 'notify' })]);
     });
   }
