@@ -178,7 +178,7 @@ test('switching modes back and forth is idempotent and leaves no slot, publicati
   );
 });
 
-test('a notify trigger turned on by hand in logical mode: status names it, and use logical turns it off again; a whole-row publication gets its column lists', async () => {
+test('a notify trigger turned on by hand in logical mode: status and doctor name it, and use logical turns it off again; a whole-row publication gets its column lists', async () => {
   assert.equal((await realtime(['use', 'logical'])).code, 0);
   try {
     await client.query('alter table messages enable trigger messages_notify');
@@ -186,6 +186,14 @@ test('a notify trigger turned on by hand in logical mode: status names it, and u
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout + text.stderr, /Notify triggers on in logical mode: messages_notify: .*realtime use logical/);
     assert.deepEqual(resultOf((await realtime(['status'])).stdout).data.enabledTriggers, ['messages_notify']);
+    const d = await runCli(['doctor', '--json', ...conn()], { env: cliEnv(), cwd: home });
+    const line = d.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((x) => JSON.parse(x) as { data: Record<string, unknown> })
+      .find((x) => x.data?.id === 'realtime');
+    assert.deepEqual([line?.data.status, line?.data.code], ['warn', 'REALTIME_INCONSISTENT'], d.stdout);
+    assert.match(JSON.stringify(line!.data), /Notify triggers are on in logical mode \(messages_notify\)/);
     const again = await realtime(['use', 'logical']);
     assert.deepEqual([resultOf(again.stdout).data.changed, resultOf(again.stdout).data.triggersSwitched], [false, 1], again.stderr);
     const after = resultOf((await realtime(['status'])).stdout).data;

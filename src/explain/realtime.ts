@@ -68,8 +68,15 @@ export const realtimeTable: ExplainTable = {
     hint: `If nothing will read it again (a stopped broker, an old test): ${s(f.details.dropSql)} Otherwise start its consumer.`,
   }),
   REALTIME_INCONSISTENT: (f) => ({
-    title: 'The real-time publication is incomplete',
-    cause: `Logical mode is on for schema ${s(f.details.schema)} but publication ${s(f.details.publication)} lacks ${s(f.details.missing)}: changes there reach neither NOTIFY nor the stream.`,
-    hint: 'Run chatgenius-db realtime use logical again: it adds the missing tables.',
+    title: 'Logical mode is incomplete',
+    cause: [
+      f.details.missing
+        ? `Logical mode is on for schema ${s(f.details.schema)} but publication ${s(f.details.publication)} lacks ${s(f.details.missing)}: changes there reach neither NOTIFY nor the stream.`
+        : '',
+      f.details.enabledTriggers ? `Notify triggers are on in logical mode (${s(f.details.enabledTriggers)}): their writers pay for NOTIFY beside the stream.` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+    hint: 'Run chatgenius-db realtime use logical again: it adds the missing tables and turns the notify triggers off.',
   }),
 };

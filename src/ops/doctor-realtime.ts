@@ -43,10 +43,17 @@ export const realtimeCheck: Check<DoctorContext> = {
     if (s.mode === 'logical') {
       const problem = unmet.find((p) => p.id !== 'publication')?.problem;
       if (problem) return { ...failWith(problem), details };
-      if (s.missing.length > 0) {
+      // Logical mode not as `realtime use logical` leaves it: a table missing from the
+      // publication, or a notify trigger turned back on (its writers pay for NOTIFY too).
+      if (s.missing.length > 0 || s.enabledTriggers.length > 0) {
         return {
           ...failWith(
-            new ChatgeniusError('REALTIME_INCONSISTENT', 'incomplete publication', { schema: s.schema, publication: s.publication, missing: s.missing.join(', ') }),
+            new ChatgeniusError('REALTIME_INCONSISTENT', 'logical mode is incomplete', {
+              schema: s.schema,
+              publication: s.publication,
+              missing: s.missing.join(', '),
+              enabledTriggers: s.enabledTriggers.join(', '),
+            }),
             'warn',
           ),
           details,
