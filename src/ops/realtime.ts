@@ -67,19 +67,11 @@ async function publishedColumnLists(client: pg.Client, schema: string): Promise<
   return new Map(r.rows.map((x) => [x.tablename, x.attnames]));
 }
 
-async function publishedTables(client: pg.Client, schema: string): Promise<string[]> {
-  const r = await client.query<{ tablename: string }>('select tablename from pg_catalog.pg_publication_tables where pubname = $1 and schemaname = $2 order by 1', [
-    publicationName(schema),
-    schema,
-  ]);
-  return r.rows.map((x) => x.tablename);
-}
-
 export async function realtimeStatus(client: pg.Client, schema: string): Promise<RealtimeStatus> {
   const mode = await realtimeMode(client, schema);
   const triggers = await notifyTriggers(client, schema);
   const tables = tablesOf(triggers).map((t) => t.table);
-  const published = mode === 'logical' ? await publishedTables(client, schema) : [];
+  const published = mode === 'logical' ? [...(await publishedColumnLists(client, schema)).keys()].sort() : [];
   let since: string | undefined;
   if (mode === 'logical') {
     const c = await client.query<{ d: string | null }>(
